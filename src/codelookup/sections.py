@@ -1,0 +1,68 @@
+"""The detail page's sections: one stable slug per section, its heading and its shape.
+
+Slugs are the keys of a record's ``sections`` object in ``data/codes.json`` and in ``--json``
+output, so they are part of the documented contract and must never be renamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Shape(str, Enum):
+    """How a section's value is stored and rendered."""
+
+    TEXT = "text"  # one string (paragraph)
+    BULLETS = "bullets"  # list of strings, rendered as bullets
+    STEPS = "steps"  # list of strings, rendered as a numbered list
+    CODES = "codes"  # list of {"code", "system", "title", "reason"} objects
+    MAPPING = "mapping"  # object: character -> meaning (7th characters)
+    AXES = "axes"  # list of {"position", "axis", "value", "label", "definition"} objects
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    heading: str
+    shape: Shape
+    group: str  # "page" (plain-language), "official" (ICD-10-CM notes), "structure"
+
+
+# Order is the model page's order, then official ICD-10-CM notes, then structural sections.
+SECTIONS: tuple[Section, ...] = (
+    Section("name", "Name of the Procedure", Shape.TEXT, "page"),
+    Section("summary", "Summary", Shape.TEXT, "page"),
+    Section("purpose", "Purpose", Shape.TEXT, "page"),
+    Section("indications", "Indications", Shape.BULLETS, "page"),
+    Section("preparation", "Preparation", Shape.BULLETS, "page"),
+    Section("procedure_description", "Procedure Description", Shape.STEPS, "page"),
+    Section("duration", "Duration", Shape.TEXT, "page"),
+    Section("setting", "Setting", Shape.TEXT, "page"),
+    Section("personnel", "Personnel", Shape.BULLETS, "page"),
+    Section("risks_and_complications", "Risks and Complications", Shape.BULLETS, "page"),
+    Section("benefits", "Benefits", Shape.BULLETS, "page"),
+    Section("recovery", "Recovery", Shape.BULLETS, "page"),
+    Section("alternatives", "Alternatives", Shape.BULLETS, "page"),
+    Section("patient_experience", "Patient Experience", Shape.BULLETS, "page"),
+    Section("medical_policies", "Medical Policies and Guidelines", Shape.TEXT, "page"),
+    Section("health_plan_policies", "Related Policies from Health Plans", Shape.TEXT, "page"),
+    Section("includes", "Includes", Shape.BULLETS, "official"),
+    Section("inclusion_terms", "Inclusion Terms", Shape.BULLETS, "official"),
+    Section("excludes1", "Excludes1", Shape.BULLETS, "official"),
+    Section("excludes2", "Excludes2", Shape.BULLETS, "official"),
+    Section("code_first", "Code First", Shape.BULLETS, "official"),
+    Section("use_additional_code", "Use Additional Code", Shape.BULLETS, "official"),
+    Section("code_also", "Code Also", Shape.BULLETS, "official"),
+    Section("notes", "Notes", Shape.BULLETS, "official"),
+    Section("seventh_characters", "7th Characters", Shape.MAPPING, "official"),
+    Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
+    Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
+    Section("children", "Codes Below This One", Shape.CODES, "structure"),
+    Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),
+)
+
+BY_SLUG: dict[str, Section] = {s.slug: s for s in SECTIONS}
+
+# The plain-language page sections every CPT page must carry (similar_codes is authored too).
+PAGE_SLUGS: tuple[str, ...] = tuple(s.slug for s in SECTIONS if s.group == "page")
