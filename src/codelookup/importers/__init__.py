@@ -1,0 +1,139 @@
+"""``codelookup import KIND FILE``: turn an official release file into a user layer.
+
+Every importer parses and validates the whole file before anything is written, so a bad file
+raises :class:`~codelookup.errors.ImportFileError` (``<file>:<line>: <reason>``) and leaves the
+previous layer byte-for-byte as it was. Only then is the layer written, atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from codelookup.errors import ImportFileError
+from codelookup.importers import cpt, hcpcs, icd10cm, icd10pcs
+from codelookup.importers._common import Ticker, fail, now_utc, sha256_of
+from codelookup.layers import LAYER_KINDS, write_layer
+
+
+class ImportKind(StrEnum):
+    HCPCS = "hcpcs"
+    CPT = "cpt"
+    ICD10CM = "icd10cm"
+    ICD10PCS = "icd10pcs"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What the CLI reports after a successful import."""
+
+    kind: ImportKind
+    layer_path: Path
+    source_file: str
+    release: str | None
+    record_count: int
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: str = ""
+
+
+_PUBLISHERS = {
+    "hcpcs": ("HCPCS Level II", "Centers for Medicare & Medicaid Services (CMS)"),
+    "cpt": ("CPT (licensed descriptors)", "American Medical Association (AMA)"),
+    "icd10cm": ("ICD-10-CM", "National Center for Health Statistics (NCHS/CDC)"),
+    "icd10pcs": ("ICD-10-PCS", "Centers for Medicare & Medicaid Services (CMS)"),
+}
+_SOURCES = {
+    "hcpcs": "HCPCS quarterly alpha-numeric file, imported by the user",
+    "cpt": "The user's licensed CPT descriptor file",
+    "icd10cm": "ICD-10-CM tabular XML, imported by the user",
+    "icd10pcs": "ICD-10-PCS release file, imported by the user",
+}
+
+
+def _validate(path: Path, kind: str, records: list[dict[str, Any]]) -> None:
+    """Refuse a layer the loader could not merge: wrong system, duplicates, dangling parents."""
+    spec = LAYER_KINDS[kind]
+    codes: set[str] = set()
+    for rec in records:
+        if rec.get("system") != spec.system or not rec.get("code") or not rec.get("title"):
+            raise fail(path, None, f"internal: record {rec.get('code')!r} is incomplete")
+        if rec["code"] in codes:
+            raise fail(path, None, f"{rec['code']} appears twice")
+        codes.add(rec["code"])
+    if spec.mode == "replace":
+        for rec in records:
+            parent = rec.get("parent")
+            if parent is not None and parent not in codes:
+                raise fail(path, None, f"{rec['code']} refers to missing parent {parent}")
+
+
+def run_import(
+    kind: ImportKind, path: Path, *, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
+    """Parse and validate ``path`` fully, then replace the kind's layer with the result.
+
+    ``progress(done, total)`` is called a few hundred times at most, in units that suit the
+    file (lines, rows or bytes); the last call always has ``done == total``.
+    """
+    kind = ImportKind(kind)
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    ticker = Ticker(progress, total=1)
+    pcs_tables: dict[str, Any] = {}
+    notes = ""
+    provenance: dict[str, Any] = {}
+    release: str | None
+    if kind is ImportKind.HCPCS:
+        records, counts, release = hcpcs.parse(path, ticker)
+        notes = "Terminated codes are kept and flagged in the record's hcpcs.terminated field."
+    elif kind is ImportKind.CPT:
+        records, counts, release = cpt.parse(path, ticker)
+        notes = "Descriptors are shown as the official_descriptor section of each code."
+    elif kind is ImportKind.ICD10PCS:
+        records, counts, pcs_tables, release, style = icd10pcs.parse(path, ticker)
+        notes = f"Code titles: {style}."
+    else:
+        records, counts, provenance = icd10cm.parse(path, ticker)
+        release = provenance.get("release")
+    _validate(path, kind.value, records)
+    ticker.finish()
+
+    name, publisher = _PUBLISHERS[kind.value]
+    system = LAYER_KINDS[kind.value].system
+    info: dict[str, Any] = {
+        "name": name,
+        "release": release,
+        "source": _SOURCES[kind.value],
+        "source_file": path.name,
+        "publisher": publisher,
+        "licence": "As distributed by the publisher to the user; not redistributed by us",
+        "counts": counts,
+        "notes": notes,
+    }
+    info.update({k: v for k, v in provenance.items() if k in info and v})
+    info["source_file"] = path.name
+    header: dict[str, Any] = {
+        "imported_at": now_utc(),
+        "source_file": path.name,
+        "source_sha256": sha256_of(path),
+        "systems": {system: info},
+    }
+    if pcs_tables:
+        header["pcs_tables"] = pcs_tables
+    layer = write_layer(kind.value, header, records)
+    return ImportResult(
+        kind=kind,
+        layer_path=layer,
+        source_file=path.name,
+        release=release,
+        record_count=len(records),
+        counts=counts,
+        notes=notes,
+    )
+
+
+__all__ = ["ImportKind", "ImportResult", "run_import"]

@@ -1,0 +1,62 @@
+"""Helpers every importer shares: one error shape, text decoding and throttled progress."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from codelookup.errors import ImportFileError
+
+Progress = Callable[[int, int], None]
+
+
+def fail(path: Path, line: int | None, reason: str) -> ImportFileError:
+    """Build the ``<file>:<line>: <reason>`` error users can jump to in an editor."""
+    where = f"{path.name}:{line}" if line is not None else path.name
+    return ImportFileError(f"{where}: {reason}", hint="the previous import was kept")
+
+
+def read_text(path: Path) -> str:
+    """Decode a release file; CMS files are ASCII but older ones carry cp1252 punctuation."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail(path, None, f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def sha256_of(path: Path) -> str:
+    """Fingerprint the source so ``--list`` can tell two imports of a release apart."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Ticker:
+    """Report progress at most every ``step`` units so a callback cannot slow an 80k import."""
+
+    def __init__(self, progress: Progress | None, total: int, step: int = 2000) -> None:
+        self._progress = progress
+        self.total = max(total, 1)
+        self.step = step
+        self._last = -step
+
+    def __call__(self, done: int) -> None:
+        if self._progress is not None and done - self._last >= self.step:
+            self._last = done
+            self._progress(min(done, self.total), self.total)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress(self.total, self.total)
