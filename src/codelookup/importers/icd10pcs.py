@@ -162,7 +162,11 @@ def parse_order(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[
         fallback = f"{section}: body system {system[1]}"
         title = _body_system_title(titles, fallback).removeprefix(f"{section}, ")
         groups.append(_group(system, title, "body_system"))
-    groups.extend(_group(t, title, "table") for t, title in sorted(tables.items()))
+    for table, title in sorted(tables.items()):
+        # Match the bundled catalogue's "<section>, <body system>, <operation>" table titles.
+        section = SECTION_TITLES.get(table[0], "")
+        full = title if not section or title.startswith(section) else f"{section}, {title}"
+        groups.append(_group(table, full, "table"))
     counts = {"codes": len(codes), "tables": len(tables), "groups": len(groups)}
     return groups + codes, counts
 
