@@ -1,0 +1,38 @@
+"""codelookup: offline search and plain-language explanations for US medical codes.
+
+The package imports nothing heavy at import time; the public API is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CatalogueError",
+    "CodelookupError",
+    "NotFoundError",
+    "UsageError",
+    "__version__",
+    "browse",
+    "lookup",
+    "search",
+    "systems",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import browse, lookup, search, systems
+    from .errors import CatalogueError, CodelookupError, NotFoundError, UsageError
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("search", "lookup", "browse", "systems"):
+        from . import api
+
+        return getattr(api, name)
+    if name in ("CatalogueError", "CodelookupError", "NotFoundError", "UsageError"):
+        from . import errors
+
+        return getattr(errors, name)
+    raise AttributeError(name)

@@ -1,0 +1,182 @@
+"""The importable core: everything the CLI does, as plain functions and one facade class.
+
+``from codelookup import search, lookup`` works for Python users; the CLI is a thin layer that
+formats what these return. One :class:`Library` per process keeps the index connection open, so
+batches pay the start-up cost once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from .detail import Details, Row
+from .errors import NotFoundError, UsageError
+from .models import CodeDetail, CodeRef, SearchHit, SystemInfo
+from .search import SYSTEM_NAMES, SearchResult, Searcher, not_found, resolve_systems
+from .text import clean_text
+
+
+class Library:
+    """A session over the current catalogue (bundled plus imported layers)."""
+
+    def __init__(self, con: sqlite3.Connection | None = None, *, progress: bool = True) -> None:
+        self._con = con
+        self._progress = progress
+
+    @cached_property
+    def con(self) -> sqlite3.Connection:
+        if self._con is None:
+            from .index import connect
+
+            self._con = connect(progress=self._progress)
+        return self._con
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.con)
+
+    @cached_property
+    def details(self) -> Details:
+        return Details(self.con, self.searcher)
+
+    def meta(self, key: str) -> str:
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else ""
+
+    # -- search -------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        systems: Sequence[str] | None = None,
+        billable_only: bool = False,
+        limit: int = 10,
+    ) -> SearchResult:
+        """Ranked hits; raises NotFoundError (with suggestions) when nothing matches."""
+        result = self.searcher.search(query, systems=systems, billable_only=billable_only, limit=limit)
+        if not result.hits:
+            raise not_found(self.searcher, result)
+        return result
+
+    # -- codes --------------------------------------------------------------------------
+    def lookup(self, code: str, *, systems: Sequence[str] | None = None) -> list[CodeDetail]:
+        """Every record with this code (one per system that has it)."""
+        return self.details.lookup(code, list(systems) if systems else None)
+
+    def browse(
+        self, target: str | None = None, *, all_below: bool = False, limit: int = 100_000
+    ) -> tuple[str, list[CodeRef]]:
+        """A system's top level, or a code's children; ``all_below`` lists every descendant."""
+        name = clean_text(target or "")
+        if not name:
+            refs = []
+            for system, prov in sorted(self.system_info().items()):
+                refs.append(CodeRef(system, "system", str(prov.release), "", None))
+            return "Code systems", refs
+        try:
+            systems = resolve_systems([name])
+        except UsageError:
+            systems = None
+        if systems:
+            system = systems[0]
+            if all_below:
+                rows = self.con.execute(
+                    "SELECT code, system, title, billable FROM rec WHERE system=? AND billable=1 "
+                    "ORDER BY id LIMIT ?",
+                    (system, limit),
+                ).fetchall()
+            else:
+                rows = self.con.execute(
+                    "SELECT code, system, title, billable FROM rec WHERE system=? AND parent IS NULL "
+                    "ORDER BY id LIMIT ?",
+                    (system, limit),
+                ).fetchall()
+            if not rows and system not in self.system_info():
+                raise NotFoundError(
+                    f"{system} is not in the catalogue",
+                    hint=f"import it first: codelookup import {system.lower().replace('-', '')} FILE",
+                )
+            return system, [CodeRef(c, s, t, "", bool(b)) for c, s, t, b in rows]
+        rows_found = self.details.find(name)
+        if not rows_found:
+            raise self.details.not_found(name)
+        row = rows_found[0]
+        if all_below:
+            refs = self._descendants(row, limit)
+        else:
+            refs = [k.ref() for k in self.details.children(row, limit)]
+        return f"{row.system} {row.code}: {row.title}", refs
+
+    def _descendants(self, row: Row, limit: int) -> list[CodeRef]:
+        out: list[CodeRef] = []
+        stack = [row]
+        while stack and len(out) < limit:
+            cur = stack.pop()
+            kids = self.details.children(cur)
+            out.extend(k.ref() for k in kids)
+            stack.extend(reversed(kids))
+        # children were appended breadth-first per node; order by catalogue position instead
+        ids = {r.code: i for i, r in enumerate(out)}
+        return sorted(out, key=lambda r: ids[r.code])[:limit]
+
+    def system_info(self) -> dict[str, SystemInfo]:
+        systems: dict[str, Any] = json.loads(self.meta("systems") or "{}")
+        out: dict[str, SystemInfo] = {}
+        for name in SYSTEM_NAMES:
+            prov = systems.get(name)
+            if not prov or not prov.get("records"):
+                continue
+            out[name] = SystemInfo(
+                name=name,
+                release=str(prov.get("release", "")),
+                source=str(prov.get("source", "")),
+                licence=str(prov.get("licence", "")),
+                records=int(prov.get("records", 0)),
+                billable=int(prov.get("billable", 0)),
+                origin=str(prov.get("origin", "bundled")),
+                source_file=str(prov.get("source_file", "")),
+                publisher=str(prov.get("publisher", "")),
+                notes=str(prov.get("notes", "")),
+            )
+        return out
+
+
+_default: Library | None = None
+
+
+def _lib() -> Library:
+    global _default
+    if _default is None:
+        _default = Library()
+    return _default
+
+
+def search(
+    query: str,
+    *,
+    systems: Sequence[str] | None = None,
+    billable_only: bool = False,
+    limit: int = 10,
+) -> list[SearchHit]:
+    """Ranked search hits for ``query`` (empty list when nothing matches)."""
+    try:
+        return list(_lib().search(query, systems=systems, billable_only=billable_only, limit=limit).hits)
+    except NotFoundError:
+        return []
+
+
+def lookup(code: str, *, system: str | None = None) -> CodeDetail:
+    """The detail page of one code; raises NotFoundError with suggestions if unknown."""
+    return _lib().lookup(code, systems=[system] if system else None)[0]
+
+
+def browse(target: str | None = None, *, all_below: bool = False) -> list[CodeRef]:
+    return _lib().browse(target, all_below=all_below)[1]
+
+
+def systems() -> list[SystemInfo]:
+    return list(_lib().system_info().values())

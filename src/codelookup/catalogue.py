@@ -1,0 +1,173 @@
+"""Finding, validating and streaming the catalogue file and the user's imported layers.
+
+The catalogue is written one JSON value per line (see ``docs/catalogue.md``) so that the header
+can be read from the first line alone, and records can be streamed without holding the parsed
+file twice in memory while the search index is built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CatalogueError
+
+SCHEMA_VERSION = 1
+FORMAT = "codelookup-catalogue"
+ENV_CATALOGUE = "CODELOOKUP_CATALOGUE"
+
+
+def catalogue_path() -> Path:
+    """The catalogue in use: ``$CODELOOKUP_CATALOGUE``, the copy in the wheel, or the checkout's."""
+    env = os.environ.get(ENV_CATALOGUE)
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise CatalogueError(
+                f"{path}: catalogue file not found",
+                hint=f"fix or unset {ENV_CATALOGUE}",
+            )
+        return path
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "codes.json", here.parents[1] / "data" / "codes.json"):
+        if candidate.is_file():
+            return candidate
+    raise CatalogueError(
+        "the bundled catalogue codes.json is missing from this installation",
+        hint="reinstall codelookup, or set CODELOOKUP_CATALOGUE to a catalogue file",
+    )
+
+
+def _check_header(header: Any, path: Path, expected_format: str = FORMAT) -> dict[str, Any]:
+    if not isinstance(header, dict) or header.get("format") != expected_format:
+        raise CatalogueError(f"{path}: not a codelookup catalogue (no '{expected_format}' header)")
+    version = header.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise CatalogueError(
+            f"{path}: catalogue schema version {version!r} is not supported; "
+            f"this codelookup reads version {SCHEMA_VERSION}",
+            hint="upgrade codelookup or rebuild the catalogue",
+        )
+    if not isinstance(header.get("systems"), dict):
+        raise CatalogueError(f"{path}: catalogue header has no 'systems' object")
+    return header
+
+
+def read_header(path: Path) -> dict[str, Any]:
+    """Parse only the first line: cheap enough for every invocation."""
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline(8 << 20)
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
+    text = first.decode("utf-8", "replace").rstrip()
+    if not text:
+        raise CatalogueError(f"{path}: catalogue file is empty")
+    try:
+        header = json.loads(text.rstrip(",") + "}") if text.endswith(",") else json.loads(text)
+    except json.JSONDecodeError:
+        header = _read_whole(path).header
+    if isinstance(header, dict) and "records" in header:
+        header = {k: v for k, v in header.items() if k not in ("records", "pcs_tables")}
+    return _check_header(header, path)
+
+
+@dataclass
+class Loaded:
+    """A fully parsed catalogue or layer."""
+
+    header: dict[str, Any]
+    pcs_tables: dict[str, Any] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _read_whole(path: Path) -> Loaded:
+    """Fallback for a catalogue that is valid JSON but not in the line-per-record layout."""
+    try:
+        with path.open("rb") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: catalogue is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise CatalogueError(f"{path}: catalogue is not a JSON object")
+    records = doc.get("records")
+    if not isinstance(records, list):
+        raise CatalogueError(f"{path}: catalogue has no 'records' list")
+    header = {k: v for k, v in doc.items() if k not in ("records", "pcs_tables")}
+    return Loaded(header, doc.get("pcs_tables") or {}, records)
+
+
+def iter_lines_document(path: Path) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
+    """Stream a line-per-record document: (header, pcs_tables, records iterator).
+
+    The iterator raises :class:`CatalogueError` naming the line when the file is truncated or a
+    line is not valid JSON, so a damaged file never yields a silently partial catalogue.
+    """
+    try:
+        fh = path.open("r", encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
+    first = fh.readline().rstrip()
+    if not first.endswith(","):
+        fh.close()
+        whole = _read_whole(path)
+        return whole.header, whole.pcs_tables, iter(whole.records)
+    try:
+        header = json.loads(first[:-1] + "}")
+    except json.JSONDecodeError as exc:
+        fh.close()
+        raise CatalogueError(f"{path}:1: invalid header ({exc.msg})") from None
+    pcs_tables: dict[str, Any] = {}
+    lineno = 1
+    while True:
+        line = fh.readline()
+        lineno += 1
+        if not line:
+            fh.close()
+            raise CatalogueError(f"{path}: truncated catalogue (no records list)")
+        stripped = line.strip()
+        if stripped.startswith('"records":['):
+            break
+        if stripped.startswith('"pcs_tables":'):
+            try:
+                pcs_tables = json.loads(stripped[len('"pcs_tables":') :].rstrip(","))
+            except json.JSONDecodeError as exc:
+                fh.close()
+                raise CatalogueError(f"{path}:{lineno}: invalid pcs_tables ({exc.msg})") from None
+
+    def records() -> Iterator[dict[str, Any]]:
+        n = lineno
+        closed = False
+        with fh:
+            for raw in fh:
+                n += 1
+                stripped = raw.strip()
+                if not stripped:
+                    continue
+                if stripped == "]}":
+                    closed = True
+                    break
+                try:
+                    rec = json.loads(stripped.rstrip(","))
+                except json.JSONDecodeError as exc:
+                    raise CatalogueError(f"{path}:{n}: invalid record ({exc.msg})") from None
+                if not isinstance(rec, dict) or "code" not in rec or "system" not in rec:
+                    raise CatalogueError(f"{path}:{n}: record without 'code' and 'system'")
+                yield rec
+        if not closed:
+            raise CatalogueError(f"{path}: truncated catalogue (ends at line {n} without ']}}')")
+
+    return header, pcs_tables, records()
+
+
+def open_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
+    """Validated header, PCS axis tables and a record stream of the bundled/pointed catalogue."""
+    header, pcs_tables, records = iter_lines_document(path)
+    _check_header(header, path)
+    return header, pcs_tables, records

@@ -1,0 +1,305 @@
+"""Assembling the detail page of one code from the index.
+
+The catalogue stores each official note once, on the record that declares it; this module
+resolves what applies to a code (7th characters and notes inherited from its category), its
+place in the hierarchy, its children, the decoded ICD-10-PCS axes and similar codes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from .errors import NotFoundError, UsageError
+from .models import CodeDetail, CodeRecord, CodeRef
+from .search import Searcher, _placeholder_variants, looks_like_code, resolve_systems
+from .sections import BY_SLUG, SECTIONS
+from .text import clean_text, norm_code
+
+_COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
+INHERITED_NOTES = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also")
+PCS_AXES = ("Section", "Body System", "Root Operation", "Body Part", "Approach", "Device", "Qualifier")
+PCS_KEYS = ("section", "body_system", "operation", "body_part", "approach", "device", "qualifier")
+BILLABLE_WORDING = {
+    "ICD-10-CM": "billable: a complete code, valid on claims",
+    "ICD-10-PCS": "billable: a complete 7-character code, valid on inpatient claims",
+    "CPT": "reportable CPT code",
+    "HCPCS": "reportable HCPCS Level II code",
+}
+
+
+class Row:
+    """One record row from the index, with its JSON extras parsed on demand."""
+
+    __slots__ = ("billable", "code", "data", "depth", "id", "kind", "nbill", "parent", "system", "title")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (self.id, self.system, self.code, self.title, bill, self.kind, self.parent,
+         self.depth, self.nbill, raw) = row
+        self.billable = bool(bill)
+        self.data: dict[str, Any] = json.loads(raw) if raw else {}
+
+    def record(self) -> CodeRecord:
+        extra = {k: v for k, v in self.data.items() if k != "sections"}
+        return CodeRecord(
+            self.code, self.system, self.title, self.billable, self.kind, self.parent,
+            self.data.get("sections") or {}, extra,
+        )
+
+    def ref(self, reason: str = "") -> CodeRef:
+        return CodeRef(self.code, self.system, self.title, reason, self.billable)
+
+
+class Details:
+    """Lookups by code and the detail page; shares the connection with the searcher."""
+
+    def __init__(self, con: sqlite3.Connection, searcher: Searcher) -> None:
+        self.con = con
+        self.searcher = searcher
+        self._systems: dict[str, Any] | None = None
+
+    @property
+    def systems(self) -> dict[str, Any]:
+        if self._systems is None:
+            row = self.con.execute("SELECT value FROM meta WHERE key='systems'").fetchone()
+            self._systems = json.loads(row[0]) if row else {}
+        return self._systems
+
+    def _get(self, system: str, code: str | None) -> Row | None:
+        if not code:
+            return None
+        row = self.con.execute(
+            f"SELECT {_COLS} FROM rec WHERE system=? AND code=?", (system, code)
+        ).fetchone()
+        return Row(row) if row else None
+
+    def find(self, text: str, systems: list[str] | None = None) -> list[Row]:
+        """All records whose code is ``text`` (any form: dots, case, spaces ignored)."""
+        cleaned = clean_text(text)
+        if not cleaned:
+            raise UsageError("empty code", hint="give a code such as E11.9, 0SRC0J9 or 62264")
+        key = norm_code(cleaned).replace("-", "-")
+        wanted = resolve_systems(systems)
+        rows = [Row(r) for r in self.con.execute(f"SELECT {_COLS} FROM rec WHERE norm=? ORDER BY id", (key,))]
+        if wanted:
+            rows = [r for r in rows if r.system in wanted]
+        return rows
+
+    def not_found(self, text: str, systems: list[str] | None = None) -> NotFoundError:
+        cleaned = clean_text(text)
+        key = norm_code(cleaned)
+        sugg: tuple[str, ...] = ()
+        if key:
+            sugg = self.searcher.code_suggestions(key)
+        if not sugg and cleaned and not looks_like_code(cleaned):
+            try:
+                res = self.searcher.search(cleaned, systems=systems, limit=3)
+                sugg = tuple(h.code for h in res.hits)
+            except UsageError:
+                sugg = ()
+        where = f" in {', '.join(resolve_systems(systems) or ())}" if systems else ""
+        hint = ("did you mean: " + ", ".join(sugg)) if sugg else "check the code, or search by words"
+        shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
+        return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
+
+    def lookup(self, text: str, systems: list[str] | None = None) -> list[CodeDetail]:
+        rows = self.find(text, systems)
+        if not rows:
+            raise self.not_found(text, systems)
+        also = tuple(r.system for r in rows)
+        return [self.detail(r, tuple(s for s in also if s != r.system)) for r in rows]
+
+    def ancestors(self, row: Row) -> list[Row]:
+        chain: list[Row] = []
+        cur = self._get(row.system, row.parent)
+        while cur is not None and len(chain) < 12:
+            chain.append(cur)
+            cur = self._get(cur.system, cur.parent)
+        return chain
+
+    def children(self, row: Row, limit: int = 10_000) -> list[Row]:
+        return [
+            Row(r)
+            for r in self.con.execute(
+                f"SELECT {_COLS} FROM rec WHERE system=? AND parent=? ORDER BY id LIMIT ?",
+                (row.system, row.code, limit),
+            )
+        ]
+
+    def billable_reason(self, row: Row) -> str:
+        if row.billable:
+            return BILLABLE_WORDING.get(row.system, "billable")
+        kind = row.kind or "group"
+        if row.nbill:
+            noun = "code" if row.nbill == 1 else "codes"
+            return f"not billable ({kind}): choose one of its {row.nbill:,} billable {noun}"
+        return f"not billable ({kind})"
+
+    def detail(self, row: Row, also_in: tuple[str, ...] = ()) -> CodeDetail:
+        ancestors = self.ancestors(row)
+        sections: dict[str, Any] = {}
+        own = row.data.get("sections") or {}
+        for sec in SECTIONS:
+            if sec.slug in own and own[sec.slug]:
+                sections[sec.slug] = own[sec.slug]
+        if row.system == "ICD-10-CM":
+            self._inherit_cm(row, ancestors, sections)
+        if row.system == "ICD-10-PCS":
+            axes = self.pcs_axes(row.code)
+            if axes:
+                sections["axes"] = axes
+        if not row.billable:
+            kids = self.children(row, 500)
+            if kids:
+                sections["children"] = [k.ref().as_dict() for k in kids]
+        sections["similar_codes"] = [r.as_dict() for r in self.similar(row, ancestors)]
+        ordered = {s.slug: sections[s.slug] for s in SECTIONS if s.slug in sections}
+        prov = self.systems.get(row.system, {})
+        breadcrumb = tuple(a.ref() for a in reversed(ancestors))
+        rec = row.record()
+        return CodeDetail(
+            rec,
+            breadcrumb,
+            self.billable_reason(row),
+            ordered,
+            str(prov.get("release", "")),
+            str(prov.get("source", "")),
+            also_in,
+        )
+
+    def _inherit_cm(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
+        """7th characters from the nearest declaring ancestor; category-level notes apply too."""
+        if "seventh_characters" not in sections:
+            for anc in ancestors:
+                sev = (anc.data.get("sections") or {}).get("seventh_characters")
+                if sev:
+                    sections["seventh_characters"] = sev
+                    break
+        for anc in ancestors:
+            if anc.kind not in ("category", "subcategory"):
+                continue
+            notes = anc.data.get("sections") or {}
+            for slug in INHERITED_NOTES:
+                items = notes.get(slug)
+                if items:
+                    inherited = [f"{item} (applies from {anc.code})" for item in items]
+                    sections[slug] = list(sections.get(slug, [])) + inherited
+
+    def pcs_axes(self, code: str) -> list[dict[str, str]]:
+        if len(code) != 7:
+            return []
+        row = self.con.execute("SELECT data FROM pcs WHERE prefix=?", (code[:3],)).fetchone()
+        if not row:
+            return []
+        table: dict[str, Any] = json.loads(row[0])
+        override = {}
+        orow = self.con.execute("SELECT data FROM pcs WHERE prefix='_overrides'").fetchone()
+        if orow:
+            override = json.loads(orow[0]).get(code, {})
+        defs_row = self.con.execute(
+            "SELECT data FROM pcs WHERE prefix='_approach_definitions'"
+        ).fetchone()
+        approach_defs: dict[str, str] = json.loads(defs_row[0]) if defs_row and code[0] == "0" else {}
+        axes: list[dict[str, str]] = []
+        for pos, (name, key) in enumerate(zip(PCS_AXES, PCS_KEYS, strict=True)):
+            char = code[pos]
+            value = table.get(key)
+            label, definition = "", ""
+            if isinstance(value, list):  # [char, label] or [char, label, definition]
+                label = str(value[1]) if len(value) > 1 else ""
+                definition = str(value[2]) if len(value) > 2 else ""
+            elif isinstance(value, dict):
+                label = str(override.get(key) or value.get(char, ""))
+                if key == "approach":
+                    definition = approach_defs.get(char, "")
+            axes.append({"position": str(pos + 1), "axis": name, "value": char, "label": label, "definition": definition})
+        if not any(a["label"] for a in axes[3:]):
+            return []
+        return axes
+
+    def similar(self, row: Row, ancestors: list[Row]) -> list[CodeRef]:
+        """Authored neighbours (CPT), siblings in the hierarchy, then the nearest by wording."""
+        out: list[CodeRef] = []
+        seen = {(row.system, row.code)}
+        authored = (row.data.get("sections") or {}).get("similar_codes") or []
+        for item in authored:
+            if not isinstance(item, dict) or "code" not in item:
+                continue
+            target = self._get(row.system, str(item["code"]))
+            title = target.title if target else ""
+            out.append(CodeRef(str(item["code"]), row.system, title, str(item.get("reason", "")),
+                               target.billable if target else None))
+            seen.add((row.system, str(item["code"])))
+        parent = ancestors[0] if ancestors else None
+        if parent is not None and row.kind not in ("chapter", "section"):
+            sibs = self.con.execute(
+                f"SELECT {_COLS} FROM rec WHERE system=? AND parent=? AND id!=? "
+                "ORDER BY abs(id - ?) LIMIT 4",
+                (row.system, parent.code, row.id, row.id),
+            ).fetchall()
+            for sib in sorted((Row(s) for s in sibs), key=lambda r: r.id):
+                if (sib.system, sib.code) in seen:
+                    continue
+                seen.add((sib.system, sib.code))
+                out.append(sib.ref(f"same {parent.kind or 'group'} {parent.code}: {_short(parent.title)}"))
+        if row.kind in ("chapter", "block", "section", "body_system"):
+            return out
+        try:
+            res = self.searcher.search(row.title, limit=12)
+        except UsageError:
+            return out
+        lineage = {(a.system, a.code) for a in ancestors}
+        added = 0
+        for hit in res.hits:
+            key = (hit.system, hit.code)
+            if key in seen or key in lineage:
+                continue
+            if hit.system == row.system and parent is not None and hit.code.startswith(
+                parent.code.replace(".", "")[:3]
+            ) and row.system != "CPT":
+                reason = "similar wording, same category"
+            elif hit.system == row.system:
+                reason = "similar wording elsewhere in " + row.system
+            else:
+                reason = f"similar wording in {hit.system}"
+            seen.add(key)
+            out.append(CodeRef(hit.code, hit.system, hit.title, reason, hit.billable))
+            added += 1
+            if added >= 4:
+                break
+        return out
+
+    def section_names(self) -> list[tuple[str, str]]:
+        return [(s.slug, s.heading) for s in SECTIONS]
+
+
+def _short(text: str, n: int = 50) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def resolve_sections(names: list[str] | None) -> list[str] | None:
+    """Map --section values (slug, heading or unique prefix, any case) to slugs."""
+    if not names:
+        return None
+    out: list[str] = []
+    for raw in names:
+        name = clean_text(raw).lower().replace("-", "_").replace(" ", "_")
+        if not name:
+            raise UsageError("empty section name", hint="run 'codelookup sections' for the list")
+        exact = [s.slug for s in SECTIONS if name in (s.slug, s.heading.lower().replace(" ", "_"))]
+        matches = exact or [
+            s.slug for s in SECTIONS
+            if s.slug.startswith(name) or s.heading.lower().replace(" ", "_").startswith(name)
+        ]
+        if len(matches) != 1:
+            what = "ambiguous" if matches else "unknown"
+            valid = ", ".join(s.slug for s in SECTIONS)
+            shown = raw if len(raw) <= 40 else raw[:37] + "..."
+            raise UsageError(f"{what} section {shown!r}", hint=f"valid sections: {valid}")
+        if matches[0] not in out:
+            out.append(matches[0])
+    return out
+
+
+__all__ = ["BY_SLUG", "Details", "Row", "_placeholder_variants", "resolve_sections"]

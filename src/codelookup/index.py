@@ -1,0 +1,403 @@
+"""The search index: a SQLite file derived from the catalogue and the user's layers.
+
+Every invocation is a cold start, so nothing large is parsed per run: the index holds records
+keyed by normalised code, posting lists (arrays of record ids) per word and field, a
+delete-neighbourhood table for typo correction, per-record ranking priors as packed arrays, and
+the synonym table. It is built once per catalogue version into the user's cache directory,
+written to a temporary file and renamed into place, so concurrent first runs all succeed and a
+crash never leaves a half-written index behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from array import array
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .catalogue import catalogue_path, open_catalogue, read_header
+from .errors import CatalogueError
+from .paths import cache_dir, data_dir
+from .text import GENERIC, deletes1, index_terms, norm_code, stem
+
+INDEX_VERSION = 3
+STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
+SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
+GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
+
+
+def layers_dir() -> Path:
+    return data_dir() / "imports"
+
+
+def _layer_files() -> list[Path]:
+    directory = layers_dir()
+    try:
+        return sorted(p for p in directory.glob("*.json") if p.is_file())
+    except OSError:
+        return []
+
+
+def index_key(cat: Path, header: dict[str, Any], layers: list[Path]) -> str:
+    """Identity of the inputs: cheap to compute (stat calls and the header line only)."""
+    h = hashlib.sha256()
+    st = cat.stat()
+    parts = [
+        str(INDEX_VERSION),
+        __version__,
+        str(cat.resolve()),
+        str(st.st_size),
+        str(st.st_mtime_ns),
+        str(header.get("content_sha256", "")),
+    ]
+    for layer in layers:
+        lst = layer.stat()
+        parts += [layer.name, str(lst.st_size), str(lst.st_mtime_ns)]
+    h.update("\x1f".join(parts).encode())
+    return h.hexdigest()[:20]
+
+
+def _title_prior(rec: dict[str, Any]) -> tuple[float, int]:
+    """Static ranking prior and the title's content-word count (for coverage)."""
+    title = str(rec.get("title", ""))
+    kind = str(rec.get("kind", ""))
+    billable = bool(rec.get("billable"))
+    terms = index_terms(title)
+    tlen = sum(1 for t in terms if t not in GENERIC) or 1
+    prior = 0.0
+    if billable:
+        prior += 0.10
+    if kind in GROUP_KINDS:
+        prior -= 0.12
+    low = title.lower()
+    if (
+        "without complication" in low
+        or low.endswith(("unspecified", ", nos"))
+        or ", unspecified" in low
+        or low.startswith("unspecified ")
+    ):
+        prior += 0.05
+    if "other specified" in low or "due to underlying condition" in low or "drug or chemical" in low:
+        prior -= 0.02
+    system = rec.get("system")
+    code = str(rec.get("code", ""))
+    if system == "ICD-10-CM" and billable and len(norm_code(code)) == 7:
+        # 7th-character extensions: prefer the initial encounter; later encounters are rarely
+        # what someone searching by words means.
+        prior += 0.0 if code.endswith("A") else -0.06
+    if system == "CPT" and rec.get("sections"):
+        prior += 0.04
+    return prior, min(tlen, 255)
+
+
+def _other_text(rec: dict[str, Any]) -> str:
+    """Secondary searchable text: inclusion terms, our keywords and plain-language names."""
+    parts: list[str] = []
+    sections = rec.get("sections") or {}
+    for key in ("inclusion_terms",):
+        value = sections.get(key)
+        if isinstance(value, list):
+            parts.extend(str(v) for v in value)
+    for key in ("name", "summary", "official_descriptor"):
+        value = sections.get(key)
+        if isinstance(value, str):
+            parts.append(value)
+    terms = rec.get("terms")
+    if isinstance(terms, list):
+        parts.extend(str(t) for t in terms)
+    elif isinstance(terms, str):
+        parts.append(terms)
+    return " ".join(parts)
+
+
+def _merge_layers(
+    header: dict[str, Any], pcs_tables: dict[str, Any], records: Iterator[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any], Iterable[dict[str, Any]]]:
+    """Overlay the user's imported layers on the bundled catalogue."""
+    layer_files = _layer_files()
+    if not layer_files:
+        return header["systems"], pcs_tables, records
+    from .layers import read_layer
+
+    systems = {k: dict(v, origin="bundled") for k, v in header["systems"].items()}
+    replaced: set[str] = set()
+    replacements: list[dict[str, Any]] = []
+    overlays: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in layer_files:
+        lheader, lrecords = read_layer(path)
+        mode = lheader.get("mode", "replace")
+        for name, prov in (lheader.get("systems") or {}).items():
+            base = systems.get(name, {}) if mode == "overlay" else {}
+            merged = dict(base)
+            if mode == "overlay" and base:
+                merged["overlay"] = dict(prov, imported_at=lheader.get("imported_at", ""))
+                merged.setdefault("origin", "bundled")
+                merged["origin"] = "bundled + imported"
+            else:
+                merged = dict(prov, origin="imported", imported_at=lheader.get("imported_at", ""))
+            systems[name] = merged
+            if mode != "overlay":
+                replaced.add(name)
+        if lheader.get("pcs_tables"):
+            pcs_tables = lheader["pcs_tables"]
+        if mode == "overlay":
+            for rec in lrecords:
+                overlays[(rec["system"], norm_code(rec["code"]))] = rec
+        else:
+            replacements.extend(lrecords)
+
+    def merged() -> Iterator[dict[str, Any]]:
+        seen: set[tuple[str, str]] = set()
+        for rec in records:
+            if rec["system"] in replaced:
+                continue
+            key = (rec["system"], norm_code(rec["code"]))
+            extra = overlays.get(key)
+            if extra is not None:
+                seen.add(key)
+                rec = dict(rec)
+                rec["sections"] = {**(rec.get("sections") or {}), **(extra.get("sections") or {})}
+            yield rec
+        for rec in sorted(replacements, key=lambda r: SYSTEM_ORDER.get(r["system"], 9)):
+            yield rec
+        for key, rec in overlays.items():
+            if key not in seen:
+                yield rec
+
+    return systems, pcs_tables, merged()
+
+
+def _load_synonyms() -> dict[str, tuple[str, ...]]:
+    try:
+        from .synonyms import load_synonyms
+    except ImportError:  # pragma: no cover - the table ships with the package
+        return {}
+    return load_synonyms()
+
+
+def build_index(db_path: str, cat: Path, key: str, progress: bool = True) -> None:
+    """Build the index into ``db_path`` (a temp file or ``:memory:`` connection target)."""
+    started = time.perf_counter()
+    show = progress and sys.stderr.isatty()
+    header, pcs_tables, records = open_catalogue(cat)
+    systems, pcs_tables, records = _merge_layers(header, pcs_tables, records)
+    con = sqlite3.connect(db_path)
+    try:
+        _fill(con, header, systems, pcs_tables, records, key, show)
+        con.commit()
+    finally:
+        con.close()
+    if progress:
+        took = time.perf_counter() - started
+        print(f"codelookup: search index ready ({took:.1f} s, one-time)", file=sys.stderr)
+
+
+def _fill(
+    con: sqlite3.Connection,
+    header: dict[str, Any],
+    systems: dict[str, Any],
+    pcs_tables: dict[str, Any],
+    records: Iterable[dict[str, Any]],
+    key: str,
+    show: bool,
+) -> None:
+    con.executescript(
+        """
+        PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE blob(name TEXT PRIMARY KEY, data BLOB);
+        CREATE TABLE rec(id INTEGER PRIMARY KEY, system TEXT, code TEXT, norm TEXT,
+            title TEXT, billable INT, kind TEXT, parent TEXT, depth INT, nbill INT, data TEXT);
+        CREATE TABLE post(term TEXT PRIMARY KEY, t BLOB, x BLOB) WITHOUT ROWID;
+        CREATE TABLE del1(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
+        CREATE TABLE syn(term TEXT PRIMARY KEY, expansions TEXT) WITHOUT ROWID;
+        CREATE TABLE pcs(prefix TEXT PRIMARY KEY, data TEXT) WITHOUT ROWID;
+        """
+    )
+    rows: list[tuple[Any, ...]] = []
+    post_t: dict[str, array[int]] = {}
+    post_x: dict[str, array[int]] = {}
+    priors = array("f")
+    tlens = array("B")
+    sysb = array("B")
+    ids: dict[tuple[str, str], int] = {}
+    parents: list[int] = []
+    depth: list[int] = []
+    billable: list[bool] = []
+    counts: dict[str, list[int]] = {}
+    for i, rec in enumerate(records):
+        system = str(rec["system"])
+        code = str(rec["code"])
+        title = str(rec.get("title", ""))
+        parent = rec.get("parent")
+        pid = ids.get((system, str(parent)), -1) if parent else -1
+        ids[(system, code)] = i
+        parents.append(pid)
+        d = depth[pid] + 1 if pid >= 0 else 0
+        depth.append(d)
+        bill = bool(rec.get("billable"))
+        billable.append(bill)
+        c = counts.setdefault(system, [0, 0])
+        c[0] += 1
+        c[1] += int(bill)
+        extra = {k: v for k, v in rec.items() if k not in STANDARD_KEYS}
+        data = json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None
+        rows.append(
+            (i, system, code, norm_code(code), title, int(bill), rec.get("kind", ""),
+             parent, d, 0, data)
+        )
+        prior, tlen = _title_prior(rec)
+        priors.append(prior - 0.004 * d)
+        tlens.append(tlen)
+        sysb.append(SYSTEM_ORDER.get(system, 9) * 2 + int(bill))
+        seen: set[str] = set()
+        for term in index_terms(title):
+            s = stem(term)
+            if s not in seen:
+                seen.add(s)
+                post_t.setdefault(s, array("I")).append(i)
+        other = _other_text(rec)
+        if other:
+            seen_x: set[str] = set()
+            for term in index_terms(other):
+                s = stem(term)
+                if s not in seen and s not in seen_x:
+                    seen_x.add(s)
+                    post_x.setdefault(s, array("I")).append(i)
+        if show and i % 20000 == 0:
+            print(f"\rcodelookup: building search index… {i:,} records", end="", file=sys.stderr)
+    if show:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+    if not rows:
+        raise CatalogueError("the catalogue holds no records")
+    # Billable descendants per record, accumulated bottom-up (children follow their parents).
+    nbill = [0] * len(rows)
+    for i in range(len(rows) - 1, -1, -1):
+        if billable[i]:
+            nbill[i] += 1
+        if parents[i] >= 0:
+            nbill[parents[i]] += nbill[i]
+    rows = [r[:9] + (nbill[r[0]],) + r[10:] for r in rows]
+    con.executemany("INSERT INTO rec VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    con.execute("CREATE INDEX rec_norm ON rec(norm)")
+    con.execute("CREATE INDEX rec_code ON rec(system, code)")
+    con.execute("CREATE INDEX rec_parent ON rec(system, parent)")
+    vocab = sorted(set(post_t) | set(post_x))
+    con.executemany(
+        "INSERT INTO post VALUES (?,?,?)",
+        (
+            (
+                term,
+                post_t[term].tobytes() if term in post_t else None,
+                post_x[term].tobytes() if term in post_x else None,
+            )
+            for term in vocab
+        ),
+    )
+    dfs = array("I", (len(post_t.get(t, ())) + len(post_x.get(t, ())) for t in vocab))
+    con.executemany(
+        "INSERT OR IGNORE INTO del1 VALUES (?,?)",
+        ((d, w) for w in vocab if len(w) >= 4 and not w.isdigit() for d in deletes1(w)),
+    )
+    syn = _load_synonyms()
+    con.executemany("INSERT INTO syn VALUES (?,?)", ((k, "|".join(v)) for k, v in syn.items()))
+    con.executemany(
+        "INSERT INTO pcs VALUES (?,?)",
+        ((k, json.dumps(v, ensure_ascii=False)) for k, v in pcs_tables.items()),
+    )
+    con.executemany(
+        "INSERT INTO blob VALUES (?,?)",
+        [
+            ("prior", priors.tobytes()),
+            ("tlen", tlens.tobytes()),
+            ("sysb", sysb.tobytes()),
+            ("vocab", "\n".join(vocab).encode()),
+            ("df", dfs.tobytes()),
+        ],
+    )
+    for name, (n, b) in counts.items():
+        prov = systems.setdefault(name, {"name": name})
+        prov["records"] = n
+        prov["billable"] = b
+    meta = {
+        "key": key,
+        "schema_version": str(header.get("schema_version")),
+        "catalogue_release": str(header.get("catalogue_release", "")),
+        "content_sha256": str(header.get("content_sha256", "")),
+        "systems": json.dumps(systems, ensure_ascii=False, sort_keys=True),
+        "synonyms": str(len(syn)),
+        "records": str(len(rows)),
+    }
+    con.executemany("INSERT INTO meta VALUES (?,?)", meta.items())
+
+
+def _open_ro(path: Path, key: str) -> sqlite3.Connection | None:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key='key'").fetchone()
+    except sqlite3.DatabaseError:
+        con.close()
+        return None
+    if not row or row[0] != key:
+        con.close()
+        return None
+    return con
+
+
+def _cleanup(directory: Path, keep: Path) -> None:
+    with contextlib.suppress(OSError):
+        for old in directory.glob("index-*.sqlite"):
+            if old != keep:
+                old.unlink()
+
+
+def connect(progress: bool = True) -> sqlite3.Connection:
+    """An open, valid index for the current catalogue and layers, building it if needed."""
+    cat = catalogue_path()
+    header = read_header(cat)
+    key = index_key(cat, header, _layer_files())
+    directory = cache_dir()
+    path = directory / f"index-{key}.sqlite"
+    con = _open_ro(path, key)
+    if con is not None:
+        return con
+    if progress:
+        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
+    tmp: str | None = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=directory)
+        os.close(fd)
+    except OSError:
+        tmp = None
+    if tmp is None:
+        # No writable cache directory: build in memory; slower per run, but it works.
+        con = sqlite3.connect(":memory:", check_same_thread=False)
+        header2, pcs_tables, records = open_catalogue(cat)
+        systems, pcs_tables, records = _merge_layers(header2, pcs_tables, records)
+        _fill(con, header2, systems, pcs_tables, records, key, False)
+        return con
+    try:
+        build_index(tmp, cat, key, progress)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _cleanup(directory, path)
+    con = _open_ro(path, key)
+    if con is None:  # pragma: no cover - replaced under our feet by a broken writer
+        raise CatalogueError(f"{path}: could not open the freshly built search index")
+    return con

@@ -1,0 +1,502 @@
+"""Ranking: from a query string to the codes a person most likely means.
+
+Tiers, best first: exact codes, code prefixes/wildcards/ranges, then words. Word search treats
+every query word as required (any order), matches each word exactly, by prefix, through the
+synonym table or through a typo correction, and ranks by match quality, how much of the title
+the query covers, and a static prior that prefers the general billable code people usually mean.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import sqlite3
+from array import array
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import product
+
+from .errors import NotFoundError, UsageError
+from .index import SYSTEM_ORDER
+from .models import SearchHit
+from .text import clean_text, deletes1, index_terms, norm_code, osa_distance, stem, words
+
+MAX_QUERY_WORDS = 12
+MAX_LIMIT = 10_000
+_CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9.*?]*$")
+_RANGE = re.compile(r"^([A-Z0-9][A-Z0-9.]*)\s*-\s*([A-Z0-9][A-Z0-9.]*)$")
+SYSTEM_NAMES = tuple(sorted(SYSTEM_ORDER, key=SYSTEM_ORDER.__getitem__))
+
+# Match qualities. Anything below FUZZY_BELOW came from a typo correction.
+Q_EXACT, Q_PREFIX, Q_LAST_PREFIX = 1.0, 0.9, 0.88
+Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
+FUZZY_BELOW = 0.8
+SYNONYM_FACTOR = 0.97
+OTHER_FIELD = 0.7  # inclusion terms, keywords and plain-language names count less than titles
+TITLE_FLAG = 10.0
+COVERAGE_WEIGHT = 0.35
+MISSING_PENALTY = 0.3
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits plus the notes a user should see on stderr (corrections, ambiguities)."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _Slot:
+    """One query word: the index terms that satisfy it, with their match quality."""
+
+    word: str
+    terms: dict[str, float] = field(default_factory=dict)
+
+
+def looks_like_code(text: str) -> bool:
+    t = text.strip().upper()
+    if " " in t or not t or len(t) > 12:
+        return False
+    return bool(_CODE_TOKEN.match(t)) and any(c.isdigit() for c in t)
+
+
+def resolve_systems(names: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Accept system names case-insensitively and with common spellings ('cm', 'pcs')."""
+    if not names:
+        return None
+    aliases = {
+        "icd10cm": "ICD-10-CM", "cm": "ICD-10-CM", "icd-10-cm": "ICD-10-CM",
+        "icd10pcs": "ICD-10-PCS", "pcs": "ICD-10-PCS", "icd-10-pcs": "ICD-10-PCS",
+        "cpt": "CPT", "hcpcs": "HCPCS", "hcpcs-ii": "HCPCS",
+    }
+    out: list[str] = []
+    for name in names:
+        key = name.strip().lower().replace("_", "-")
+        system = aliases.get(key) or aliases.get(key.replace("-", ""))
+        if system is None:
+            raise UsageError(
+                f"unknown system {name!r}",
+                hint="use one of: " + ", ".join(SYSTEM_NAMES),
+            )
+        if system not in out:
+            out.append(system)
+    return tuple(out)
+
+
+class Searcher:
+    """Query side of the index. Cheap to create; loads packed arrays lazily and once."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self._vocab: list[str] | None = None
+        self._vocab_set: frozenset[str] | None = None
+        self._df: array[int] | None = None
+        self._prior: array[float] | None = None
+        self._tlen: bytes | None = None
+        self._sysb: bytes | None = None
+        self._syn: dict[str, tuple[str, ...]] | None = None
+        self._posting_cache: dict[str, tuple[array[int], array[int]]] = {}
+
+    # -- lazily loaded tables -------------------------------------------------------------
+    def _blob(self, name: str) -> bytes:
+        row = self.con.execute("SELECT data FROM blob WHERE name=?", (name,)).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else b""
+
+    @property
+    def vocab(self) -> list[str]:
+        if self._vocab is None:
+            self._vocab = self._blob("vocab").decode().split("\n")
+            self._vocab_set = frozenset(self._vocab)
+        return self._vocab
+
+    @property
+    def vocab_set(self) -> frozenset[str]:
+        if self._vocab_set is None:
+            _ = self.vocab
+        assert self._vocab_set is not None
+        return self._vocab_set
+
+    @property
+    def df(self) -> array[int]:
+        if self._df is None:
+            self._df = array("I")
+            self._df.frombytes(self._blob("df"))
+        return self._df
+
+    @property
+    def prior(self) -> array[float]:
+        if self._prior is None:
+            self._prior = array("f")
+            self._prior.frombytes(self._blob("prior"))
+        return self._prior
+
+    @property
+    def tlen(self) -> bytes:
+        if self._tlen is None:
+            self._tlen = self._blob("tlen")
+        return self._tlen
+
+    @property
+    def sysb(self) -> bytes:
+        if self._sysb is None:
+            self._sysb = self._blob("sysb")
+        return self._sysb
+
+    @property
+    def synonyms(self) -> dict[str, tuple[str, ...]]:
+        if self._syn is None:
+            self._syn = {
+                term: tuple(exp.split("|"))
+                for term, exp in self.con.execute("SELECT term, expansions FROM syn")
+            }
+        return self._syn
+
+    def postings(self, term: str) -> tuple[array[int], array[int]]:
+        cached = self._posting_cache.get(term)
+        if cached is not None:
+            return cached
+        row = self.con.execute("SELECT t, x FROM post WHERE term=?", (term,)).fetchone()
+        t, x = array("I"), array("I")
+        if row:
+            if row[0]:
+                t.frombytes(row[0])
+            if row[1]:
+                x.frombytes(row[1])
+        if len(self._posting_cache) > 2000:
+            self._posting_cache.clear()
+        self._posting_cache[term] = (t, x)
+        return t, x
+
+    # -- public entry point ---------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        systems: Sequence[str] | None = None,
+        billable_only: bool = False,
+        limit: int = 10,
+    ) -> SearchResult:
+        if limit < 1 or limit > MAX_LIMIT:
+            raise UsageError(f"--limit must be between 1 and {MAX_LIMIT:,}, not {limit}")
+        text = clean_text(query)
+        if not text:
+            raise UsageError("empty query", hint="give words or a code, e.g. codelookup search epidural")
+        wanted = resolve_systems(systems)
+        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
+        notes: list[str] = []
+        hits: list[SearchHit] = []
+        if looks_like_code(text) or _RANGE.match(text.upper()):
+            hits = self._code_hits(text, wanted, billable_only, limit, notes)
+        if not hits:
+            hits = self._word_hits(text, allowed, billable_only, limit, notes)
+        return SearchResult(text, tuple(hits[:limit]), tuple(notes))
+
+    # -- codes ----------------------------------------------------------------------------
+    def _filter_sql(self, wanted: tuple[str, ...] | None, billable_only: bool) -> tuple[str, list[str]]:
+        sql, args = "", []
+        if wanted:
+            sql += " AND system IN (%s)" % ",".join("?" * len(wanted))
+            args.extend(wanted)
+        if billable_only:
+            sql += " AND billable=1"
+        return sql, args
+
+    def _rows_to_hits(self, rows: list[tuple[str, str, str, int]], score: float, match: str) -> list[SearchHit]:
+        return [
+            SearchHit(code, system, title, bool(bill), score - i * 1e-4, match)
+            for i, (code, system, title, bill) in enumerate(rows)
+        ]
+
+    def _code_hits(
+        self, text: str, wanted: tuple[str, ...] | None, billable_only: bool, limit: int, notes: list[str]
+    ) -> list[SearchHit]:
+        extra, args = self._filter_sql(wanted, billable_only)
+        cols = "SELECT code, system, title, billable FROM rec WHERE "
+        order = " ORDER BY CASE system %s END, id LIMIT ?" % " ".join(
+            f"WHEN '{s}' THEN {i}" for s, i in SYSTEM_ORDER.items()
+        )
+        upper = text.strip().upper()
+        rng = _RANGE.match(upper)
+        if rng and looks_like_code(rng.group(1)) and looks_like_code(rng.group(2)):
+            lo, hi = norm_code(rng.group(1)), norm_code(rng.group(2))
+            if lo > hi:
+                lo, hi = hi, lo
+            rows = self.con.execute(
+                cols + "norm >= ? AND norm <= ? AND length(norm) >= ?" + extra + order,
+                [lo, hi + "~", min(len(lo), len(hi)), *args, limit],
+            ).fetchall()
+            return self._rows_to_hits(rows, 50.0, "code-prefix")
+        key = norm_code(upper)
+        if "*" in key or "?" in key:
+            rows = self.con.execute(cols + "norm GLOB ?" + extra + order, [key, *args, limit]).fetchall()
+            return self._rows_to_hits(rows, 50.0, "code-prefix")
+        exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
+        hits = self._rows_to_hits(exact, 100.0, "exact-code")
+        if len(exact) > 1:
+            notes.append(
+                f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact)
+            )
+        if not exact:
+            for alt in _placeholder_variants(key):
+                rows = self.con.execute(cols + "norm = ?" + extra + order, [alt, *args, limit]).fetchall()
+                if rows:
+                    notes.append(f"{text.strip()} is not a code; did you mean {rows[0][0]}?")
+                    hits = self._rows_to_hits(rows, 90.0, "exact-code")
+                    break
+        room = limit - len(hits)
+        if room > 0:
+            prefix = self.con.execute(
+                cols + "norm GLOB ? AND norm != ?" + extra + order,
+                [_glob_escape(key) + "*", key, *args, room],
+            ).fetchall()
+            hits += self._rows_to_hits(prefix, 50.0, "code-prefix")
+        return hits
+
+    # -- words ----------------------------------------------------------------------------
+    def _slot_for(self, word: str, last: bool, notes: list[str]) -> _Slot:
+        s = stem(word)
+        slot = _Slot(word)
+        vocab = self.vocab
+        if s in self.vocab_set:
+            slot.terms[s] = Q_EXACT
+            if last and len(s) >= 3:
+                self._add_prefix(slot, s, Q_LAST_PREFIX, 20)
+            return slot
+        if word != s and word in self.vocab_set:
+            slot.terms[word] = Q_EXACT
+            return slot
+        if len(s) >= 3:
+            self._add_prefix(slot, s, Q_PREFIX, 40)
+        if not slot.terms and len(s) >= 4 and not s.isdigit():
+            fixes = self._typo(s)
+            for term, q in fixes:
+                slot.terms.setdefault(term, q)
+            if fixes:
+                notes.append(f"{word!r} looks misspelt; searched for " + " / ".join(repr(t) for t, _ in fixes))
+        del vocab
+        return slot
+
+    def _add_prefix(self, slot: _Slot, s: str, quality: float, cap: int) -> None:
+        vocab = self.vocab
+        i = bisect_left(vocab, s)
+        found: list[tuple[int, str]] = []
+        df = self.df
+        while i < len(vocab) and vocab[i].startswith(s):
+            if vocab[i] != s:
+                found.append((df[i], vocab[i]))
+            i += 1
+        for _, term in heapq.nlargest(cap, found):
+            slot.terms.setdefault(term, quality)
+
+    def _typo(self, s: str) -> list[tuple[str, float]]:
+        keys = list(deletes1(s))
+        marks = ",".join("?" * len(keys))
+        cands = {w for (w,) in self.con.execute(f"SELECT word FROM del1 WHERE key IN ({marks})", keys)}
+        max_d = 1 if len(s) <= 5 else 2
+        scored: list[tuple[int, int, str]] = []
+        vocab_index = {w: i for i, w in enumerate(self.vocab)} if cands else {}
+        for w in cands:
+            d = osa_distance(s, w, max_d)
+            if d <= max_d:
+                scored.append((d, -self.df[vocab_index[w]], w))
+        scored.sort()
+        if scored:
+            return [(w, Q_TYPO1 if d == 1 else Q_TYPO2) for d, _, w in scored[:3]]
+        if len(s) < 5:
+            return []
+        from rapidfuzz import fuzz, process
+
+        matches = process.extract(s, self.vocab, scorer=fuzz.ratio, limit=3, score_cutoff=80)
+        return [(str(m[0]), Q_RAPIDFUZZ) for m in matches]
+
+    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool]]:
+        """The literal reading of the query plus readings with synonym phrases replaced."""
+        ws = words(text)[: MAX_QUERY_WORDS * 2]
+        syn = self.synonyms
+        spans: list[tuple[int, int, tuple[str, ...]]] = []
+        i = 0
+        while i < len(ws):
+            for n in (4, 3, 2, 1):
+                if i + n <= len(ws):
+                    phrase = " ".join(ws[i : i + n])
+                    if phrase in syn:
+                        spans.append((i, i + n, syn[phrase]))
+                        i += n
+                        break
+            else:
+                i += 1
+        readings: list[tuple[list[str], bool]] = [(ws, False)]
+        if spans:
+            options = [[*exp][:4] for _, _, exp in spans[:3]]
+            for combo in list(product(*options))[:12]:
+                out: list[str] = []
+                pos = 0
+                for (a, b, _), expansion in zip(spans, combo, strict=False):
+                    out.extend(ws[pos:a])
+                    out.extend(words(expansion))
+                    pos = b
+                out.extend(ws[pos:])
+                readings.append((out, True))
+        variants: list[tuple[list[_Slot], bool]] = []
+        seen: set[tuple[str, ...]] = set()
+        dropped: list[str] = []
+        for reading, is_syn in readings:
+            terms = [w for w in index_terms(" ".join(reading))][:MAX_QUERY_WORDS]
+            key = tuple(terms)
+            if not terms or key in seen:
+                continue
+            seen.add(key)
+            local: list[str] = []
+            slots = [self._slot_for(w, j == len(terms) - 1, local) for j, w in enumerate(terms)]
+            empty = [s.word for s in slots if not s.terms]
+            if empty and not is_syn and spans:
+                continue  # a word only the synonym table knows: the literal reading cannot win
+            if empty:
+                dropped.extend(empty)
+            slots = [s for s in slots if s.terms]
+            if slots:
+                if is_syn:
+                    for s in slots:
+                        s.terms = {t: q * SYNONYM_FACTOR for t, q in s.terms.items()}
+                variants.append((slots, is_syn))
+                if not is_syn:
+                    notes.extend(local)
+        if len(words(text)) > MAX_QUERY_WORDS * 2:
+            notes.append(f"query shortened to its first {MAX_QUERY_WORDS} words")
+        if dropped and variants:
+            notes.append("no code mentions " + ", ".join(repr(w) for w in dict.fromkeys(dropped)))
+        return variants
+
+    def _slot_docs(self, slot: _Slot) -> dict[int, float]:
+        """doc id -> best encoded match value (TITLE_FLAG added when the match is in the title)."""
+        pairs: list[tuple[float, array[int]]] = []
+        for term, q in slot.terms.items():
+            t, x = self.postings(term)
+            if t:
+                pairs.append((TITLE_FLAG + q, t))
+            if x:
+                pairs.append((q * OTHER_FIELD, x))
+        pairs.sort(key=lambda p: p[0])
+        docs: dict[int, float] = {}
+        for value, ids in pairs:  # ascending, so better values overwrite worse ones
+            docs.update(dict.fromkeys(ids, value))
+        return docs
+
+    def _word_hits(
+        self, text: str, allowed: set[int] | None, billable_only: bool, limit: int, notes: list[str]
+    ) -> list[SearchHit]:
+        variants = self._variants(text, notes)
+        best: dict[int, tuple[float, str]] = {}
+        prior, tlen, sysb = self.prior, self.tlen, self.sysb
+        for slots, is_syn in variants:
+            per_slot = [self._slot_docs(s) for s in slots]
+            n = len(per_slot)
+            order = sorted(range(n), key=lambda k: len(per_slot[k]))
+            cand = set(per_slot[order[0]])
+            for k in order[1:]:
+                cand.intersection_update(per_slot[k].keys())
+            missing_allowed = 0
+            if not cand and n >= 2:
+                counts: dict[int, int] = {}
+                for docs in per_slot:
+                    for d in docs:
+                        counts[d] = counts.get(d, 0) + 1
+                cand = {d for d, c in counts.items() if c >= n - 1}
+                missing_allowed = 1
+            for d in cand:
+                sb = sysb[d]
+                if allowed is not None and sb >> 1 not in allowed:
+                    continue
+                if billable_only and not sb & 1:
+                    continue
+                total = 0.0
+                in_title = 0
+                fuzzy = False
+                for docs in per_slot:
+                    v = docs.get(d)
+                    if v is None:
+                        continue
+                    if v >= TITLE_FLAG:
+                        v -= TITLE_FLAG
+                        in_title += 1
+                    if v < FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) and v > OTHER_FIELD:
+                        fuzzy = True
+                    elif v <= OTHER_FIELD and v / OTHER_FIELD < FUZZY_BELOW * 0.97:
+                        fuzzy = True
+                    total += v
+                coverage = min(1.0, in_title / tlen[d])
+                score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
+                if missing_allowed:
+                    score -= MISSING_PENALTY
+                match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
+                cur = best.get(d)
+                if cur is None or score > cur[0]:
+                    best[d] = (score, match)
+        top = heapq.nlargest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        if not top:
+            return []
+        ids = [d for d, _ in top]
+        rows = {
+            r[0]: r[1:]
+            for r in self.con.execute(
+                "SELECT id, code, system, title, billable FROM rec WHERE id IN (%s)"
+                % ",".join("?" * len(ids)),
+                ids,
+            )
+        }
+        return [
+            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m)
+            for d, (sc, m) in top
+        ]
+
+    # -- did you mean ---------------------------------------------------------------------
+    def suggestions(self, text: str, limit: int = 5) -> tuple[str, ...]:
+        """Close vocabulary words for each unknown word, or close codes for a code."""
+        text = clean_text(text)
+        if looks_like_code(text):
+            return self.code_suggestions(norm_code(text), limit)
+        from rapidfuzz import fuzz, process
+
+        out: list[str] = []
+        for w in index_terms(text)[:MAX_QUERY_WORDS]:
+            if stem(w) in self.vocab_set:
+                continue
+            for m in process.extract(w, self.vocab, scorer=fuzz.ratio, limit=3, score_cutoff=70):
+                out.append(str(m[0]))
+        return tuple(dict.fromkeys(out))[:limit]
+
+    def code_suggestions(self, key: str, limit: int = 5) -> tuple[str, ...]:
+        out: list[str] = []
+        for alt in _placeholder_variants(key):
+            out += [r[0] for r in self.con.execute("SELECT code FROM rec WHERE norm=?", (alt,))]
+        trimmed = key
+        while len(trimmed) > 1 and len(out) < limit:
+            trimmed = trimmed[:-1]
+            rows = self.con.execute(
+                "SELECT code FROM rec WHERE norm GLOB ? ORDER BY id LIMIT ?",
+                (_glob_escape(trimmed) + "*", limit),
+            ).fetchall()
+            if rows:
+                out += [r[0] for r in rows]
+                break
+        return tuple(dict.fromkeys(out))[:limit]
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _placeholder_variants(key: str) -> list[str]:
+    """'W2189A' -> 'W2189XA': ICD-10-CM 7th characters need X placeholders before them."""
+    if len(key) < 4 or len(key) >= 7 or not key[0].isalpha() or not key[-1].isalpha():
+        return []
+    return [key[:-1] + "X" * (7 - len(key)) + key[-1]]
+
+
+def not_found(searcher: Searcher, result: SearchResult) -> NotFoundError:
+    sugg = searcher.suggestions(result.query)
+    hint = ("did you mean: " + ", ".join(sugg)) if sugg else "try fewer or different words"
+    return NotFoundError(f"no match for {result.query!r}", hint=hint, suggestions=sugg)
