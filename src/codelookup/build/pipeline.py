@@ -50,8 +50,8 @@ PCS_NOTES_TEMPLATE = (
     "licence per its dist-info METADATA; the CMS data is US public domain), table pcs_tree, "
     "which covers sections 0 (Medical and Surgical) and 1 (Obstetrics) only; all codes of "
     "sections {no_axis_sections} therefore have no axis data. {with_axes} codes have axes; "
-    "{without_axes} codes lack them, including {stale} codes of sections 0/1 that the FY2025 axis "
-    "source no longer has."
+    "{without_axes} codes lack them, including the {stale}, which the FY2025 axis source no "
+    "longer has."
 )
 
 CPT_LICENCE = (
@@ -106,7 +106,7 @@ def add_icd10pcs(cat: Catalogue) -> None:
     with_axes = len(axes.codes_with_axes)
     axis_sections = {c[0] for c in axes.codes_with_axes}
     no_axis = sorted({c[0] for c in codes} - axis_sections)
-    stale = sum(1 for c in codes if c[0] in axis_sections and c not in axes.codes_with_axes)
+    stale = [c for c in codes if c[0] in axis_sections and c not in axes.codes_with_axes]
     counts: dict[str, int] = {"records": len(records)}
     for kind, key in (
         ("section", "sections"),
@@ -132,7 +132,7 @@ def add_icd10pcs(cat: Catalogue) -> None:
             no_axis_sections=", ".join(no_axis),
             with_axes=f"{with_axes:,}",
             without_axes=f"{len(codes) - with_axes:,}",
-            stale=stale,
+            stale=f"{len(stale)} codes of sections 0/1 ({', '.join(stale)})",
         ),
     }
     cat.pcs_tables = axes.tables
