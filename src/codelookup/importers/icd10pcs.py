@@ -117,8 +117,10 @@ def parse_order(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[
         ticker(number)
         if not raw.strip():
             continue
-        if len(raw) < 17:
-            raise fail(path, number, f"truncated line ({len(raw)} characters)")
+        if len(raw.rstrip()) < 78:  # the long title starts at column 78 and is never blank
+            raise fail(
+                path, number, f"truncated line ({len(raw.rstrip())} characters, long title missing)"
+            )
         order_text, code, flag = raw[0:5].strip(), raw[6:13].strip().upper(), raw[14:15]
         if not order_text.isdigit():
             raise fail(path, number, f"order number {order_text!r} is not a number")

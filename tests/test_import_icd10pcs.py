@@ -1,0 +1,161 @@
+"""ICD-10-PCS imports from the CMS order file and the CMS tables XML."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).parents[1]
+if str(REPO_ROOT / "src") not in sys.path:  # a checkout without the package installed
+    sys.path.insert(0, str(REPO_ROOT / "src"))
+
+from codelookup.errors import ImportFileError  # noqa: E402
+from codelookup.importers import ImportKind, run_import  # noqa: E402
+from codelookup.layers import read_layer  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+ORDER = FIXTURES / "icd10pcs_order_2030_sample.txt"
+TABLES = FIXTURES / "icd10pcs_tables_2030_sample.xml"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data" / "imports"
+
+
+def _load(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    header, records = read_layer(path)
+    return header, {r["code"]: r for r in records}
+
+
+def _check_hierarchy(recs: dict[str, dict[str, Any]]) -> None:
+    for code, rec in recs.items():
+        assert rec["system"] == "ICD-10-PCS"
+        expected_kind = {1: "section", 2: "body_system", 3: "table", 7: "code"}[len(code)]
+        assert rec["kind"] == expected_kind
+        assert rec["billable"] is (len(code) == 7)
+        if len(code) == 1:
+            assert rec["parent"] is None
+        else:
+            parent = code[:3] if len(code) == 7 else code[:-1]
+            assert rec["parent"] == parent and parent in recs
+
+
+def test_order_file() -> None:
+    result = run_import(ImportKind.ICD10PCS, ORDER)
+    assert result.release == "FY2030"
+    header, recs = _load(result.layer_path)
+    assert header["mode"] == "replace"
+    assert result.counts["codes"] == 8
+    _check_hierarchy(recs)
+    assert recs["0SRC0J9"]["title"] == (
+        "Replacement of Right Knee Joint with Synthetic Substitute, Cemented, Open Approach"
+    )
+    assert recs["0SRC0J9"]["terms"] == [
+        "Replace of R Knee Jt with Synth Sub, Cement, Open Approach"
+    ]
+    assert recs["0DTJ0ZZ"].get("terms") is None  # short title equal to long title adds nothing
+    assert recs["0"]["title"] == "Medical and Surgical"
+    assert recs["0S"]["title"] == "Lower Joints"
+    assert recs["BW"]["title"] == "Anatomical Regions"
+    assert recs["0SR"]["title"] == "Medical and Surgical, Lower Joints, Replacement"
+    assert header["pcs_tables"] == {}
+
+
+def test_tables_xml_enumerates_every_row() -> None:
+    seen: list[tuple[int, int]] = []
+    result = run_import(ImportKind.ICD10PCS, TABLES, progress=lambda d, t: seen.append((d, t)))
+    assert result.counts == {"codes": 6 + 2 + 3 + 2, "tables": 3, "rows": 4, "sections": 2}
+    assert seen[-1][0] == seen[-1][1] == TABLES.stat().st_size
+    header, recs = _load(result.layer_path)
+    _check_hierarchy(recs)
+    expected = {"0SR" + "".join(p) for p in itertools.product("CD", "0", "J", "9AZ")} | {
+        "0SRC0KZ",
+        "0SRD0KZ",
+        "0DTJ0ZZ",
+        "0DTJ4ZZ",
+        "0DTJ8ZZ",
+        "BW24ZZZ",
+        "BW25ZZZ",
+    }
+    assert {c for c in recs if len(c) == 7} == expected
+    assert recs["0SRC0J9"]["title"] == (
+        "Replacement: Knee Joint, Right, Open, Synthetic Substitute, Cemented"
+    )
+    assert recs["0DTJ4ZZ"]["title"] == "Resection: Appendix, Percutaneous Endoscopic"
+    assert recs["0S"]["title"] == "Lower Joints"
+    assert recs["0SR"]["title"] == "Medical and Surgical, Lower Joints, Replacement"
+    assert "not official" in header["systems"]["ICD-10-PCS"]["notes"]
+
+    table = header["pcs_tables"]["0SR"]
+    assert table["section"] == ["0", "Medical and Surgical"]
+    assert table["body_system"] == ["S", "Lower Joints"]
+    assert table["operation"][:2] == ["R", "Replacement"]
+    assert table["operation"][2].startswith("Putting in material")
+    assert table["body_part"] == {"C": "Knee Joint, Right", "D": "Knee Joint, Left"}
+    assert table["device"] == {"J": "Synthetic Substitute", "K": "Nonautologous Tissue Substitute"}
+    assert table["qualifier"] == {"9": "Cemented", "A": "Uncemented", "Z": "No Qualifier"}
+    assert header["pcs_tables"]["BW2"]["operation"] == [
+        "2",
+        "Computerized Tomography (CT Scan)",
+        "",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("icd10pcs_order_2030_broken_sequence.txt", ":5: wrong sequence: order number 3 after 4"),
+        ("icd10pcs_order_2030_broken_flag.txt", ":3: bad header flag '7'"),
+        (
+            "icd10pcs_tables_2030_broken_count.xml",
+            ":60: in <pcsTable>: row of table 0DT declares 4",
+        ),
+        ("icd10pcs_tables_2030_broken_truncated.xml", ":76: not well-formed XML"),
+    ],
+)
+def test_broken_files_keep_previous_layer(name: str, message: str, data_dir: Path) -> None:
+    good = run_import(ImportKind.ICD10PCS, ORDER).layer_path
+    before = good.read_bytes()
+    with pytest.raises(ImportFileError) as info:
+        run_import(ImportKind.ICD10PCS, FIXTURES / name)
+    assert info.value.message.startswith(name + message)
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in data_dir.iterdir()) == ["icd10pcs.json"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("00001 0SRC0J9 1 x\n", ":1: truncated line"),
+        ("0000X 0SRC0J9 1 " + "s" * 60 + " long\n", ":1: order number '0000X' is not a number"),
+        ("00001 0SRCOJ9 1 " + "s" * 60 + " long\n", ":1: bad ICD-10-PCS code '0SRCOJ9'"),
+        ("00001 0SRC0J  1 " + "s" * 60 + " long\n", ":1: valid code '0SRC0J' is not 7"),
+    ],
+)
+def test_bad_order_lines(tmp_path: Path, text: str, message: str) -> None:
+    target = tmp_path / "icd10pcs_order_2030.txt"
+    target.write_text(text, encoding="ascii")
+    with pytest.raises(ImportFileError) as info:
+        run_import(ImportKind.ICD10PCS, target)
+    assert message in info.value.message
+
+
+def test_wrong_xml_root(tmp_path: Path) -> None:
+    target = tmp_path / "x.xml"
+    target.write_text("<?xml version='1.0'?>\n<ICD10CM.tabular>\n</ICD10CM.tabular>\n")
+    with pytest.raises(ImportFileError, match=r"x.xml:2: root element is <ICD10CM.tabular>"):
+        run_import(ImportKind.ICD10PCS, target)
+
+
+def test_duplicate_code_across_rows(tmp_path: Path) -> None:
+    text = TABLES.read_text(encoding="utf-8").replace('<label code="K">', '<label code="J">')
+    target = tmp_path / "icd10pcs_tables_2030.xml"
+    target.write_text(text, encoding="utf-8")
+    with pytest.raises(ImportFileError, match="code 0SRC0JZ is listed twice"):
+        run_import(ImportKind.ICD10PCS, target)
