@@ -1,0 +1,125 @@
+"""Writer layout, checksum, atomic write, determinism, validation and ``--check``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).parents[1]
+if importlib.util.find_spec("codelookup") is None:  # checkout without an installed package
+    sys.path.insert(0, str(REPO_ROOT / "src"))
+
+from codelookup.build import pipeline, sources, writer  # noqa: E402
+from codelookup.build.__main__ import main  # noqa: E402
+from codelookup.build.validate import ensure_valid, validate_records  # noqa: E402
+from codelookup.errors import CatalogueError  # noqa: E402
+
+
+def rec(code: str, parent: str | None, billable: bool, kind: str = "code") -> dict[str, Any]:
+    return {
+        "code": code,
+        "system": "ICD-10-PCS",
+        "title": f"Title {code} é",
+        "billable": billable,
+        "kind": kind,
+        "parent": parent,
+    }
+
+
+RECORDS = [rec("0", None, False, "section"), rec("00", "0", False, "body_system")]
+SYSTEMS = {"ICD-10-PCS": {"name": "ICD-10-PCS", "counts": {"records": 2, "billable": 0}}}
+
+
+def test_layout_and_checksum() -> None:
+    data = writer.serialise("2026.04.01", SYSTEMS, {"_approach_definitions": {}}, RECORDS)
+    lines = data.decode("utf-8").split("\n")
+    header = json.loads(lines[0].rstrip().rstrip(",") + "}")
+    assert header["format"] == "codelookup-catalogue" and header["schema_version"] == 1
+    assert header["catalogue_release"] == "2026.04.01"
+    assert header["systems"] == SYSTEMS
+    body = data.split(b"\n", 1)[1]
+    assert header["content_sha256"] == hashlib.sha256(body).hexdigest()
+    assert lines[1] == '"pcs_tables":{"_approach_definitions":{}},'
+    assert lines[2] == '"records":['
+    assert lines[3].endswith(",") and not lines[4].endswith(",")
+    assert lines[5:] == ["]}", ""]
+    assert "é" in lines[3]  # ensure_ascii=False keeps the file small and readable
+    whole = json.loads(data)
+    assert whole["records"] == RECORDS
+
+
+def test_serialise_is_deterministic_regardless_of_key_order() -> None:
+    shuffled = [dict(reversed(list(r.items()))) for r in RECORDS]
+    first = writer.serialise("2026.04.01", SYSTEMS, {}, RECORDS)
+    assert writer.serialise("2026.04.01", SYSTEMS, {}, shuffled) == first
+
+
+def test_write_atomic_replaces_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "data" / "codes.json"
+    writer.write_atomic(target, b"old\n")
+    writer.write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    assert [p.name for p in target.parent.iterdir()] == ["codes.json"]
+    assert target.stat().st_mode & 0o644 == 0o644
+
+
+def test_validation_catches_structural_errors() -> None:
+    problems = validate_records(
+        [
+            rec("0", None, True, "section"),
+            rec("00", "0", False, "body_system"),
+            rec("00", "0", False, "body_system"),
+            rec("0016070", "001", True),
+            rec("X", None, False, "chapter"),
+        ]
+    )
+    assert any("0: billable but has children" in p for p in problems)
+    assert any("00: duplicate code" in p for p in problems)
+    assert any("0016070: parent 001 missing" in p for p in problems)
+    assert any("unknown kind 'chapter'" in p for p in problems)
+
+
+def test_counts_must_match_expected() -> None:
+    with pytest.raises(CatalogueError, match="nothing written"):
+        ensure_valid(RECORDS, SYSTEMS, {"ICD-10-PCS": {"records": 3}})
+    ensure_valid(RECORDS, SYSTEMS, {"ICD-10-PCS": {"records": 2}})
+
+
+def test_refuses_to_write_invalid_catalogue(tmp_path: Path) -> None:
+    cat = pipeline.Catalogue(systems=dict(SYSTEMS), records=[rec("0016070", "001", True)])
+    with pytest.raises(CatalogueError):
+        pipeline.finish(cat, expected={})
+
+
+needs_inputs = pytest.mark.skipif(
+    not sources.available(), reason="build extra not installed (pip install .[build])"
+)
+
+
+@needs_inputs
+def test_full_build_twice_is_identical_and_check_passes(tmp_path: Path) -> None:
+    content = REPO_ROOT / "content" / "cpt"
+    first = pipeline.build(content)
+    assert pipeline.build(content) == first
+    out = tmp_path / "codes.json"
+    assert main(["--output", str(out), "--content", str(content)]) == 0
+    assert out.read_bytes() == first
+    assert main(["--output", str(out), "--content", str(content), "--check"]) == 0
+    out.write_bytes(first.replace(b'"billable":true', b'"billable":false', 1))
+    assert main(["--output", str(out), "--content", str(content), "--check"]) == 1
+    assert main(["--output", str(tmp_path / "absent.json"), "--check"]) == 1
+
+
+@needs_inputs
+def test_shipped_file_is_reproducible() -> None:
+    """CI proof that data/codes.json is what the build makes from the repository's inputs."""
+    shipped = REPO_ROOT / "data" / "codes.json"
+    if not shipped.is_file():
+        pytest.skip("data/codes.json not built yet")
+    assert main(["--output", str(shipped), "--check"]) == 0
