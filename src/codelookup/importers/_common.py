@@ -44,16 +44,19 @@ def now_utc() -> str:
 
 
 class Ticker:
-    """Report progress at most every ``step`` units so a callback cannot slow an 80k import."""
+    """Report progress about 200 times per file, so a callback cannot slow an 80k import."""
 
-    def __init__(self, progress: Progress | None, total: int, step: int = 2000) -> None:
+    def __init__(self, progress: Progress | None, total: int, step: int | None = None) -> None:
         self._progress = progress
         self.total = max(total, 1)
-        self.step = step
-        self._last = -step
+        self.step = step  # None: a 200th of whatever total the reader sets
+        self._last: int | None = None
 
     def __call__(self, done: int) -> None:
-        if self._progress is not None and done - self._last >= self.step:
+        if self._progress is None:
+            return
+        step = self.step or max(self.total // 200, 1)
+        if self._last is None or done - self._last >= step:
             self._last = done
             self._progress(min(done, self.total), self.total)
 

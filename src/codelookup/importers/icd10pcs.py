@@ -283,7 +283,6 @@ def parse_tables(
     except OSError as exc:
         raise fail(path, None, f"cannot be read ({exc.strerror or exc})") from exc
     ticker.total = max(total, 1)
-    ticker.step = max(total // 200, 1)  # bytes, not codes: ~200 updates per file
     builder = _TablesBuilder(path)
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     version: str | None = None
