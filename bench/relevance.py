@@ -212,11 +212,20 @@ def load_engine(spec: str) -> Engine:
     if str(Path.cwd()) not in sys.path:
         sys.path.append(str(Path.cwd()))  # so a stand-in engine next to the caller imports
     mod_name, _, attr = spec.partition(":")
+    attr = attr or "search"
+    name = attr.rsplit(".", 1)[-1]
     obj: Any = importlib.import_module(mod_name)
-    for part in (attr or "search").split("."):
+    for part in attr.split("."):
         obj = getattr(obj, part)
     if isinstance(obj, types.ModuleType):
-        obj = getattr(obj, attr.rsplit(".", 1)[-1] or "search")
+        # A package's submodule shadows a lazily re-exported function of the same name.
+        found = getattr(obj, name, None)
+        if not callable(found) or isinstance(found, type):
+            with contextlib.suppress(ImportError):
+                found = getattr(importlib.import_module(f"{mod_name}.api"), name, None)
+        if not callable(found):
+            raise SystemExit(f"--engine {spec}: {mod_name}.{attr} is a module, not a function")
+        obj = found
     fn: Callable[..., Sequence[Any]] = obj
 
     def run(query: str) -> Ranked:
