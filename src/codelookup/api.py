@@ -63,9 +63,15 @@ class Library:
         return result
 
     # -- codes --------------------------------------------------------------------------
-    def lookup(self, code: str, *, systems: Sequence[str] | None = None) -> list[CodeDetail]:
-        """Every record with this code (one per system that has it)."""
-        return self.details.lookup(code, list(systems) if systems else None)
+    def lookup(
+        self, code: str, *, systems: Sequence[str] | None = None, by_wording: bool = True
+    ) -> list[CodeDetail]:
+        """Every record with this code (one per system that has it).
+
+        ``by_wording=False`` skips the similar-by-wording search, which dominates the cost of a
+        page; large batches use it to stay fast.
+        """
+        return self.details.lookup(code, list(systems) if systems else None, by_wording=by_wording)
 
     def browse(
         self, target: str | None = None, *, all_below: bool = False, limit: int = 100_000

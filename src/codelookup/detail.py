@@ -103,12 +103,14 @@ class Details:
         shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
         return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
 
-    def lookup(self, text: str, systems: list[str] | None = None) -> list[CodeDetail]:
+    def lookup(
+        self, text: str, systems: list[str] | None = None, *, by_wording: bool = True
+    ) -> list[CodeDetail]:
         rows = self.find(text, systems)
         if not rows:
             raise self.not_found(text, systems)
         also = tuple(r.system for r in rows)
-        return [self.detail(r, tuple(s for s in also if s != r.system)) for r in rows]
+        return [self.detail(r, tuple(s for s in also if s != r.system), by_wording) for r in rows]
 
     def ancestors(self, row: Row) -> list[Row]:
         chain: list[Row] = []
@@ -136,7 +138,7 @@ class Details:
             return f"not billable ({kind}): choose one of its {row.nbill:,} billable {noun}"
         return f"not billable ({kind})"
 
-    def detail(self, row: Row, also_in: tuple[str, ...] = ()) -> CodeDetail:
+    def detail(self, row: Row, also_in: tuple[str, ...] = (), by_wording: bool = True) -> CodeDetail:
         ancestors = self.ancestors(row)
         sections: dict[str, Any] = {}
         own = row.data.get("sections") or {}
@@ -153,7 +155,9 @@ class Details:
             kids = self.children(row, 500)
             if kids:
                 sections["children"] = [k.ref().as_dict() for k in kids]
-        sections["similar_codes"] = [r.as_dict() for r in self.similar(row, ancestors)]
+        similar = self.similar(row, ancestors, by_wording)
+        if similar:
+            sections["similar_codes"] = [r.as_dict() for r in similar]
         ordered = {s.slug: sections[s.slug] for s in SECTIONS if s.slug in sections}
         prov = self.systems.get(row.system, {})
         breadcrumb = tuple(a.ref() for a in reversed(ancestors))
@@ -218,7 +222,7 @@ class Details:
             return []
         return axes
 
-    def similar(self, row: Row, ancestors: list[Row]) -> list[CodeRef]:
+    def similar(self, row: Row, ancestors: list[Row], by_wording: bool = True) -> list[CodeRef]:
         """Authored neighbours (CPT), siblings in the hierarchy, then the nearest by wording."""
         out: list[CodeRef] = []
         seen = {(row.system, row.code)}
@@ -243,15 +247,11 @@ class Details:
                     continue
                 seen.add((sib.system, sib.code))
                 out.append(sib.ref(f"same {parent.kind or 'group'} {parent.code}: {_short(parent.title)}"))
-        if row.kind in ("chapter", "block", "section", "body_system"):
-            return out
-        try:
-            res = self.searcher.search(row.title, limit=12)
-        except UsageError:
+        if not by_wording or row.kind in ("chapter", "block", "section", "body_system"):
             return out
         lineage = {(a.system, a.code) for a in ancestors}
         added = 0
-        for hit in res.hits:
+        for hit in self.searcher.related(row.title, limit=16):
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue

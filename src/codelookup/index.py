@@ -29,7 +29,7 @@ from .errors import CatalogueError
 from .paths import cache_dir, data_dir
 from .text import GENERIC, deletes1, index_terms, norm_code, stem
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})

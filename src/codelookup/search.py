@@ -386,7 +386,13 @@ class Searcher:
         return docs
 
     def _word_hits(
-        self, text: str, allowed: set[int] | None, billable_only: bool, limit: int, notes: list[str]
+        self,
+        text: str,
+        allowed: set[int] | None,
+        billable_only: bool,
+        limit: int,
+        notes: list[str],
+        min_match: float = 1.0,
     ) -> list[SearchHit]:
         variants = self._variants(text, notes)
         best: dict[int, tuple[float, str]] = {}
@@ -394,18 +400,22 @@ class Searcher:
         for slots, is_syn in variants:
             per_slot = [self._slot_docs(s) for s in slots]
             n = len(per_slot)
-            order = sorted(range(n), key=lambda k: len(per_slot[k]))
-            cand = set(per_slot[order[0]])
-            for k in order[1:]:
-                cand.intersection_update(per_slot[k].keys())
-            missing_allowed = 0
-            if not cand and n >= 2:
+            need = n if min_match >= 1.0 else max(1, -(-int(n * min_match * 100) // 100))
+            cand: set[int] = set()
+            if need == n:
+                order = sorted(range(n), key=lambda k: len(per_slot[k]))
+                cand = set(per_slot[order[0]])
+                for k in order[1:]:
+                    cand.intersection_update(per_slot[k].keys())
+                if not cand and n >= 2:
+                    need = n - 1
+            if need < n:
                 counts: dict[int, int] = {}
                 for docs in per_slot:
                     for d in docs:
                         counts[d] = counts.get(d, 0) + 1
-                cand = {d for d, c in counts.items() if c >= n - 1}
-                missing_allowed = 1
+                cand = {d for d, c in counts.items() if c >= need}
+            fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
             for d in cand:
                 sb = sysb[d]
                 if allowed is not None and sb >> 1 not in allowed:
@@ -414,23 +424,25 @@ class Searcher:
                     continue
                 total = 0.0
                 in_title = 0
+                matched = 0
                 fuzzy = False
                 for docs in per_slot:
                     v = docs.get(d)
                     if v is None:
                         continue
+                    matched += 1
                     if v >= TITLE_FLAG:
                         v -= TITLE_FLAG
                         in_title += 1
-                    if v < FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) and v > OTHER_FIELD:
-                        fuzzy = True
-                    elif v <= OTHER_FIELD and v / OTHER_FIELD < FUZZY_BELOW * 0.97:
+                        q = v
+                    else:
+                        q = v / OTHER_FIELD
+                    if q < fuzzy_below:
                         fuzzy = True
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                if missing_allowed:
-                    score -= MISSING_PENALTY
+                score -= MISSING_PENALTY * (n - matched)
                 match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
@@ -451,6 +463,12 @@ class Searcher:
             SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m)
             for d, (sc, m) in top
         ]
+
+    def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
+        """Codes whose wording overlaps most with ``text`` (most, not all, words required)."""
+        wanted = resolve_systems(systems)
+        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
+        return self._word_hits(clean_text(text), allowed, False, limit, [], min_match=0.6)
 
     # -- did you mean ---------------------------------------------------------------------
     def suggestions(self, text: str, limit: int = 5) -> tuple[str, ...]:

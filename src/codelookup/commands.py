@@ -1,0 +1,262 @@
+"""What each command does, independent of how its arguments were parsed.
+
+Both the Typer application and the dependency-free fast path call these functions, so
+behaviour, output and exit codes cannot drift between them. Each returns the exit code and
+raises :class:`~codelookup.errors.CodelookupError` for failures that end the command.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .api import Library
+from .detail import resolve_sections
+from .errors import CodelookupError, NotFoundError, UsageError
+from .formats import (
+    OUTPUT_SCHEMA_VERSION,
+    SEARCH_COLUMNS,
+    OutputFormat,
+    dumps,
+    make_writer,
+    resolve_format,
+)
+from .sections import SECTIONS
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    query: str
+    systems: tuple[str, ...] = ()
+    billable: bool = False
+    limit: int = 10
+    fmt: OutputFormat = OutputFormat.AUTO
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    codes: tuple[str, ...]
+    systems: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    fmt: OutputFormat = OutputFormat.AUTO
+    pager: bool = False
+
+
+@dataclass
+class Streams:
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    inp: TextIO = field(default_factory=lambda: sys.stdin)
+
+
+def envelope(lib: Library) -> dict[str, Any]:
+    return {"schema_version": OUTPUT_SCHEMA_VERSION, "catalogue_release": lib.meta("catalogue_release")}
+
+
+def note(streams: Streams, message: str) -> None:
+    streams.err.write(f"note: {message}\n")
+
+
+def stdin_lines(streams: Streams) -> Iterator[str]:
+    """Non-empty input lines, streamed (bounded memory), undecodable bytes replaced."""
+    inp = streams.inp
+    reconfigure = getattr(inp, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):  # pragma: no cover - already-consumed stream
+            pass
+    if inp.isatty():
+        streams.err.write("Reading one entry per line from standard input; end with Ctrl-D.\n")
+    for line in inp:
+        text = line.strip()
+        if text:
+            yield text
+
+
+def check_format(fmt: OutputFormat, allowed: tuple[OutputFormat, ...], command: str) -> None:
+    if fmt not in allowed:
+        names = ", ".join("--" + f.value for f in allowed if f not in (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN))
+        raise UsageError(f"{command} does not support --{fmt.value}", hint=f"use one of {names}")
+
+
+# -- search -------------------------------------------------------------------------------
+def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
+    if opts.limit < 1 or opts.limit > 10_000:
+        raise UsageError(f"--limit must be between 1 and 10,000, not {opts.limit}")
+    if opts.query.strip() == "-":
+        return _search_batch(opts, lib, streams)
+    if not opts.query.strip():
+        raise UsageError("empty query", hint="give words or a code, e.g. codelookup search epidural")
+    writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=False)
+    fmt = resolve_format(opts.fmt, streams.out.isatty())
+    try:
+        result = lib.search(opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+    except NotFoundError as exc:
+        if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
+            writer.write(opts.query.strip(), [], {"error": exc.message, "suggestions": list(exc.suggestions)})
+            writer.finish()
+        raise
+    for message in result.notes:
+        note(streams, message)
+    rows = [h.as_dict() for h in result.hits]
+    extra = {"notes": list(result.notes)} if fmt is OutputFormat.JSON else None
+    writer.write(result.query if fmt in (OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.TABLE) else None, rows, extra)
+    writer.finish()
+    return EXIT_OK
+
+
+def _columns(fmt: OutputFormat) -> tuple[tuple[str, str], ...]:
+    if fmt in (OutputFormat.CSV,):
+        return (*SEARCH_COLUMNS, ("score", "Score"), ("match", "Match"))
+    return SEARCH_COLUMNS
+
+
+def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
+    writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=True)
+    missing = 0
+    for query in stdin_lines(streams):
+        try:
+            result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+        except NotFoundError as exc:
+            missing += 1
+            writer.write(query, [], {"error": exc.message, "suggestions": list(exc.suggestions)})
+            continue
+        except UsageError as exc:
+            if exc.message.startswith("unknown system"):
+                raise
+            missing += 1
+            writer.write(query, [], {"error": exc.message, "suggestions": []})
+            continue
+        writer.write(query, [h.as_dict() for h in result.hits])
+    writer.finish()
+    if missing:
+        streams.err.write(f"codelookup: {missing} quer{'y' if missing == 1 else 'ies'} found nothing\n")
+    return EXIT_NOT_FOUND if missing else EXIT_OK
+
+
+# -- show ---------------------------------------------------------------------------------
+def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
+    check_format(opts.fmt, (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON, OutputFormat.JSONL), "show")
+    only = resolve_sections(list(opts.sections)) if opts.sections else None
+    if not opts.codes:
+        raise UsageError("no code given", hint="e.g. codelookup show E11.621")
+    batch = opts.codes == ("-",)
+    inputs = stdin_lines(streams) if batch else iter(opts.codes)
+    fmt = resolve_format(opts.fmt, streams.out.isatty())
+    by_wording = not batch or (only is not None and "similar_codes" in only)
+    env = envelope(lib)
+    records: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    console = None
+    pager_ctx = None
+    if fmt is OutputFormat.TABLE:
+        from rich.console import Console
+
+        console = Console(file=streams.out, highlight=False)
+        if opts.pager:
+            pager_ctx = console.pager(styles=True)
+            pager_ctx.__enter__()
+    missing = 0
+    first = True
+    try:
+        for code in inputs:
+            try:
+                details = lib.lookup(code, systems=opts.systems or None, by_wording=by_wording)
+            except NotFoundError as exc:
+                missing += 1
+                err = {"query": code, "error": exc.message, "suggestions": list(exc.suggestions)}
+                if fmt is OutputFormat.JSONL:
+                    streams.out.write(dumps({**env, **err}) + "\n")
+                    streams.out.flush()
+                elif fmt is OutputFormat.JSON:
+                    errors.append(err)
+                streams.err.write(f"codelookup: {exc}\n")
+                continue
+            if len(details) > 1:
+                note(streams, f"{code.strip()} is a code in {len(details)} systems: "
+                     + ", ".join(d.record.system for d in details) + " (use --system to pick one)")
+            for d in details:
+                doc = d.as_dict()
+                if only is not None:
+                    doc["sections"] = {k: v for k, v in doc["sections"].items() if k in only}
+                if fmt is OutputFormat.JSONL:
+                    streams.out.write(dumps({**env, "query": code, **doc}) + "\n")
+                    streams.out.flush()
+                elif fmt is OutputFormat.JSON:
+                    records.append({"query": code, **doc})
+                elif fmt is OutputFormat.TABLE and console is not None:
+                    from .page import rich_page
+
+                    rich_page(d, only, console)
+                else:
+                    from .page import plain_page
+
+                    if not first:
+                        streams.out.write("\n")
+                    streams.out.write(plain_page(d, only))
+                    streams.out.flush()
+                first = False
+    finally:
+        if pager_ctx is not None:
+            pager_ctx.__exit__(None, None, None)
+    if fmt is OutputFormat.JSON:
+        import json
+
+        doc_out = {**env, "count": len(records), "records": records, "not_found": errors}
+        streams.out.write(json.dumps(doc_out, ensure_ascii=False, indent=2) + "\n")
+    if missing and not batch and missing == len(opts.codes):
+        return EXIT_NOT_FOUND
+    return EXIT_NOT_FOUND if missing else EXIT_OK
+
+
+# -- browse, sections, systems ------------------------------------------------------------
+def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Library, streams: Streams) -> int:
+    check_format(fmt, (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.CSV), "browse")
+    heading, refs = lib.browse(target, all_below=all_below)
+    rows = [r.as_dict() for r in refs]
+    writer = make_writer(fmt, streams.out, {**envelope(lib), "browse": heading}, SEARCH_COLUMNS, batch=False)
+    writer.write(heading if resolve_format(fmt, streams.out.isatty()) is OutputFormat.TABLE else None, rows)
+    writer.finish()
+    return EXIT_OK
+
+
+def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, streams: Streams) -> int:
+    if code:
+        assert lib is not None
+        detail = lib.lookup(code)[0]
+        slugs = list(detail.sections)
+    else:
+        slugs = [s.slug for s in SECTIONS]
+    from .page import section_rows
+
+    rows = section_rows(slugs)
+    writer = make_writer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, (("slug", "Section"), ("heading", "Heading"), ("shape", "Shape")), batch=False)
+    writer.write(None, rows)
+    writer.finish()
+    return EXIT_OK
+
+
+def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
+    info = lib.system_info()
+    rows = [i.as_dict() for i in info.values()]
+    columns = (("name", "System"), ("release", "Release"), ("source", "Source"), ("licence", "Licence"),
+               ("records", "Records"), ("billable", "Billable"), ("origin", "Origin"))
+    env = {**envelope(lib), "content_sha256": lib.meta("content_sha256")}
+    writer = make_writer(fmt, streams.out, env, columns, batch=False)
+    writer.write(None, rows)
+    writer.finish()
+    if "HCPCS" not in info:
+        streams.err.write(
+            "note: HCPCS Level II is not bundled (no redistributable package source); "
+            "load CMS's release with: codelookup import hcpcs FILE\n"
+        )
+    return EXIT_OK
+
+
+__all__ = ["CodelookupError", "SearchOptions", "ShowOptions", "Streams", "run_browse", "run_search",
+           "run_sections", "run_show", "run_systems"]
