@@ -89,6 +89,7 @@ def test_tables_xml_enumerates_every_row() -> None:
         "Replacement: Knee Joint, Right, Open, Synthetic Substitute, Cemented"
     )
     assert recs["0DTJ4ZZ"]["title"] == "Resection: Appendix, Percutaneous Endoscopic"
+    assert recs["BW24ZZZ"]["title"] == "Computerized Tomography (CT Scan): Chest and Abdomen"
     assert recs["0S"]["title"] == "Lower Joints"
     assert recs["0SR"]["title"] == "Medical and Surgical, Lower Joints, Replacement"
     assert "not official" in header["systems"]["ICD-10-PCS"]["notes"]

@@ -211,7 +211,8 @@ def _axes(parent: ET.Element, positions: range) -> dict[int, ET.Element]:
 
 
 def _compose_title(op: str, labels: tuple[tuple[str, str], ...]) -> str:
-    words = [text for _, text in labels if not text.startswith("No ")]
+    # "No Device", "No Qualifier", "None" say nothing about the procedure: leave them out.
+    words = [text for _, text in labels if text != "None" and not text.startswith("No ")]
     return f"{op}: {', '.join(words)}" if words else op
 
 
