@@ -49,13 +49,14 @@ def _check_sample(header: dict[str, Any], recs: dict[str, dict[str, Any]]) -> No
     assert recs["X9"]["title"].endswith("long arrangement that needs a second description line")
 
     # hierarchy: letter groups and a modifiers group
-    assert recs["A4206"]["parent"] == "A"
-    assert recs["A"]["kind"] == "section" and recs["A"]["parent"] is None
-    assert recs["J"]["title"].startswith("Drugs administered")
+    assert recs["A4206"]["parent"] == "A0000-A9999"
+    assert recs["A0000-A9999"]["kind"] == "section" and recs["A0000-A9999"]["parent"] is None
+    assert recs["J0000-J9999"]["title"].startswith("Drugs administered")
     assert recs["T1"]["kind"] == "modifier" and recs["T1"]["billable"] is False
     assert recs["T1"]["parent"] == "MODIFIERS" and recs["MODIFIERS"]["kind"] == "section"
     assert recs["A4206"]["billable"] is True and recs["A4206"]["kind"] == "code"
-    assert "D" not in recs and "N" not in recs  # no group for letters without codes
+    groups = {c for c, r in recs.items() if r["kind"] == "section"}
+    assert groups == {f"{x}0000-{x}9999" for x in "ABCEGHJKLQUV"} | {"MODIFIERS"}
     for rec in recs.values():
         assert rec["system"] == "HCPCS"
         assert rec["parent"] is None or rec["parent"] in recs

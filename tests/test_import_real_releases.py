@@ -49,7 +49,8 @@ def test_hcpcs_july_2025_xlsx() -> None:
     recs = {r["code"]: r for r in records}
     for code in ("A4206", "E0100", "J0120", "L3000", "G0008"):
         assert recs[code]["kind"] == "code" and recs[code]["billable"] is True
-        assert recs[code]["parent"] == code[0] and recs[code[0]]["kind"] == "section"
+        group = f"{code[0]}0000-{code[0]}9999"
+        assert recs[code]["parent"] == group and recs[group]["kind"] == "section"
         assert len(recs[code]["title"]) > 10
     for modifier in ("LT", "RT", "GA"):
         assert recs[modifier]["kind"] == "modifier" and recs[modifier]["parent"] == "MODIFIERS"

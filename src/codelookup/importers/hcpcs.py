@@ -128,6 +128,11 @@ class _Entry:
     last_seq: int = -1
 
 
+def range_code(letter: str) -> str:
+    """A letter group's code, written as a range like the catalogue's other section records."""
+    return f"{letter}0000-{letter}9999"
+
+
 def file_period(path: Path) -> date | None:
     """The quarter a CMS file is for, from its name (``HCPC2025_JUL_ANWEB``)."""
     match = FILE_PERIOD_RE.search(path.name)
@@ -361,7 +366,7 @@ def assemble(
         }
         if kind == "code":
             letters.add(code[0])
-            parent = code[0]
+            parent = range_code(code[0])
             counts["codes"] += 1
         else:
             parent = MODIFIER_GROUP
@@ -382,7 +387,7 @@ def assemble(
 
     groups: list[dict[str, Any]] = [
         {
-            "code": letter,
+            "code": range_code(letter),
             "system": SYSTEM,
             "title": RANGE_TITLES.get(letter, f"HCPCS Level II codes starting with {letter}"),
             "billable": False,
