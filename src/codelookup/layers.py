@@ -29,13 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from codelookup import paths
 from codelookup.errors import CatalogueError
 
 LAYER_FORMAT = "codelookup-layer"
 SCHEMA_VERSION = 1
-ENV_DATA_DIR = "CODELOOKUP_DATA_DIR"
 
 
 @dataclass(frozen=True)
@@ -70,10 +68,12 @@ class LayerInfo:
 
 
 def layers_dir() -> Path:
-    """Where layers live; ``CODELOOKUP_DATA_DIR`` wins so tests never touch the real home."""
-    override = os.environ.get(ENV_DATA_DIR)
-    base = Path(override) if override else Path(platformdirs.user_data_dir("codelookup"))
-    return base / "imports"
+    """Where layers live; ``CODELOOKUP_DATA_DIR`` wins so tests never touch the real home.
+
+    The base comes from :func:`codelookup.paths.data_dir`, the same function the catalogue loader
+    uses, so the importer and the loader can never disagree about the folder.
+    """
+    return paths.data_dir() / "imports"
 
 
 def layer_path(kind: str) -> Path:
