@@ -1,0 +1,71 @@
+"""Lay-language synonym table used to widen search queries.
+
+The table lives in ``codelookup/data/synonyms.tsv`` (format in ``docs/synonyms.md``). It is read
+through :mod:`importlib.resources` so it works from a wheel, a zip or a source checkout, and the
+module imports nothing heavy because it sits on the start-up path of every search.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+
+__all__ = ["HEADER", "KINDS", "SynonymFormatError", "load_synonyms", "parse_synonyms"]
+
+HEADER = ("term", "expansions", "kind")
+KINDS = frozenset({"dx", "proc", "anat", "abbr", "drug", "general"})
+
+_PACKAGE = "codelookup"
+_RESOURCE = ("data", "synonyms.tsv")
+
+
+class SynonymFormatError(ValueError):
+    """Raised when the shipped table is malformed: a packaging bug, not a user error."""
+
+
+def parse_synonyms(text: str) -> dict[str, tuple[str, ...]]:
+    """Parse the TSV text into ``term -> expansions``.
+
+    Kept separate from :func:`load_synonyms` so tests can feed small tables, and strict so a bad
+    edit to the data file fails loudly in CI instead of silently weakening search.
+    """
+    table: dict[str, tuple[str, ...]] = {}
+    header_seen = False
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = tuple(line.split("\t"))
+        if not header_seen:
+            if fields != HEADER:
+                raise SynonymFormatError(f"line {lineno}: expected header {HEADER!r}")
+            header_seen = True
+            continue
+        if len(fields) != 3:
+            raise SynonymFormatError(f"line {lineno}: expected 3 tab-separated fields")
+        term, expansions_field, kind = (f.strip() for f in fields)
+        if not term or term != term.lower():
+            raise SynonymFormatError(f"line {lineno}: term must be non-empty lower case")
+        if kind not in KINDS:
+            raise SynonymFormatError(f"line {lineno}: unknown kind {kind!r}")
+        expansions = tuple(e.strip() for e in expansions_field.split("|"))
+        if not expansions or any(not e or e != e.lower() for e in expansions):
+            raise SynonymFormatError(f"line {lineno}: empty or non-lower-case expansion")
+        if term in table:
+            raise SynonymFormatError(f"line {lineno}: duplicate term {term!r}")
+        table[term] = expansions
+    if not header_seen:
+        raise SynonymFormatError("missing header line")
+    return table
+
+
+@lru_cache(maxsize=1)
+def _load_cached() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    # Cached as an immutable tuple so every caller gets a fresh dict it may mutate safely.
+    resource = files(_PACKAGE).joinpath(*_RESOURCE)
+    return tuple(parse_synonyms(resource.read_text(encoding="utf-8")).items())
+
+
+def load_synonyms() -> dict[str, tuple[str, ...]]:
+    """Return the shipped table as ``term -> expansions`` (terms lower case, as written)."""
+    return dict(_load_cached())
