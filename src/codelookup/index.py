@@ -27,9 +27,9 @@ from . import __version__
 from .catalogue import catalogue_path, open_catalogue, read_header
 from .errors import CatalogueError
 from .paths import cache_dir, data_dir
-from .text import GENERIC, deletes1, index_terms, norm_code, stem
+from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
 
-INDEX_VERSION = 4  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 6  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
@@ -66,12 +66,27 @@ def index_key(cat: Path, header: dict[str, Any], layers: list[Path]) -> str:
     return h.hexdigest()[:20]
 
 
-def _title_prior(rec: dict[str, Any]) -> tuple[float, int]:
+COMMON_BONUS = 0.08
+
+
+def load_common_codes() -> frozenset[str]:
+    """Codes people usually mean (package data written by us; see common_codes.tsv)."""
+    from importlib.resources import files
+
+    text = files("codelookup").joinpath("data/common_codes.tsv").read_text(encoding="utf-8")
+    out = set()
+    for line in text.splitlines():
+        if line and not line.startswith("#") and not line.startswith("code\t"):
+            out.add(line.split("\t", 1)[0].strip())
+    return frozenset(out)
+
+
+def _title_prior(rec: dict[str, Any], common: frozenset[str] = frozenset()) -> tuple[float, int]:
     """Static ranking prior and the title's content-word count (for coverage)."""
     title = str(rec.get("title", ""))
     kind = str(rec.get("kind", ""))
     billable = bool(rec.get("billable"))
-    terms = index_terms(title)
+    terms = index_terms(without_parentheses(title))
     tlen = sum(1 for t in terms if t not in GENERIC) or 1
     prior = 0.0
     if billable:
@@ -96,6 +111,8 @@ def _title_prior(rec: dict[str, Any]) -> tuple[float, int]:
         prior += 0.0 if code.endswith("A") else -0.06
     if system == "CPT" and rec.get("sections"):
         prior += 0.04
+    if system == "ICD-10-CM" and code in common:
+        prior += COMMON_BONUS
     return prior, min(tlen, 255)
 
 
@@ -223,6 +240,7 @@ def _fill(
         CREATE TABLE pcs(prefix TEXT PRIMARY KEY, data TEXT) WITHOUT ROWID;
         """
     )
+    common = load_common_codes()
     rows: list[tuple[Any, ...]] = []
     post_t: dict[str, array[int]] = {}
     post_x: dict[str, array[int]] = {}
@@ -255,7 +273,7 @@ def _fill(
             (i, system, code, norm_code(code), title, int(bill), rec.get("kind", ""),
              parent, d, 0, data)
         )
-        prior, tlen = _title_prior(rec)
+        prior, tlen = _title_prior(rec, common)
         priors.append(prior - 0.004 * d)
         tlens.append(tlen)
         sysb.append(SYSTEM_ORDER.get(system, 9) * 2 + int(bill))

@@ -20,7 +20,7 @@ from itertools import product
 from .errors import NotFoundError, UsageError
 from .index import SYSTEM_ORDER
 from .models import SearchHit
-from .text import clean_text, deletes1, index_terms, norm_code, osa_distance, stem, words
+from .text import clean_text, code_shaped, deletes1, index_terms, norm_code, osa_distance, stem, words
 
 MAX_QUERY_WORDS = 12
 MAX_LIMIT = 10_000
@@ -190,7 +190,12 @@ class Searcher:
         hits: list[SearchHit] = []
         if looks_like_code(text) or _RANGE.match(text.upper()):
             hits = self._code_hits(text, wanted, billable_only, limit, notes)
-        if not hits:
+        elif " " in text and looks_like_code(text.replace(" ", "")):
+            # 'E 11.9' or '0SR C0J9': accept a code typed with spaces, but only an exact one,
+            # so that word queries such as 'type 2' are never read as code prefixes.
+            hits = [h for h in self._code_hits(text.replace(" ", ""), wanted, billable_only, limit, notes)
+                    if h.match == "exact-code"]
+        if not hits and not code_shaped(norm_code(text)):
             hits = self._word_hits(text, allowed, billable_only, limit, notes)
         return SearchResult(text, tuple(hits[:limit]), tuple(notes))
 

@@ -19,9 +19,25 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 # Words that say "this is the general code": they do not count against title coverage.
 GENERIC: frozenset[str] = frozenset(
-    "unspecified other specified nos not elsewhere classified site type initial encounter "
-    "approach".split()
+    "unspecified nos not elsewhere classified site type initial encounter approach".split()
 )
+_PARENS = re.compile(r"\([^)]*\)")
+_CODE_SHAPES = (
+    re.compile(r"^[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?$"),  # ICD-10-CM (dot removed)
+    re.compile(r"^(?=.*[0-9])[0-9A-HJ-NP-Z]{3,7}$"),  # ICD-10-PCS (no I or O)
+    re.compile(r"^[0-9]{4}[0-9A-Z]$"),  # CPT, including category II/III
+    re.compile(r"^[A-V][0-9]{4}$"),  # HCPCS Level II
+)
+
+
+def without_parentheses(text: str) -> str:
+    """Drop ICD-10-CM nonessential modifiers: '(primary)' does not make a title more specific."""
+    return _PARENS.sub(" ", text)
+
+
+def code_shaped(key: str) -> bool:
+    """Whether a normalised string has the shape of a code in some system."""
+    return any(p.match(key) for p in _CODE_SHAPES)
 
 
 def clean_text(text: str) -> str:

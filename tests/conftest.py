@@ -1,0 +1,79 @@
+"""Shared test set-up: an isolated cache and data directory, a pinned Rich width, no colour.
+
+The search index is built once per test session into a temporary cache directory that every
+test and every subprocess shares, so the suite pays the one-time build cost once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="codelookup-tests-"))
+    os.environ["CODELOOKUP_CACHE_DIR"] = str(base / "cache")
+    os.environ["CODELOOKUP_DATA_DIR"] = str(base / "data")
+    os.environ.pop("CODELOOKUP_CATALOGUE", None)
+    # Rich: fixed width, no colour, no terminal detection surprises.
+    os.environ["COLUMNS"] = "100"
+    os.environ["NO_COLOR"] = "1"
+    os.environ["TERM"] = "dumb"
+    config._codelookup_tmp = base  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    base = getattr(config, "_codelookup_tmp", None)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lib() -> Iterator[object]:
+    from codelookup.api import Library
+
+    library = Library(progress=False)
+    _ = library.con
+    yield library
+
+
+@pytest.fixture(scope="session")
+def runner() -> object:
+    from typer.testing import CliRunner
+
+    return CliRunner()
+
+
+def codelookup_cmd() -> list[str]:
+    """The installed console script when present, else the same package via ``-m``."""
+    exe = shutil.which("codelookup")
+    return [exe] if exe else [sys.executable, "-m", "codelookup"]
+
+
+def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run([*codelookup_cmd(), *args], input=input, capture_output=True,
+                          env=full_env, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def shared_eval() -> Path:
+    path = SHARED / "eval"
+    if not path.is_dir():
+        pytest.skip(f"../shared/eval not found at {path}: evaluation data absent")
+    return path
