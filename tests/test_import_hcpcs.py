@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 REPO_ROOT = Path(__file__).parents[1]
 if str(REPO_ROOT / "src") not in sys.path:  # a checkout without the package installed
@@ -207,3 +209,37 @@ def test_remove_and_list_after_import() -> None:
     assert info.record_count == 15 + 2 + 13
     assert remove_layer("hcpcs") is True
     assert list_layers() == []
+
+
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz,()-/0123456789", min_size=1, max_size=12)
+
+
+def _wrap(words: list[str], width: int = 80) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*lines, current]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(words=st.lists(_WORDS, min_size=1, max_size=60))
+def test_continuation_lines_rejoin_to_the_description(tmp_path: Path, words: list[str]) -> None:
+    chunks = _wrap(words)
+    first = chunks[0].ljust(80) + "Short".ljust(28)
+    lines = [("A1234" + "00100" + "3" + first).ljust(268) + "20200101" * 2 + " " * 8 + "N"]
+    for n, chunk in enumerate(chunks[1:], start=2):
+        lines.append("A1234" + f"{n * 100:05d}" + "4" + chunk.ljust(80))
+    target = tmp_path / "HCPC2025_JAN_ANWEB.txt"
+    target.write_text("\n".join(lines) + "\n", encoding="ascii")
+    _, recs = _by_code(run_import(ImportKind.HCPCS, target).layer_path)
+    assert recs["A1234"]["title"] == " ".join(words)
