@@ -176,6 +176,21 @@ def test_no_placeholder_text(name: str, page: dict[str, Any]) -> None:
         assert not PLACEHOLDER_RE.search(text), f"placeholder text: {text!r}"
 
 
+@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+def test_no_descriptor_example_lists_in_any_text(name: str, page: dict[str, Any]) -> None:
+    """Example lists in the "(eg, ...)" form are the AMA descriptor style; our prose avoids them."""
+    for text in _strings_in(page):
+        assert "(eg," not in text.lower(), f"descriptor-style example list: {text!r}"
+
+
+@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+def test_similar_codes_look_like_codes(name: str, page: dict[str, Any]) -> None:
+    """A typo in a similar code would render as a dead link, so hold them to the code shape."""
+    for entry in page.get("sections", {}).get("similar_codes", []):
+        code = str(entry.get("code", ""))
+        assert re.match(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$", code), f"odd similar code {code!r}"
+
+
 def test_total_page_count_reaches_target() -> None:
     """Fails until every engineer's files are in; the project promises 150 pages."""
     assert len(PAGES) >= MIN_TOTAL_PAGES, f"{len(PAGES)} CPT pages, need {MIN_TOTAL_PAGES}"
