@@ -122,7 +122,7 @@ def test_mini_sections_only_where_declared(
     assert s06["notes"] == [
         "The appropriate 7th character is to be added",
         "Use these 7th characters:",
-        "7th character A also covers: first visit",
+        "Listed with 7th character A: first visit",
     ]
     assert "sections" not in recs["S06.1"]
     assert "sections" not in recs["S06.1X7A"]

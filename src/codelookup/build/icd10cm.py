@@ -61,9 +61,10 @@ def _notes(element: ET.Element) -> list[str]:
 def _seventh_characters(element: ET.Element) -> tuple[dict[str, str], list[str]]:
     """Return the declared 7th characters and the extra notes listed among them.
 
-    A ``<note>`` inside ``sevenChrDef`` is an additional phrase for the preceding character
-    (e.g. "initial encounter for open fracture NOS" under B). Official titles use only the
-    extension text, so the phrase is kept as a note instead of being glued onto the meaning.
+    A ``<note>`` inside ``sevenChrDef`` is usually an extra phrase for the preceding character
+    (e.g. "initial encounter for open fracture NOS" after B), but not always (W08 lists "Fall
+    from stool" there). Official titles use only the extension text, so the phrase is kept as a
+    note that records where it was listed instead of being glued onto the meaning.
     """
     mapping: dict[str, str] = {}
     extra: list[str] = []
@@ -73,7 +74,8 @@ def _seventh_characters(element: ET.Element) -> tuple[dict[str, str], list[str]]
             last = child.get("char", "")
             mapping[last] = _text(child)
         elif child.tag == "note" and _text(child):
-            prefix = f"7th character {last} also covers: " if last else ""
+            # Recorded by position only: the XML does not say how the phrase relates to it.
+            prefix = f"Listed with 7th character {last}: " if last else ""
             extra.append(prefix + _text(child))
     return mapping, extra
 

