@@ -276,3 +276,30 @@ def test_heldout_pairs_from_the_official_indexes() -> None:
                 (rel._CM_STEM, rel._CM_CODE) if system == rel.CM else (rel._PCS_STEM, rel._PCS_CODE)
             )
             assert any(rx.match(p.code) for rx in shapes), p
+
+
+def test_heldout_counts_descendants_of_the_index_code() -> None:
+    pairs = {
+        "ICD-10-CM": [
+            rel.Pair("ICD-10-CM", "heart attack", "I21"),  # category: I21.9 counts
+            rel.Pair("ICD-10-CM", "epidural adhesions", "G96.1"),  # a CPT answer does not
+        ]
+    }
+    table, timing, outcomes = rel.run_heldout(pairs, _stub_engine, None)
+    assert [o.rank for o in outcomes] == [1, None]
+    assert table["ICD-10-CM index"]["ours"]["hit@1"] == 0.5
+    assert table["overall"]["peer"] is None
+    assert "ours_qps" in timing
+
+
+@pytest.mark.parametrize(
+    ("term", "query"),
+    [
+        ("Calculus, calculi, calculous", "Calculus"),  # spelling variants dropped
+        ("Fracture, traumatic", "Fracture traumatic"),  # a real qualifier stays
+        ("Atresia, atretic (congenital)", "Atresia"),  # non-essential modifiers dropped
+        ("basilar NEC", "basilar"),
+    ],
+)
+def test_index_terms_become_typed_queries(term: str, query: str) -> None:
+    assert rel._clean_term(term) == query
