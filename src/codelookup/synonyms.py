@@ -3,6 +3,9 @@
 The table lives in ``codelookup/data/synonyms.tsv`` (format in ``docs/synonyms.md``). It is read
 through :mod:`importlib.resources` so it works from a wheel, a zip or a source checkout, and the
 module imports nothing heavy because it sits on the start-up path of every search.
+
+Keys are normalised with :func:`codelookup.text.words`, the tokenizer the search applies to
+queries, so ``"C-Section"`` in the file and ``c section`` typed by a user meet on ``"c section"``.
 """
 
 from __future__ import annotations
@@ -10,10 +13,22 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.resources import files
 
-__all__ = ["HEADER", "KINDS", "SynonymFormatError", "load_synonyms", "parse_synonyms"]
+from .text import words
+
+__all__ = [
+    "HEADER",
+    "KINDS",
+    "MAX_TERM_WORDS",
+    "SynonymFormatError",
+    "load_synonyms",
+    "normalise_term",
+    "parse_synonyms",
+]
 
 HEADER = ("term", "expansions", "kind")
 KINDS = frozenset({"dx", "proc", "anat", "abbr", "drug", "general"})
+# The search looks for phrases of at most this many words; a longer term could never match.
+MAX_TERM_WORDS = 4
 
 _PACKAGE = "codelookup"
 _RESOURCE = ("data", "synonyms.tsv")
@@ -23,8 +38,13 @@ class SynonymFormatError(ValueError):
     """Raised when the shipped table is malformed: a packaging bug, not a user error."""
 
 
+def normalise_term(term: str) -> str:
+    """The key a term is stored under: the query tokenizer's words joined by single spaces."""
+    return " ".join(words(term))
+
+
 def parse_synonyms(text: str) -> dict[str, tuple[str, ...]]:
-    """Parse the TSV text into ``term -> expansions``.
+    """Parse the TSV text into ``normalised term -> expansions``.
 
     Kept separate from :func:`load_synonyms` so tests can feed small tables, and strict so a bad
     edit to the data file fails loudly in CI instead of silently weakening search.
@@ -51,9 +71,13 @@ def parse_synonyms(text: str) -> dict[str, tuple[str, ...]]:
         expansions = tuple(e.strip() for e in expansions_field.split("|"))
         if not expansions or any(not e or e != e.lower() for e in expansions):
             raise SynonymFormatError(f"line {lineno}: empty or non-lower-case expansion")
-        if term in table:
+        key = normalise_term(term)
+        if not key or len(key.split()) > MAX_TERM_WORDS:
+            raise SynonymFormatError(f"line {lineno}: term must have 1-{MAX_TERM_WORDS} words")
+        if key in table:
+            # Also catches "x-ray" next to "x ray": the index stores keys as a primary key.
             raise SynonymFormatError(f"line {lineno}: duplicate term {term!r}")
-        table[term] = expansions
+        table[key] = expansions
     if not header_seen:
         raise SynonymFormatError("missing header line")
     return table
@@ -67,5 +91,5 @@ def _load_cached() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def load_synonyms() -> dict[str, tuple[str, ...]]:
-    """Return the shipped table as ``term -> expansions`` (terms lower case, as written)."""
+    """Return the shipped table as ``normalised term -> expansions`` (a fresh dict per call)."""
     return dict(_load_cached())
