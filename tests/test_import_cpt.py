@@ -39,7 +39,8 @@ def test_tab_separated_with_header() -> None:
         "parent": None,
         "sections": {"official_descriptor": first["title"]},
     }
-    assert header["systems"]["CPT"]["counts"] == {"codes": 4}
+    assert header["systems"]["CPT"]["counts"] == {"codes": 4, "records": 4, "billable": 4}
+    assert header["systems"]["CPT"]["release"].startswith("not stated in the file (imported 2")
 
 
 def test_csv_with_quoted_fields() -> None:

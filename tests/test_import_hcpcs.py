@@ -124,7 +124,14 @@ def test_xlsx_with_only_four_columns(tmp_path: Path) -> None:
     target = tmp_path / "HCPC2030_OCT_ANWEB.xlsx"
     book.save(target)
     result = run_import(ImportKind.HCPCS, target)
-    assert result.counts == {"codes": 1, "modifiers": 1, "terminated": 0, "groups": 2}
+    assert result.counts == {
+        "codes": 1,
+        "modifiers": 1,
+        "terminated": 0,
+        "groups": 2,
+        "records": 4,
+        "billable": 1,
+    }
     _, recs = _by_code(result.layer_path)
     assert recs["Z1"]["title"] == "Example modifier"
     assert "terms" not in recs["A1234"]

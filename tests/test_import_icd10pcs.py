@@ -70,7 +70,14 @@ def test_order_file() -> None:
 def test_tables_xml_enumerates_every_row() -> None:
     seen: list[tuple[int, int]] = []
     result = run_import(ImportKind.ICD10PCS, TABLES, progress=lambda d, t: seen.append((d, t)))
-    assert result.counts == {"codes": 6 + 2 + 3 + 2, "tables": 3, "rows": 4, "sections": 2}
+    assert result.counts == {
+        "codes": 13,
+        "tables": 3,
+        "rows": 4,
+        "sections": 2,
+        "records": 2 + 3 + 3 + 13,
+        "billable": 13,
+    }
     assert seen[-1][0] == seen[-1][1] == TABLES.stat().st_size
     assert len(seen) <= 202  # throttled: about 200 updates whatever the file size
     header, recs = _load(result.layer_path)

@@ -177,3 +177,13 @@ def test_remove_layer() -> None:
     assert layers.remove_layer("hcpcs") is True
     assert not path.exists()
     assert layers.list_layers() == []
+
+
+def test_unwritable_folder_is_a_catalogue_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(blocker))  # imports/ cannot be created in a file
+    with pytest.raises(CatalogueError, match="cannot write imported layers in"):
+        layers.write_layer("hcpcs", _header(), _records(1))

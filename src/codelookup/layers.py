@@ -121,9 +121,15 @@ def write_layer(kind: str, header: dict[str, Any], records: Iterable[dict[str, A
         record_count=len(rows),
     )
     directory = layers_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{kind}.json"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise CatalogueError(
+            f"cannot write imported layers in {directory}: {exc.strerror or exc}",
+            hint="check the folder's permissions or set CODELOOKUP_DATA_DIR",
+        ) from exc
     tmp = Path(tmp_name)
     try:
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the layer unreadable to other tools
@@ -138,9 +144,14 @@ def write_layer(kind: str, header: dict[str, Any], records: Iterable[dict[str, A
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):  # disk full, quota: say so instead of a traceback
+            raise CatalogueError(
+                f"cannot write imported layer {target}: {exc.strerror or exc}",
+                hint="the previous layer was kept",
+            ) from exc
         raise
     _fsync_dir(directory)
     return target

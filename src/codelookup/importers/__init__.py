@@ -101,12 +101,17 @@ def run_import(
         release = provenance.get("release")
     _validate(path, kind.value, records)
     ticker.finish()
+    # The two counts every catalogue system carries, so `codelookup systems` can show them.
+    counts = dict(counts)
+    counts.setdefault("records", len(records))
+    counts.setdefault("billable", sum(1 for r in records if r.get("billable")))
+    imported_at = now_utc()
 
     name, publisher = _PUBLISHERS[kind.value]
     system = LAYER_KINDS[kind.value].system
     info: dict[str, Any] = {
         "name": name,
-        "release": release,
+        "release": release or f"not stated in the file (imported {imported_at[:10]})",
         "source": _SOURCES[kind.value],
         "source_file": path.name,
         "publisher": publisher,
@@ -117,7 +122,7 @@ def run_import(
     info.update({k: v for k, v in provenance.items() if k in info and v})
     info["source_file"] = path.name
     header: dict[str, Any] = {
-        "imported_at": now_utc(),
+        "imported_at": imported_at,
         "source_file": path.name,
         "source_sha256": sha256_of(path),
         "systems": {system: info},
