@@ -112,7 +112,7 @@ def main(
 
 @app.command()
 def search(
-    query: Annotated[list[str], typer.Argument(help="Words or a code; '-' reads one query per line from stdin.", show_default=False)],
+    query: Annotated[list[str], typer.Argument(help="Words or a code; '-' reads one query per line from stdin.", show_default=False, metavar="QUERY...")],
     system: SystemOpt = None,
     billable: Annotated[bool, typer.Option("--billable", help="Only billable codes.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results (1-10000).")] = 10,
@@ -138,7 +138,7 @@ def search(
 
 @app.command()
 def show(
-    codes: Annotated[list[str], typer.Argument(help="One or more codes (any case, dots optional); '-' reads codes from stdin.", show_default=False)],
+    codes: Annotated[list[str], typer.Argument(help="One or more codes (any case, dots optional); '-' reads codes from stdin.", show_default=False, metavar="CODE...")],
     system: SystemOpt = None,
     section: Annotated[
         list[str] | None,
@@ -219,6 +219,28 @@ def systems(
         from .api import Library
 
         return run_systems(_pick_format(fmt, json_), Library(), Streams())
+
+    _guard(work)
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str | None, typer.Argument(help="What the file is: hcpcs, cpt, icd10cm or icd10pcs.", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Argument(help="The official release file (or your licensed CPT file).", show_default=False)] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the imported layers.")] = False,
+    remove: Annotated[str | None, typer.Option("--remove", help="Remove the layer of this kind.", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Load an official release into your own catalogue layer (the bundled file is never changed).
+
+    Examples: codelookup import hcpcs HCPC2026_JAN_ANWEB.txt; codelookup import cpt my-cpt-descriptors.tsv;
+    codelookup import icd10pcs icd10pcs_order_2027.txt; codelookup import --list; codelookup import --remove hcpcs
+    """
+
+    def work() -> int:
+        from .commands import run_import_command
+
+        return run_import_command(kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams())
 
     _guard(work)
 

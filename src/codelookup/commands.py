@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from .api import Library
@@ -256,6 +257,82 @@ def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
             "load CMS's release with: codelookup import hcpcs FILE\n"
         )
     return EXIT_OK
+
+
+# -- import -------------------------------------------------------------------------------
+def run_import_command(
+    kind: str | None,
+    file: Path | None,
+    list_: bool,
+    remove: str | None,
+    fmt: OutputFormat,
+    streams: Streams,
+) -> int:
+    from .layers import LAYER_KINDS, list_layers, remove_layer
+
+    kinds = ", ".join(LAYER_KINDS)
+    if sum(bool(x) for x in (list_, remove, kind or file)) != 1:
+        raise UsageError("give KIND FILE, --list or --remove KIND", hint="see 'codelookup import --help'")
+    if list_:
+        rows = [
+            {"kind": info.kind, "mode": info.mode, "imported_at": info.imported_at,
+             "source_file": info.source_file, "records": info.record_count, "path": str(info.path),
+             "problem": info.problem or ""}
+            for info in list_layers()
+        ]
+        cols = (("kind", "Kind"), ("mode", "Mode"), ("imported_at", "Imported"),
+                ("source_file", "Source file"), ("records", "Records"), ("path", "Path"))
+        writer = make_writer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, cols, batch=False)
+        writer.write(None, rows)
+        writer.finish()
+        if not rows:
+            streams.err.write("codelookup: no imported layers\n")
+        return EXIT_OK
+    if remove:
+        if remove not in LAYER_KINDS:
+            raise UsageError(f"unknown import kind {remove!r}", hint=f"use one of: {kinds}")
+        if not remove_layer(remove):
+            raise NotFoundError(f"no {remove} layer to remove")
+        streams.err.write(f"codelookup: removed the {remove} layer; the bundled data is used again\n")
+        return EXIT_OK
+    if kind not in LAYER_KINDS:
+        raise UsageError(f"unknown import kind {kind!r}", hint=f"use one of: {kinds}")
+    if file is None:
+        raise UsageError("no file given", hint=f"codelookup import {kind} FILE")
+    from .importers import ImportKind, run_import
+
+    result = _import_with_progress(lambda cb: run_import(ImportKind(kind), file, progress=cb), streams)
+    summary = {
+        "kind": result.kind.value, "layer": str(result.layer_path), "source_file": result.source_file,
+        "release": result.release, "records": result.record_count, "counts": result.counts,
+    }
+    if fmt is OutputFormat.JSON:
+        streams.out.write(dumps({"schema_version": OUTPUT_SCHEMA_VERSION, **summary}) + "\n")
+    counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
+    streams.err.write(
+        f"codelookup: imported {result.record_count:,} records from {result.source_file}"
+        f"{' (' + counts + ')' if counts else ''} into {result.layer_path}\n"
+    )
+    return EXIT_OK
+
+
+def _import_with_progress(job: Any, streams: Streams) -> Any:
+    """Run an import with a Rich progress bar on stderr when it is a terminal."""
+    if not streams.err.isatty():
+        return job(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), TaskProgressColumn(),
+        TimeRemainingColumn(), console=Console(file=streams.err), transient=True,
+    ) as bar:
+        task = bar.add_task("importing", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return job(update)
 
 
 __all__ = ["CodelookupError", "SearchOptions", "ShowOptions", "Streams", "run_browse", "run_search",
