@@ -99,7 +99,8 @@ def test_tables_xml_enumerates_every_row() -> None:
     assert recs["BW24ZZZ"]["title"] == "Computerized Tomography (CT Scan): Chest and Abdomen"
     assert recs["0S"]["title"] == "Lower Joints"
     assert recs["0SR"]["title"] == "Medical and Surgical, Lower Joints, Replacement"
-    assert "not official" in header["systems"]["ICD-10-PCS"]["notes"]
+    assert "not CMS's official long titles" in header["systems"]["ICD-10-PCS"]["notes"]
+    assert header["pcs_forms"] == ["tables XML"]
 
     table = header["pcs_tables"]["0SR"]
     assert table["section"] == ["0", "Medical and Surgical"]
@@ -168,3 +169,51 @@ def test_duplicate_code_across_rows(tmp_path: Path) -> None:
     target.write_text(text, encoding="utf-8")
     with pytest.raises(ImportFileError, match="code 0SRC0JZ is listed twice"):
         run_import(ImportKind.ICD10PCS, target)
+
+
+def test_tables_then_order_file_keeps_axes_and_gains_official_titles() -> None:
+    run_import(ImportKind.ICD10PCS, TABLES)
+    result = run_import(ImportKind.ICD10PCS, ORDER)
+    header, recs = _load(result.layer_path)
+    assert header["pcs_forms"] == ["order file", "tables XML"]
+    assert set(header["pcs_tables"]) == {"0SR", "0DT", "BW2"}
+    assert {c for c in recs if len(c) == 7} == {
+        "0SRC0J9",
+        "0SRC0JA",
+        "0SRC0JZ",
+        "0SRD0J9",
+        "0SG0070",
+        "0DTJ4ZZ",
+        "0DTJ0ZZ",
+        "BW24ZZZ",
+    }  # the file imported last decides which codes exist
+    assert recs["0SRC0J9"]["title"].startswith("Replacement of Right Knee Joint")
+    assert recs["0S"]["title"] == "Lower Joints"
+    _check_hierarchy(recs)
+
+
+def test_order_file_then_tables_keeps_official_titles() -> None:
+    run_import(ImportKind.ICD10PCS, ORDER)
+    result = run_import(ImportKind.ICD10PCS, TABLES)
+    header, recs = _load(result.layer_path)
+    assert header["pcs_forms"] == ["order file", "tables XML"]
+    assert len([c for c in recs if len(c) == 7]) == 13
+    assert recs["0SRC0J9"]["title"].startswith("Replacement of Right Knee Joint")
+    assert recs["0SRC0J9"]["terms"] == [
+        "Replace of R Knee Jt with Synth Sub, Cement, Open Approach"
+    ]
+    assert recs["0SRD0JA"]["title"] == (
+        "Replacement: Knee Joint, Left, Open, Synthetic Substitute, Uncemented"
+    )  # not in the order file: composed
+    assert "6 codes absent from the order file" in header["systems"]["ICD-10-PCS"]["notes"]
+    assert "0SR" in header["pcs_tables"]
+
+
+def test_different_releases_are_not_mixed(tmp_path: Path) -> None:
+    run_import(ImportKind.ICD10PCS, TABLES)
+    older = tmp_path / "icd10pcs_order_2029.txt"
+    older.write_bytes(ORDER.read_bytes())
+    header, _ = _load(run_import(ImportKind.ICD10PCS, older).layer_path)
+    assert header["pcs_forms"] == ["order file"]
+    assert header["pcs_tables"] == {}
+    assert header["systems"]["ICD-10-PCS"]["release"] == "FY2029"

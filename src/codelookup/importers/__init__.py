@@ -13,10 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from codelookup.errors import ImportFileError
+from codelookup.errors import CatalogueError, ImportFileError
 from codelookup.importers import cpt, hcpcs, icd10cm, icd10pcs
 from codelookup.importers._common import Ticker, fail, now_utc, sha256_of
-from codelookup.layers import LAYER_KINDS, write_layer
+from codelookup.layers import LAYER_KINDS, layer_path, read_layer, write_layer
 
 
 class ImportKind(StrEnum):
@@ -70,6 +70,17 @@ def _validate(path: Path, kind: str, records: list[dict[str, Any]]) -> None:
                 raise fail(path, None, f"{rec['code']} refers to missing parent {parent}")
 
 
+def _previous_layer(kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The current layer of ``kind`` if it is readable; an unusable one is simply replaced."""
+    path = layer_path(kind)
+    if not path.is_file():
+        return None
+    try:
+        return read_layer(path)
+    except CatalogueError:
+        return None
+
+
 def run_import(
     kind: ImportKind, path: Path, *, progress: Callable[[int, int], None] | None = None
 ) -> ImportResult:
@@ -86,6 +97,7 @@ def run_import(
     pcs_tables: dict[str, Any] = {}
     notes = ""
     provenance: dict[str, Any] = {}
+    extra_header: dict[str, Any] = {}
     release: str | None
     if kind is ImportKind.HCPCS:
         records, counts, release = hcpcs.parse(path, ticker)
@@ -94,8 +106,13 @@ def run_import(
         records, counts, release = cpt.parse(path, ticker)
         notes = "Descriptors are shown as the official_descriptor section of each code."
     elif kind is ImportKind.ICD10PCS:
-        records, counts, pcs_tables, release, style = icd10pcs.parse(path, ticker)
-        notes = f"Code titles: {style}."
+        pcs = icd10pcs.parse(path, ticker)
+        previous = _previous_layer(kind.value)
+        if previous is not None:
+            pcs = icd10pcs.combine(pcs, *previous)
+        records, counts, pcs_tables, release = pcs.records, pcs.counts, pcs.pcs_tables, pcs.release
+        notes = pcs.notes
+        extra_header["pcs_forms"] = pcs.forms
     else:
         records, counts, provenance = icd10cm.parse(path, ticker)
         release = provenance.get("release")
@@ -127,6 +144,7 @@ def run_import(
         "source_sha256": sha256_of(path),
         "systems": {system: info},
     }
+    header.update(extra_header)
     if pcs_tables:
         header["pcs_tables"] = pcs_tables
     layer = write_layer(kind.value, header, records)

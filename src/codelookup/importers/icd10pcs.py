@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -340,12 +341,71 @@ def parse_tables(
     return builder.records(), counts, builder.pcs_tables, _release(path, version)
 
 
-def parse(
-    path: Path, ticker: Ticker
-) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, Any], str | None, str]:
-    """Dispatch on the file's form; returns records, counts, pcs_tables, release, title style."""
+ORDER_FORM = "order file"
+TABLES_FORM = "tables XML"
+
+
+@dataclass
+class PcsImport:
+    """One parsed PCS release file, possibly completed from the other form of the same release."""
+
+    records: list[dict[str, Any]]
+    counts: dict[str, int]
+    pcs_tables: dict[str, Any]
+    release: str | None
+    forms: list[str]
+    notes: str
+
+
+def parse(path: Path, ticker: Ticker) -> PcsImport:
+    """Dispatch on the file's form: ``.xml`` is the tables file, anything else the order file."""
     if path.suffix.lower() == ".xml":
         records, counts, tables, release = parse_tables(path, ticker)
-        return records, counts, tables, release, "composed from axis labels (not official)"
+        note = (
+            "Code titles are composed from the axis labels, not CMS's official long titles; "
+            "import the order file of the same release as well to get those."
+        )
+        return PcsImport(records, counts, tables, release, [TABLES_FORM], note)
     records, counts = parse_order(path, ticker)
-    return records, counts, {}, _release(path), "official long titles"
+    note = "Code titles are CMS's official long titles; no axis tables (import the tables XML)."
+    return PcsImport(records, counts, {}, _release(path), [ORDER_FORM], note)
+
+
+def combine(new: PcsImport, header: dict[str, Any], previous: list[dict[str, Any]]) -> PcsImport:
+    """Complete ``new`` with the other form of the same release from the previous layer.
+
+    The order file has the official titles but no axes; the tables XML has the axes but no
+    titles. Importing both (in either order) keeps the best of each: the file imported last
+    decides which codes exist, the order file supplies titles, the tables XML ``pcs_tables``
+    and the body-system names. Different releases are never mixed.
+    """
+    forms = header.get("pcs_forms")
+    if not isinstance(forms, list) or new.release is None:
+        return new
+    old_release = header.get("systems", {}).get(SYSTEM, {}).get("release")
+    other = TABLES_FORM if new.forms == [ORDER_FORM] else ORDER_FORM
+    if old_release != new.release or other not in forms:
+        return new
+    by_code = {r["code"]: r for r in previous}
+    if other == ORDER_FORM:  # new tables XML, official titles from the earlier order file
+        titled = 0
+        for rec in new.records:
+            old = by_code.get(rec["code"])
+            if rec["kind"] == "code" and old is not None:
+                rec["title"] = old["title"]
+                if old.get("terms"):
+                    rec["terms"] = list(old["terms"])
+                titled += 1
+        untitled = new.counts["codes"] - titled
+        tables = new.pcs_tables
+    else:  # new order file, axes and body-system names from the earlier tables XML
+        for rec in new.records:
+            old = by_code.get(rec["code"])
+            if rec["kind"] == "body_system" and old is not None:
+                rec["title"] = old["title"]
+        tables = header.get("pcs_tables") or {}
+        untitled = 0
+    note = "Code titles are CMS's official long titles; axis tables from the tables XML."
+    if untitled:
+        note += f" {untitled} codes absent from the order file have titles composed from axes."
+    return PcsImport(new.records, new.counts, tables, new.release, [ORDER_FORM, TABLES_FORM], note)
