@@ -49,5 +49,10 @@ def locate(spec: tuple[str, str]) -> Source:
 
 
 def available() -> bool:
-    """True when every build input package is installed (tests skip otherwise)."""
-    return all(importlib.util.find_spec(p) is not None for p, _ in (CM_XML, PCS_CSV, PCS_DB))
+    """True when every build input file can be found (tests skip otherwise)."""
+    try:
+        for spec in (CM_XML, CM_CODE_LIST, PCS_CSV, PCS_DB):
+            locate(spec)
+    except CatalogueError:
+        return False
+    return True
