@@ -41,7 +41,9 @@ def test_tabular_xml_becomes_a_replace_layer() -> None:
     recs = {r["code"]: r for r in records}
     assert recs["A00.0"]["parent"] == "A00" and recs["A00.0"]["billable"] is True
     assert recs["A00"]["billable"] is False
-    assert recs["A09"]["sections"]["excludes1"] == ["example condition that is coded elsewhere (K52.9)"]
+    assert recs["A09"]["sections"]["excludes1"] == [
+        "example condition that is coded elsewhere (K52.9)"
+    ]
     assert result.counts["codes"] == 3
 
 
@@ -61,7 +63,9 @@ def test_without_build_parser_the_error_is_plain(monkeypatch: pytest.MonkeyPatch
 
 @needs_build_parser
 def test_real_tabular_from_the_build_package() -> None:
-    package = pytest.importorskip("simple_icd_10_cm", reason="simple-icd-10-cm (build extra) ships a real tabular XML")
+    package = pytest.importorskip(
+        "simple_icd_10_cm", reason="simple-icd-10-cm (build extra) ships a real tabular XML"
+    )
     found = sorted((Path(package.__file__).parent / "data").glob("*tabular*.xml"))
     if not found:
         pytest.skip("simple_icd_10_cm ships no tabular XML in this version")
