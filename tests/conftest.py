@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
@@ -62,13 +61,20 @@ def codelookup_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "codelookup"]
 
 
-def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+def run_cli(
+    *args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    return subprocess.run([*codelookup_cmd(), *args], input=input, capture_output=True,
-                          env=full_env, timeout=timeout, check=False)
+    return subprocess.run(
+        [*codelookup_cmd(), *args],
+        input=input,
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from codelookup.cli import app
+from codelookup.formats import WRITERS, OutputFormat
 
 from .conftest import run_cli
-from codelookup.formats import WRITERS, OutputFormat
 
 COMMANDS = ["search", "show", "browse", "sections", "systems", "import"]
 
@@ -49,9 +49,12 @@ def test_search_json_exact_structure(runner: CliRunner) -> None:
     assert set(doc) == {"schema_version", "catalogue_release", "query", "count", "results", "notes"}
     assert doc["schema_version"] == 1 and doc["count"] == 1 and doc["query"] == "E11.9"
     assert doc["results"][0] == {
-        "code": "E11.9", "system": "ICD-10-CM",
+        "code": "E11.9",
+        "system": "ICD-10-CM",
         "title": "Type 2 diabetes mellitus without complications",
-        "billable": True, "score": 100.0, "match": "exact-code",
+        "billable": True,
+        "score": 100.0,
+        "match": "exact-code",
     }
 
 
@@ -75,7 +78,14 @@ def test_search_batch_jsonl(runner: CliRunner) -> None:
 def test_search_csv(runner: CliRunner) -> None:
     result = invoke(runner, "search", "asthma", "--csv", "-n", "3")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(rows) == 3 and set(rows[0]) == {"code", "system", "title", "billable", "score", "match"}
+    assert len(rows) == 3 and set(rows[0]) == {
+        "code",
+        "system",
+        "title",
+        "billable",
+        "score",
+        "match",
+    }
 
 
 def test_search_table_in_terminal_format(runner: CliRunner) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from .detail import Details, Row
 from .errors import NotFoundError, UsageError
 from .models import CodeDetail, CodeRef, SearchHit, SystemInfo
-from .search import SYSTEM_NAMES, SearchResult, Searcher, not_found, resolve_systems
+from .search import SYSTEM_NAMES, Searcher, SearchResult, not_found, resolve_systems
 from .text import clean_text
 
 
@@ -63,9 +63,7 @@ class Library:
         return result
 
     # -- codes --------------------------------------------------------------------------
-    def lookup(
-        self, code: str, *, systems: Sequence[str] | None = None, by_wording: bool = True
-    ) -> list[CodeDetail]:
+    def lookup(self, code: str, *, systems: Sequence[str] | None = None, by_wording: bool = True) -> list[CodeDetail]:
         """Every record with this code (one per system that has it).
 
         ``by_wording=False`` skips the similar-by-wording search, which dominates the cost of a
@@ -91,8 +89,7 @@ class Library:
             system = systems[0]
             if all_below:
                 rows = self.con.execute(
-                    "SELECT code, system, title, billable FROM rec WHERE system=? AND billable=1 "
-                    "ORDER BY id LIMIT ?",
+                    "SELECT code, system, title, billable FROM rec WHERE system=? AND billable=1 ORDER BY id LIMIT ?",
                     (system, limit),
                 ).fetchall()
             else:
@@ -111,10 +108,7 @@ class Library:
         if not rows_found:
             raise self.details.not_found(name)
         row = rows_found[0]
-        if all_below:
-            refs = self._descendants(row, limit)
-        else:
-            refs = [k.ref() for k in self.details.children(row, limit)]
+        refs = self._descendants(row, limit) if all_below else [k.ref() for k in self.details.children(row, limit)]
         return f"{row.system} {row.code}: {row.title}", refs
 
     def _descendants(self, row: Row, limit: int) -> list[CodeRef]:

@@ -103,7 +103,9 @@ def _read_whole(path: Path) -> Loaded:
     return Loaded(header, doc.get("pcs_tables") or {}, records)
 
 
-def iter_lines_document(path: Path) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
+def iter_lines_document(
+    path: Path,
+) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
     """Stream a line-per-record document: (header, pcs_tables, records iterator).
 
     The iterator raises :class:`CatalogueError` naming the line when the file is truncated or a

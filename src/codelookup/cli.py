@@ -46,7 +46,11 @@ FormatOpt = Annotated[
 ]
 SystemOpt = Annotated[
     list[str] | None,
-    typer.Option("--system", "-s", help="Only this code system (repeatable): ICD-10-CM, ICD-10-PCS, CPT, HCPCS."),
+    typer.Option(
+        "--system",
+        "-s",
+        help="Only this code system (repeatable): ICD-10-CM, ICD-10-PCS, CPT, HCPCS.",
+    ),
 ]
 
 
@@ -56,7 +60,15 @@ def _err(message: str) -> None:
 
 
 def _pick_format(fmt: OutputFormat, json_: bool = False, jsonl: bool = False, csv_: bool = False) -> OutputFormat:
-    chosen = [f for f, on in ((OutputFormat.JSON, json_), (OutputFormat.JSONL, jsonl), (OutputFormat.CSV, csv_)) if on]
+    chosen = [
+        f
+        for f, on in (
+            (OutputFormat.JSON, json_),
+            (OutputFormat.JSONL, jsonl),
+            (OutputFormat.CSV, csv_),
+        )
+        if on
+    ]
     if fmt is not OutputFormat.AUTO:
         chosen.append(fmt)
     if len(set(chosen)) > 1:
@@ -101,7 +113,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and the catalogue release.")
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Show the version and the catalogue release.",
+        ),
     ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
 ) -> None:
@@ -112,7 +131,14 @@ def main(
 
 @app.command()
 def search(
-    query: Annotated[list[str], typer.Argument(help="Words or a code; '-' reads one query per line from stdin.", show_default=False, metavar="QUERY...")],
+    query: Annotated[
+        list[str],
+        typer.Argument(
+            help="Words or a code; '-' reads one query per line from stdin.",
+            show_default=False,
+            metavar="QUERY...",
+        ),
+    ],
     system: SystemOpt = None,
     billable: Annotated[bool, typer.Option("--billable", help="Only billable codes.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results (1-10000).")] = 10,
@@ -130,7 +156,13 @@ def search(
     def work() -> int:
         from .api import Library
 
-        opts = SearchOptions(" ".join(query), tuple(system or ()), billable, limit, _pick_format(fmt, json_, jsonl, csv_))
+        opts = SearchOptions(
+            " ".join(query),
+            tuple(system or ()),
+            billable,
+            limit,
+            _pick_format(fmt, json_, jsonl, csv_),
+        )
         return run_search(opts, Library(), Streams())
 
     _guard(work)
@@ -138,11 +170,22 @@ def search(
 
 @app.command()
 def show(
-    codes: Annotated[list[str], typer.Argument(help="One or more codes (any case, dots optional); '-' reads codes from stdin.", show_default=False, metavar="CODE...")],
+    codes: Annotated[
+        list[str],
+        typer.Argument(
+            help="One or more codes (any case, dots optional); '-' reads codes from stdin.",
+            show_default=False,
+            metavar="CODE...",
+        ),
+    ],
     system: SystemOpt = None,
     section: Annotated[
         list[str] | None,
-        typer.Option("--section", "-S", help="Only this section (repeatable): slug, heading or unique prefix; see 'codelookup sections'."),
+        typer.Option(
+            "--section",
+            "-S",
+            help="Only this section (repeatable): slug, heading or unique prefix; see 'codelookup sections'.",
+        ),
     ] = None,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
@@ -158,7 +201,13 @@ def show(
     def work() -> int:
         from .api import Library
 
-        opts = ShowOptions(tuple(codes), tuple(system or ()), tuple(section or ()), _pick_format(fmt, json_, jsonl), pager)
+        opts = ShowOptions(
+            tuple(codes),
+            tuple(system or ()),
+            tuple(section or ()),
+            _pick_format(fmt, json_, jsonl),
+            pager,
+        )
         return run_show(opts, Library(), Streams())
 
     _guard(work)
@@ -166,8 +215,14 @@ def show(
 
 @app.command()
 def browse(
-    target: Annotated[str | None, typer.Argument(help="A system (ICD-10-CM, ICD-10-PCS, CPT, HCPCS) or a code; none lists the systems.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every billable code of a system, or every code below a code.")] = False,
+    target: Annotated[
+        str | None,
+        typer.Argument(help="A system (ICD-10-CM, ICD-10-PCS, CPT, HCPCS) or a code; none lists the systems."),
+    ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option("--all", help="Every billable code of a system, or every code below a code."),
+    ] = False,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv_: CsvOpt = False,
@@ -225,10 +280,19 @@ def systems(
 
 @app.command("import")
 def import_(
-    kind: Annotated[str | None, typer.Argument(help="What the file is: hcpcs, cpt, icd10cm or icd10pcs.", show_default=False)] = None,
-    file: Annotated[Path | None, typer.Argument(help="The official release file (or your licensed CPT file).", show_default=False)] = None,
+    kind: Annotated[
+        str | None,
+        typer.Argument(help="What the file is: hcpcs, cpt, icd10cm or icd10pcs.", show_default=False),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The official release file (or your licensed CPT file).", show_default=False),
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the imported layers.")] = False,
-    remove: Annotated[str | None, typer.Option("--remove", help="Remove the layer of this kind.", show_default=False)] = None,
+    remove: Annotated[
+        str | None,
+        typer.Option("--remove", help="Remove the layer of this kind.", show_default=False),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Load an official release into your own catalogue layer (the bundled file is never changed).
@@ -240,7 +304,9 @@ def import_(
     def work() -> int:
         from .commands import run_import_command
 
-        return run_import_command(kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams())
+        return run_import_command(
+            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams()
+        )
 
     _guard(work)
 

@@ -7,6 +7,7 @@ raises :class:`~codelookup.errors.CodelookupError` for failures that end the com
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,7 +56,10 @@ class Streams:
 
 
 def envelope(lib: Library) -> dict[str, Any]:
-    return {"schema_version": OUTPUT_SCHEMA_VERSION, "catalogue_release": lib.meta("catalogue_release")}
+    return {
+        "schema_version": OUTPUT_SCHEMA_VERSION,
+        "catalogue_release": lib.meta("catalogue_release"),
+    }
 
 
 def note(streams: Streams, message: str) -> None:
@@ -67,10 +71,8 @@ def stdin_lines(streams: Streams) -> Iterator[str]:
     inp = streams.inp
     reconfigure = getattr(inp, "reconfigure", None)
     if reconfigure is not None:
-        try:
+        with contextlib.suppress(ValueError, OSError):  # an already-consumed stream
             reconfigure(errors="replace")
-        except (ValueError, OSError):  # pragma: no cover - already-consumed stream
-            pass
     if inp.isatty():
         streams.err.write("Reading one entry per line from standard input; end with Ctrl-D.\n")
     for line in inp:
@@ -81,7 +83,9 @@ def stdin_lines(streams: Streams) -> Iterator[str]:
 
 def check_format(fmt: OutputFormat, allowed: tuple[OutputFormat, ...], command: str) -> None:
     if fmt not in allowed:
-        names = ", ".join("--" + f.value for f in allowed if f not in (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN))
+        names = ", ".join(
+            "--" + f.value for f in allowed if f not in (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN)
+        )
         raise UsageError(f"{command} does not support --{fmt.value}", hint=f"use one of {names}")
 
 
@@ -106,7 +110,11 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         note(streams, message)
     rows = [h.as_dict() for h in result.hits]
     extra = {"notes": list(result.notes)} if fmt is OutputFormat.JSON else None
-    writer.write(result.query if fmt in (OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.TABLE) else None, rows, extra)
+    writer.write(
+        result.query if fmt in (OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.TABLE) else None,
+        rows,
+        extra,
+    )
     writer.finish()
     return EXIT_OK
 
@@ -142,7 +150,17 @@ def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
 
 # -- show ---------------------------------------------------------------------------------
 def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
-    check_format(opts.fmt, (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON, OutputFormat.JSONL), "show")
+    check_format(
+        opts.fmt,
+        (
+            OutputFormat.AUTO,
+            OutputFormat.TABLE,
+            OutputFormat.PLAIN,
+            OutputFormat.JSON,
+            OutputFormat.JSONL,
+        ),
+        "show",
+    )
     only = resolve_sections(list(opts.sections)) if opts.sections else None
     if not opts.codes:
         raise UsageError("no code given", hint="e.g. codelookup show E11.621")
@@ -179,8 +197,12 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                 streams.err.write(f"codelookup: {exc}\n")
                 continue
             if len(details) > 1:
-                note(streams, f"{code.strip()} is a code in {len(details)} systems: "
-                     + ", ".join(d.record.system for d in details) + " (use --system to pick one)")
+                note(
+                    streams,
+                    f"{code.strip()} is a code in {len(details)} systems: "
+                    + ", ".join(d.record.system for d in details)
+                    + " (use --system to pick one)",
+                )
             for d in details:
                 doc = d.as_dict()
                 if only is not None:
@@ -217,7 +239,18 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
 
 # -- browse, sections, systems ------------------------------------------------------------
 def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Library, streams: Streams) -> int:
-    check_format(fmt, (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.CSV), "browse")
+    check_format(
+        fmt,
+        (
+            OutputFormat.AUTO,
+            OutputFormat.TABLE,
+            OutputFormat.PLAIN,
+            OutputFormat.JSON,
+            OutputFormat.JSONL,
+            OutputFormat.CSV,
+        ),
+        "browse",
+    )
     heading, refs = lib.browse(target, all_below=all_below)
     rows = [r.as_dict() for r in refs]
     writer = make_writer(fmt, streams.out, {**envelope(lib), "browse": heading}, SEARCH_COLUMNS, batch=False)
@@ -236,7 +269,13 @@ def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, strea
     from .page import section_rows
 
     rows = section_rows(slugs)
-    writer = make_writer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, (("slug", "Section"), ("heading", "Heading"), ("shape", "Shape")), batch=False)
+    writer = make_writer(
+        fmt,
+        streams.out,
+        {"schema_version": OUTPUT_SCHEMA_VERSION},
+        (("slug", "Section"), ("heading", "Heading"), ("shape", "Shape")),
+        batch=False,
+    )
     writer.write(None, rows)
     writer.finish()
     return EXIT_OK
@@ -245,8 +284,15 @@ def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, strea
 def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     info = lib.system_info()
     rows = [i.as_dict() for i in info.values()]
-    columns = (("name", "System"), ("release", "Release"), ("source", "Source"), ("licence", "Licence"),
-               ("records", "Records"), ("billable", "Billable"), ("origin", "Origin"))
+    columns = (
+        ("name", "System"),
+        ("release", "Release"),
+        ("source", "Source"),
+        ("licence", "Licence"),
+        ("records", "Records"),
+        ("billable", "Billable"),
+        ("origin", "Origin"),
+    )
     env = {**envelope(lib), "content_sha256": lib.meta("content_sha256")}
     writer = make_writer(fmt, streams.out, env, columns, batch=False)
     writer.write(None, rows)
@@ -275,13 +321,25 @@ def run_import_command(
         raise UsageError("give KIND FILE, --list or --remove KIND", hint="see 'codelookup import --help'")
     if list_:
         rows = [
-            {"kind": info.kind, "mode": info.mode, "imported_at": info.imported_at,
-             "source_file": info.source_file, "records": info.record_count, "path": str(info.path),
-             "problem": info.problem or ""}
+            {
+                "kind": info.kind,
+                "mode": info.mode,
+                "imported_at": info.imported_at,
+                "source_file": info.source_file,
+                "records": info.record_count,
+                "path": str(info.path),
+                "problem": info.problem or "",
+            }
             for info in list_layers()
         ]
-        cols = (("kind", "Kind"), ("mode", "Mode"), ("imported_at", "Imported"),
-                ("source_file", "Source file"), ("records", "Records"), ("path", "Path"))
+        cols = (
+            ("kind", "Kind"),
+            ("mode", "Mode"),
+            ("imported_at", "Imported"),
+            ("source_file", "Source file"),
+            ("records", "Records"),
+            ("path", "Path"),
+        )
         writer = make_writer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, cols, batch=False)
         writer.write(None, rows)
         writer.finish()
@@ -303,8 +361,12 @@ def run_import_command(
 
     result = _import_with_progress(lambda cb: run_import(ImportKind(kind), file, progress=cb), streams)
     summary = {
-        "kind": result.kind.value, "layer": str(result.layer_path), "source_file": result.source_file,
-        "release": result.release, "records": result.record_count, "counts": result.counts,
+        "kind": result.kind.value,
+        "layer": str(result.layer_path),
+        "source_file": result.source_file,
+        "release": result.release,
+        "records": result.record_count,
+        "counts": result.counts,
     }
     if fmt is OutputFormat.JSON:
         streams.out.write(dumps({"schema_version": OUTPUT_SCHEMA_VERSION, **summary}) + "\n")
@@ -324,8 +386,12 @@ def _import_with_progress(job: Any, streams: Streams) -> Any:
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), TaskProgressColumn(),
-        TimeRemainingColumn(), console=Console(file=streams.err), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=streams.err),
+        transient=True,
     ) as bar:
         task = bar.add_task("importing", total=None)
 
@@ -335,5 +401,14 @@ def _import_with_progress(job: Any, streams: Streams) -> Any:
         return job(update)
 
 
-__all__ = ["CodelookupError", "SearchOptions", "ShowOptions", "Streams", "run_browse", "run_search",
-           "run_sections", "run_show", "run_systems"]
+__all__ = [
+    "CodelookupError",
+    "SearchOptions",
+    "ShowOptions",
+    "Streams",
+    "run_browse",
+    "run_search",
+    "run_sections",
+    "run_show",
+    "run_systems",
+]

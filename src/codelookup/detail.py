@@ -18,8 +18,23 @@ from .sections import BY_SLUG, SECTIONS
 from .text import clean_text, norm_code
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
-INHERITED_NOTES = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also")
-PCS_AXES = ("Section", "Body System", "Root Operation", "Body Part", "Approach", "Device", "Qualifier")
+INHERITED_NOTES = (
+    "includes",
+    "excludes1",
+    "excludes2",
+    "code_first",
+    "use_additional_code",
+    "code_also",
+)
+PCS_AXES = (
+    "Section",
+    "Body System",
+    "Root Operation",
+    "Body Part",
+    "Approach",
+    "Device",
+    "Qualifier",
+)
 PCS_KEYS = ("section", "body_system", "operation", "body_part", "approach", "device", "qualifier")
 BILLABLE_WORDING = {
     "ICD-10-CM": "billable: a complete code, valid on claims",
@@ -32,19 +47,46 @@ BILLABLE_WORDING = {
 class Row:
     """One record row from the index, with its JSON extras parsed on demand."""
 
-    __slots__ = ("billable", "code", "data", "depth", "id", "kind", "nbill", "parent", "system", "title")
+    __slots__ = (
+        "billable",
+        "code",
+        "data",
+        "depth",
+        "id",
+        "kind",
+        "nbill",
+        "parent",
+        "system",
+        "title",
+    )
 
     def __init__(self, row: tuple[Any, ...]) -> None:
-        (self.id, self.system, self.code, self.title, bill, self.kind, self.parent,
-         self.depth, self.nbill, raw) = row
+        (
+            self.id,
+            self.system,
+            self.code,
+            self.title,
+            bill,
+            self.kind,
+            self.parent,
+            self.depth,
+            self.nbill,
+            raw,
+        ) = row
         self.billable = bool(bill)
         self.data: dict[str, Any] = json.loads(raw) if raw else {}
 
     def record(self) -> CodeRecord:
         extra = {k: v for k, v in self.data.items() if k != "sections"}
         return CodeRecord(
-            self.code, self.system, self.title, self.billable, self.kind, self.parent,
-            self.data.get("sections") or {}, extra,
+            self.code,
+            self.system,
+            self.title,
+            self.billable,
+            self.kind,
+            self.parent,
+            self.data.get("sections") or {},
+            extra,
         )
 
     def ref(self, reason: str = "") -> CodeRef:
@@ -69,9 +111,7 @@ class Details:
     def _get(self, system: str, code: str | None) -> Row | None:
         if not code:
             return None
-        row = self.con.execute(
-            f"SELECT {_COLS} FROM rec WHERE system=? AND code=?", (system, code)
-        ).fetchone()
+        row = self.con.execute(f"SELECT {_COLS} FROM rec WHERE system=? AND code=?", (system, code)).fetchone()
         return Row(row) if row else None
 
     def find(self, text: str, systems: list[str] | None = None) -> list[Row]:
@@ -103,9 +143,7 @@ class Details:
         shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
         return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
 
-    def lookup(
-        self, text: str, systems: list[str] | None = None, *, by_wording: bool = True
-    ) -> list[CodeDetail]:
+    def lookup(self, text: str, systems: list[str] | None = None, *, by_wording: bool = True) -> list[CodeDetail]:
         rows = self.find(text, systems)
         if not rows:
             raise self.not_found(text, systems)
@@ -143,7 +181,7 @@ class Details:
         sections: dict[str, Any] = {}
         own = row.data.get("sections") or {}
         for sec in SECTIONS:
-            if sec.slug in own and own[sec.slug]:
+            if own.get(sec.slug):
                 sections[sec.slug] = own[sec.slug]
         if row.system == "ICD-10-CM":
             self._inherit_cm(row, ancestors, sections)
@@ -201,9 +239,7 @@ class Details:
         orow = self.con.execute("SELECT data FROM pcs WHERE prefix='_overrides'").fetchone()
         if orow:
             override = json.loads(orow[0]).get(code, {})
-        defs_row = self.con.execute(
-            "SELECT data FROM pcs WHERE prefix='_approach_definitions'"
-        ).fetchone()
+        defs_row = self.con.execute("SELECT data FROM pcs WHERE prefix='_approach_definitions'").fetchone()
         approach_defs: dict[str, str] = json.loads(defs_row[0]) if defs_row and code[0] == "0" else {}
         axes: list[dict[str, str]] = []
         for pos, (name, key) in enumerate(zip(PCS_AXES, PCS_KEYS, strict=True)):
@@ -217,7 +253,15 @@ class Details:
                 label = str(override.get(key) or value.get(char, ""))
                 if key == "approach":
                     definition = approach_defs.get(char, "")
-            axes.append({"position": str(pos + 1), "axis": name, "value": char, "label": label, "definition": definition})
+            axes.append(
+                {
+                    "position": str(pos + 1),
+                    "axis": name,
+                    "value": char,
+                    "label": label,
+                    "definition": definition,
+                }
+            )
         if not any(a["label"] for a in axes[3:]):
             return []
         return axes
@@ -232,14 +276,20 @@ class Details:
                 continue
             target = self._get(row.system, str(item["code"]))
             title = target.title if target else ""
-            out.append(CodeRef(str(item["code"]), row.system, title, str(item.get("reason", "")),
-                               target.billable if target else None))
+            out.append(
+                CodeRef(
+                    str(item["code"]),
+                    row.system,
+                    title,
+                    str(item.get("reason", "")),
+                    target.billable if target else None,
+                )
+            )
             seen.add((row.system, str(item["code"])))
         parent = ancestors[0] if ancestors else None
         if parent is not None and row.kind not in ("chapter", "section"):
             sibs = self.con.execute(
-                f"SELECT {_COLS} FROM rec WHERE system=? AND parent=? AND id!=? "
-                "ORDER BY abs(id - ?) LIMIT 4",
+                f"SELECT {_COLS} FROM rec WHERE system=? AND parent=? AND id!=? ORDER BY abs(id - ?) LIMIT 4",
                 (row.system, parent.code, row.id, row.id),
             ).fetchall()
             for sib in sorted((Row(s) for s in sibs), key=lambda r: r.id):
@@ -255,9 +305,12 @@ class Details:
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue
-            if hit.system == row.system and parent is not None and hit.code.startswith(
-                parent.code.replace(".", "")[:3]
-            ) and row.system != "CPT":
+            if (
+                hit.system == row.system
+                and parent is not None
+                and hit.code.startswith(parent.code.replace(".", "")[:3])
+                and row.system != "CPT"
+            ):
                 reason = "similar wording, same category"
             elif hit.system == row.system:
                 reason = "similar wording elsewhere in " + row.system
@@ -289,8 +342,7 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
             raise UsageError("empty section name", hint="run 'codelookup sections' for the list")
         exact = [s.slug for s in SECTIONS if name in (s.slug, s.heading.lower().replace(" ", "_"))]
         matches = exact or [
-            s.slug for s in SECTIONS
-            if s.slug.startswith(name) or s.heading.lower().replace(" ", "_").startswith(name)
+            s.slug for s in SECTIONS if s.slug.startswith(name) or s.heading.lower().replace(" ", "_").startswith(name)
         ]
         if len(matches) != 1:
             what = "ambiguous" if matches else "unknown"

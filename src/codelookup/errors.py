@@ -26,9 +26,7 @@ class NotFoundError(CodelookupError):
 
     exit_code = 1
 
-    def __init__(
-        self, message: str, *, hint: str | None = None, suggestions: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, suggestions: tuple[str, ...] = ()) -> None:
         super().__init__(message, hint=hint)
         self.suggestions = suggestions
 

@@ -14,8 +14,16 @@ import sys
 from .formats import OutputFormat
 
 _FLAGS = {"--json": "json", "--jsonl": "jsonl", "--csv": "csv", "--billable": "billable"}
-_VALUES = {"--system": "system", "-s": "system", "--limit": "limit", "-n": "limit",
-           "--section": "section", "-S": "section", "--format": "format", "-f": "format"}
+_VALUES = {
+    "--system": "system",
+    "-s": "system",
+    "--limit": "limit",
+    "-n": "limit",
+    "--section": "section",
+    "-S": "section",
+    "--format": "format",
+    "-f": "format",
+}
 _ALLOWED = {
     "search": {"json", "jsonl", "csv", "billable", "system", "limit", "format"},
     "show": {"json", "jsonl", "system", "section", "format"},
@@ -66,7 +74,9 @@ def _format(opts: dict[str, list[str]]) -> OutputFormat | None:
             chosen.append(OutputFormat(value))
         except ValueError:
             return None
-    if len(set(chosen)) > 1 or any(len(opts.get(k, [])) > 1 for k in ("json", "jsonl", "csv", "billable", "limit", "format")):
+    if len(set(chosen)) > 1 or any(
+        len(opts.get(k, [])) > 1 for k in ("json", "jsonl", "csv", "billable", "limit", "format")
+    ):
         return None
     return chosen[0] if chosen else OutputFormat.AUTO
 
@@ -94,12 +104,25 @@ def try_run(argv: list[str]) -> int | None:
     try:
         if command == "search":
             return run_search(
-                SearchOptions(" ".join(positional), tuple(opts.get("system", ())), "billable" in opts, limit, fmt),
-                Library(), Streams(),
+                SearchOptions(
+                    " ".join(positional),
+                    tuple(opts.get("system", ())),
+                    "billable" in opts,
+                    limit,
+                    fmt,
+                ),
+                Library(),
+                Streams(),
             )
         return run_show(
-            ShowOptions(tuple(positional), tuple(opts.get("system", ())), tuple(opts.get("section", ())), fmt),
-            Library(), Streams(),
+            ShowOptions(
+                tuple(positional),
+                tuple(opts.get("system", ())),
+                tuple(opts.get("section", ())),
+                fmt,
+            ),
+            Library(),
+            Streams(),
         )
     except CodelookupError as exc:
         sys.stderr.write(f"codelookup: {exc}\n")

@@ -11,18 +11,21 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TextIO
 
 OUTPUT_SCHEMA_VERSION = 1
 
 Column = tuple[str, str]  # (key, heading)
 SEARCH_COLUMNS: tuple[Column, ...] = (
-    ("code", "Code"), ("system", "System"), ("title", "Title"), ("billable", "Billable"),
+    ("code", "Code"),
+    ("system", "System"),
+    ("title", "Title"),
+    ("billable", "Billable"),
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     AUTO = "auto"
     TABLE = "table"
     PLAIN = "plain"

@@ -138,7 +138,7 @@ def _other_text(rec: dict[str, Any]) -> str:
 
 def _merge_layers(
     header: dict[str, Any], pcs_tables: dict[str, Any], records: Iterator[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, Any], Iterable[dict[str, Any]]]:
+) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
     """Overlay the user's imported layers on the bundled catalogue."""
     layer_files = _layer_files()
     if not layer_files:
@@ -154,14 +154,13 @@ def _merge_layers(
         mode = lheader.get("mode", "replace")
         for name, prov in (lheader.get("systems") or {}).items():
             base = systems.get(name, {}) if mode == "overlay" else {}
-            merged = dict(base)
             if mode == "overlay" and base:
-                merged["overlay"] = dict(prov, imported_at=lheader.get("imported_at", ""))
-                merged.setdefault("origin", "bundled")
-                merged["origin"] = "bundled + imported"
+                entry = dict(base)
+                entry["overlay"] = dict(prov, imported_at=lheader.get("imported_at", ""))
+                entry["origin"] = "bundled + imported"
             else:
-                merged = dict(prov, origin="imported", imported_at=lheader.get("imported_at", ""))
-            systems[name] = merged
+                entry = dict(prov, origin="imported", imported_at=lheader.get("imported_at", ""))
+            systems[name] = entry
             if mode != "overlay":
                 replaced.add(name)
         if lheader.get("pcs_tables"):
@@ -270,8 +269,19 @@ def _fill(
         extra = {k: v for k, v in rec.items() if k not in STANDARD_KEYS}
         data = json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None
         rows.append(
-            (i, system, code, norm_code(code), title, int(bill), rec.get("kind", ""),
-             parent, d, 0, data)
+            (
+                i,
+                system,
+                code,
+                norm_code(code),
+                title,
+                int(bill),
+                rec.get("kind", ""),
+                parent,
+                d,
+                0,
+                data,
+            )
         )
         prior, tlen = _title_prior(rec, common)
         priors.append(prior - 0.004 * d)
@@ -304,7 +314,7 @@ def _fill(
             nbill[i] += 1
         if parents[i] >= 0:
             nbill[parents[i]] += nbill[i]
-    rows = [r[:9] + (nbill[r[0]],) + r[10:] for r in rows]
+    rows = [(*r[:9], nbill[r[0]], *r[10:]) for r in rows]
     con.executemany("INSERT INTO rec VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.execute("CREATE INDEX rec_norm ON rec(norm)")
     con.execute("CREATE INDEX rec_code ON rec(system, code)")

@@ -15,7 +15,7 @@ from .models import CodeDetail
 from .sections import BY_SLUG, Shape
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rich.console import Console, RenderableType
+    from rich.console import Console
 
 DISCLAIMER = "Informational, not medical or coding advice."
 
@@ -29,7 +29,11 @@ def selected(detail: CodeDetail, only: list[str] | None) -> dict[str, Any]:
 def breadcrumb_text(detail: CodeDetail, sep: str) -> str:
     parts = []
     for ref in detail.breadcrumb:
-        label = f"Chapter {ref.code}" if detail.record.kind != "chapter" and ref.code.isdigit() and detail.record.system == "ICD-10-CM" else ref.code
+        label = (
+            f"Chapter {ref.code}"
+            if detail.record.kind != "chapter" and ref.code.isdigit() and detail.record.system == "ICD-10-CM"
+            else ref.code
+        )
         parts.append(label)
     parts.append(detail.record.code)
     return sep.join(parts)
@@ -42,8 +46,12 @@ def source_line(detail: CodeDetail) -> str:
 
 # -- plain text ---------------------------------------------------------------------------
 def _wrap(text: str, indent: str, width: int) -> list[str]:
-    return textwrap.wrap(" ".join(str(text).split()), width=max(width, 40), initial_indent=indent,
-                         subsequent_indent=indent) or [indent]
+    return textwrap.wrap(
+        " ".join(str(text).split()),
+        width=max(width, 40),
+        initial_indent=indent,
+        subsequent_indent=indent,
+    ) or [indent]
 
 
 def plain_page(detail: CodeDetail, only: list[str] | None, width: int = 100) -> str:
@@ -79,7 +87,8 @@ def _plain_section(shape: Shape, value: Any, width: int, system: str = "") -> li
             out.append(f"  {char}  {meaning}")
     elif shape is Shape.AXES:
         for axis in _as_list(value):
-            line = f"  {axis.get('position')}. {axis.get('axis')}: {axis.get('value')} = {axis.get('label') or '(no label)'}"
+            label = axis.get("label") or "(no label)"
+            line = f"  {axis.get('position')}. {axis.get('axis')}: {axis.get('value')} = {label}"
             out.append(line)
             if axis.get("definition"):
                 out += _wrap(str(axis["definition"]), "       ", width)
@@ -116,7 +125,10 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
     if detail.breadcrumb:
         head.append("\n" + breadcrumb_text(detail, " › "), style="dim")
     if detail.also_in:
-        head.append(f"\nAlso a code in: {', '.join(detail.also_in)} (use --system to choose)", style="magenta")
+        head.append(
+            f"\nAlso a code in: {', '.join(detail.also_in)} (use --system to choose)",
+            style="magenta",
+        )
     if detail.release:
         head.append(f"\nRelease: {detail.release}", style="dim")
     console.print(Panel(head, title=Text("Code"), title_align="left", border_style="cyan"))
@@ -127,7 +139,7 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
     console.print(Text(source_line(detail), style="dim italic"))
 
 
-def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = "") -> RenderableType:
+def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = "") -> Any:
     if shape is Shape.TEXT:
         return Text(str(value))
     if shape in (Shape.BULLETS, Shape.STEPS):
@@ -136,21 +148,21 @@ def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = ""
         table.add_column(ratio=1)
         for i, item in enumerate(_as_list(value), 1):
             table.add_row(Text(f"{i}." if shape is Shape.STEPS else "•"), Text(str(item)))
-        return table  # type: ignore[no-any-return]
+        return table
     if shape is Shape.MAPPING and isinstance(value, dict):
         table = Table(show_header=True, box=None, padding=(0, 2))
         table.add_column("Char", style="bold")
         table.add_column("Meaning", ratio=1)
         for char, meaning in value.items():
             table.add_row(Text(str(char)), Text(str(meaning)))
-        return table  # type: ignore[no-any-return]
+        return table
     if shape is Shape.AXES:
         table = Table(show_header=True, box=None, padding=(0, 1))
         for heading in ("#", "Axis", "Value", "Meaning", "Definition"):
             table.add_column(heading, ratio=1 if heading in ("Meaning", "Definition") else None)
         for axis in _as_list(value):
             table.add_row(*[Text(str(axis.get(k) or "")) for k in ("position", "axis", "value", "label", "definition")])
-        return table  # type: ignore[no-any-return]
+        return table
     if shape is Shape.CODES:
         table = Table(show_header=True, box=None, padding=(0, 1))
         table.add_column("Code", style="cyan", no_wrap=True)
@@ -165,7 +177,7 @@ def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = ""
                 if ref.get("system") and ref.get("system") != system:
                     code += f"\n({ref['system']})"
                 table.add_row(Text(code), Text(str(ref.get("title", ""))), Text(why))
-        return table  # type: ignore[no-any-return]
+        return table
     return Text(str(value))
 
 

@@ -20,7 +20,16 @@ from itertools import product
 from .errors import NotFoundError, UsageError
 from .index import SYSTEM_ORDER
 from .models import SearchHit
-from .text import clean_text, code_shaped, deletes1, index_terms, norm_code, osa_distance, stem, words
+from .text import (
+    clean_text,
+    code_shaped,
+    deletes1,
+    index_terms,
+    norm_code,
+    osa_distance,
+    stem,
+    words,
+)
 
 MAX_QUERY_WORDS = 12
 MAX_LIMIT = 10_000
@@ -68,9 +77,15 @@ def resolve_systems(names: Sequence[str] | None) -> tuple[str, ...] | None:
     if not names:
         return None
     aliases = {
-        "icd10cm": "ICD-10-CM", "cm": "ICD-10-CM", "icd-10-cm": "ICD-10-CM",
-        "icd10pcs": "ICD-10-PCS", "pcs": "ICD-10-PCS", "icd-10-pcs": "ICD-10-PCS",
-        "cpt": "CPT", "hcpcs": "HCPCS", "hcpcs-ii": "HCPCS",
+        "icd10cm": "ICD-10-CM",
+        "cm": "ICD-10-CM",
+        "icd-10-cm": "ICD-10-CM",
+        "icd10pcs": "ICD-10-PCS",
+        "pcs": "ICD-10-PCS",
+        "icd-10-pcs": "ICD-10-PCS",
+        "cpt": "CPT",
+        "hcpcs": "HCPCS",
+        "hcpcs-ii": "HCPCS",
     }
     out: list[str] = []
     for name in names:
@@ -149,8 +164,7 @@ class Searcher:
     def synonyms(self) -> dict[str, tuple[str, ...]]:
         if self._syn is None:
             self._syn = {
-                term: tuple(exp.split("|"))
-                for term, exp in self.con.execute("SELECT term, expansions FROM syn")
+                term: tuple(exp.split("|")) for term, exp in self.con.execute("SELECT term, expansions FROM syn")
             }
         return self._syn
 
@@ -193,17 +207,20 @@ class Searcher:
         elif " " in text and looks_like_code(text.replace(" ", "")):
             # 'E 11.9' or '0SR C0J9': accept a code typed with spaces, but only an exact one,
             # so that word queries such as 'type 2' are never read as code prefixes.
-            hits = [h for h in self._code_hits(text.replace(" ", ""), wanted, billable_only, limit, notes)
-                    if h.match == "exact-code"]
+            hits = [
+                h
+                for h in self._code_hits(text.replace(" ", ""), wanted, billable_only, limit, notes)
+                if h.match == "exact-code"
+            ]
         if not hits and not code_shaped(norm_code(text)):
             hits = self._word_hits(text, allowed, billable_only, limit, notes)
         return SearchResult(text, tuple(hits[:limit]), tuple(notes))
 
     # -- codes ----------------------------------------------------------------------------
     def _filter_sql(self, wanted: tuple[str, ...] | None, billable_only: bool) -> tuple[str, list[str]]:
-        sql, args = "", []
+        sql, args = "", list[str]()
         if wanted:
-            sql += " AND system IN (%s)" % ",".join("?" * len(wanted))
+            sql += " AND system IN ({})".format(",".join("?" * len(wanted)))
             args.extend(wanted)
         if billable_only:
             sql += " AND billable=1"
@@ -216,12 +233,17 @@ class Searcher:
         ]
 
     def _code_hits(
-        self, text: str, wanted: tuple[str, ...] | None, billable_only: bool, limit: int, notes: list[str]
+        self,
+        text: str,
+        wanted: tuple[str, ...] | None,
+        billable_only: bool,
+        limit: int,
+        notes: list[str],
     ) -> list[SearchHit]:
         extra, args = self._filter_sql(wanted, billable_only)
         cols = "SELECT code, system, title, billable FROM rec WHERE "
-        order = " ORDER BY CASE system %s END, id LIMIT ?" % " ".join(
-            f"WHEN '{s}' THEN {i}" for s, i in SYSTEM_ORDER.items()
+        order = " ORDER BY CASE system {} END, id LIMIT ?".format(
+            " ".join(f"WHEN '{s}' THEN {i}" for s, i in SYSTEM_ORDER.items())
         )
         upper = text.strip().upper()
         rng = _RANGE.match(upper)
@@ -241,9 +263,7 @@ class Searcher:
         exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
         hits = self._rows_to_hits(exact, 100.0, "exact-code")
         if len(exact) > 1:
-            notes.append(
-                f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact)
-            )
+            notes.append(f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact))
         if not exact:
             for alt in _placeholder_variants(key):
                 rows = self.con.execute(cols + "norm = ?" + extra + order, [alt, *args, limit]).fetchall()
@@ -459,15 +479,11 @@ class Searcher:
         rows = {
             r[0]: r[1:]
             for r in self.con.execute(
-                "SELECT id, code, system, title, billable FROM rec WHERE id IN (%s)"
-                % ",".join("?" * len(ids)),
+                "SELECT id, code, system, title, billable FROM rec WHERE id IN ({})".format(",".join("?" * len(ids))),
                 ids,
             )
         }
-        return [
-            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m)
-            for d, (sc, m) in top
-        ]
+        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, (sc, m) in top]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required)."""

@@ -7,10 +7,10 @@ output, so they are part of the documented contract and must never be renamed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Shape(str, Enum):
+class Shape(StrEnum):
     """How a section's value is stored and rendered."""
 
     TEXT = "text"  # one string (paragraph)

@@ -15,11 +15,32 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 
 # Words too common to help ranking; they are skipped in queries and in the index.
 STOPWORDS: frozenset[str] = frozenset(
-    "a an and as at by for from in into is of on or the to via w with without".split()
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "via",
+        "w",
+        "with",
+        "without",
+    ]
 )
 # Words that say "this is the general code": they do not count against title coverage.
 GENERIC: frozenset[str] = frozenset(
-    "unspecified nos not elsewhere classified site type initial encounter approach".split()
+    ["unspecified", "nos", "not", "elsewhere", "classified", "site", "type", "initial", "encounter", "approach"]
 )
 _PARENS = re.compile(r"\([^)]*\)")
 _CODE_SHAPES = (
@@ -68,9 +89,36 @@ def index_terms(text: str) -> list[str]:
 
 # Singular words that end like plurals; stripping their "s" would hide them from typo matching.
 _NOT_PLURAL: frozenset[str] = frozenset(
-    "diabetes herpes rabies scabies species series feces faeces caries menses measles mumps "
-    "shingles rickets lues pubes mellitus various nervous venous serous mucous fibrous "
-    "news biceps triceps quadriceps forceps".split()
+    [
+        "diabetes",
+        "herpes",
+        "rabies",
+        "scabies",
+        "species",
+        "series",
+        "feces",
+        "faeces",
+        "caries",
+        "menses",
+        "measles",
+        "mumps",
+        "shingles",
+        "rickets",
+        "lues",
+        "pubes",
+        "mellitus",
+        "various",
+        "nervous",
+        "venous",
+        "serous",
+        "mucous",
+        "fibrous",
+        "news",
+        "biceps",
+        "triceps",
+        "quadriceps",
+        "forceps",
+    ]
 )
 
 
