@@ -186,9 +186,7 @@ def test_official_leaf_figure_explained(real: tuple[dict[str, Any], list[dict[st
     parents = {r["parent"] for r in records}
     empty_blocks = [r for r in records if r["kind"] == "block" and r["code"] not in parents]
     one_category_leaf_blocks = [
-        r
-        for r in records
-        if r["kind"] == "category" and r["billable"] and r["parent"] == (f"{r['code']}-{r['code']}")
+        r for r in records if r["kind"] == "category" and r["billable"] and r["parent"] == (f"{r['code']}-{r['code']}")
     ]
     billable = sum(1 for r in records if r["billable"])
     assert (billable, len(empty_blocks), len(one_category_leaf_blocks)) == (74_719, 12, 5)
@@ -247,3 +245,21 @@ def test_inherited_seventh_characters(real: tuple[dict[str, Any], list[dict[str,
     assert index["W21.89XA"]["title"] == scm.get_description("W21.89XA")
     assert index["W21.89XA"]["title"].endswith(", initial encounter")
     assert index["S72.001A"]["parent"] == "S72.001"
+
+
+def test_visual_impairment_table_becomes_notes() -> None:
+    import xml.etree.ElementTree as ET
+
+    table = ET.fromstring(
+        "<visualImpairment><visCategory><heading>Category</heading><visRange>"
+        "<heading>Acuity</heading><visMax><heading>Max below:</heading></visMax>"
+        "<visMin><heading>Min at least:</heading></visMin></visRange></visCategory>"
+        "<visCategory><value>1</value><visRange><visMax><value>6/18</value></visMax>"
+        "<visMin><value>6/60</value></visMin></visRange></visCategory>"
+        "<visCategory><value>9</value><visRange><visMax><value>Unknown</value></visMax>"
+        "</visRange></visCategory></visualImpairment>"
+    )
+    assert icd10cm._visual_impairment_rows(table) == [
+        "Category 1 (Acuity): Max below: 6/18; Min at least: 6/60",
+        "Category 9 (Acuity): Max below: Unknown",
+    ]

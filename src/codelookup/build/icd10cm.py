@@ -80,6 +80,34 @@ def _seventh_characters(element: ET.Element) -> tuple[dict[str, str], list[str]]
     return mapping, extra
 
 
+def _visual_impairment_rows(table: ET.Element) -> list[str]:
+    """Flatten H54's table of visual impairment categories into note lines.
+
+    The notes above it refer to "the table", so dropping it would leave them dangling. Column
+    wording comes from the table's own heading row.
+    """
+    categories = table.findall("visCategory")
+    if not categories:
+        return []
+    head = categories[0]
+    title = _text(head.find("heading")) or "Category"
+    max_head = _text(head.find("visRange/visMax/heading")) or "Maximum less than:"
+    min_head = _text(head.find("visRange/visMin/heading")) or "Minimum equal to or better than:"
+    range_head = _text(head.find("visRange/heading"))
+    rows: list[str] = []
+    for category in categories[1:]:
+        maxima = [_text(v) for v in category.findall("visRange/visMax/value")]
+        minima = [_text(v) for v in category.findall("visRange/visMin/value")]
+        parts = [f"{max_head} {', '.join(maxima)}"] if maxima else []
+        if minima:
+            parts.append(f"{min_head} {', '.join(minima)}")
+        lead = f"{title} {_text(category.find('value'))}"
+        if range_head:
+            lead += f" ({range_head})"
+        rows.append(f"{lead}: {'; '.join(parts)}")
+    return rows
+
+
 def _sections(element: ET.Element) -> tuple[dict[str, Any], dict[str, str] | None]:
     """Collect the official notes declared directly on one element (never inherited ones)."""
     sections: dict[str, Any] = {}
@@ -94,6 +122,10 @@ def _sections(element: ET.Element) -> tuple[dict[str, Any], dict[str, str] | Non
             notes = _notes(child)
             if notes:
                 sections.setdefault("notes", []).extend(notes)
+        elif child.tag == "visualImpairment":
+            rows = _visual_impairment_rows(child)
+            if rows:
+                sections.setdefault("notes", []).extend(rows)
         elif child.tag == "sevenChrDef":
             seventh, extra = _seventh_characters(child)
             if extra:
@@ -177,9 +209,7 @@ def iter_tabular(root: ET.Element) -> Iterator[dict[str, Any]]:
     for chapter_el in root.findall("chapter"):
         chapter = _text(chapter_el.find("name"))
         sections, _ = _sections(chapter_el)
-        yield _record(
-            chapter, _text(chapter_el.find("desc")), "chapter", None, False, sections=sections
-        )
+        yield _record(chapter, _text(chapter_el.find("desc")), "chapter", None, False, sections=sections)
         for block_el in chapter_el.findall("section"):
             block = _block_code(block_el.get("id", ""))
             sections, _ = _sections(block_el)
@@ -206,9 +236,7 @@ def count_kinds(records: list[dict[str, Any]]) -> dict[str, int]:
     counts["billable"] = sum(1 for r in records if r["billable"])
     for kind, key in _KIND_COUNT_KEYS:
         counts[key] = sum(1 for r in records if r["kind"] == kind)
-    counts["seventh_character_codes"] = sum(
-        1 for r in records if r["kind"] == "code" and len(r["code"]) == 8
-    )
+    counts["seventh_character_codes"] = sum(1 for r in records if r["kind"] == "code" and len(r["code"]) == 8)
     return counts
 
 
