@@ -73,9 +73,7 @@ def test_groups_and_order(tmp_path: Path) -> None:
     assert code["family"] == "spine"
     assert code["terms"] == ["lay term", "another term"]
     assert code["billable"] is True
-    assert code["sections"]["similar_codes"] == [
-        {"code": "62264", "reason": "Itself, for the test."}
-    ]
+    assert code["sections"]["similar_codes"] == [{"code": "62264", "reason": "Itself, for the test."}]
     assert set(code["sections"]) == {*PAGE_SLUGS, "similar_codes"}
 
 
@@ -90,9 +88,7 @@ def test_groups_and_order(tmp_path: Path) -> None:
         ((page("0001U"),), "code 0001U: code must be a string of 5 digits"),
     ],
 )
-def test_bad_pages_fail_naming_file_and_code(
-    tmp_path: Path, pages: tuple[str, ...], message: str
-) -> None:
+def test_bad_pages_fail_naming_file_and_code(tmp_path: Path, pages: tuple[str, ...], message: str) -> None:
     write(tmp_path, "bad.toml", "bad", *pages)
     with pytest.raises(CatalogueError) as caught:
         cpt.load_records(cpt.content_files(tmp_path))

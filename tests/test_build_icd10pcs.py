@@ -60,9 +60,7 @@ def test_parse_order_file_rejects_bad_files(tmp_path: Path, text: str) -> None:
 
 
 def test_records_from_titles_groups_depth_first() -> None:
-    labels = icd10pcs.GroupLabels(
-        body_systems={"0S": "Lower Joints"}, operations={"0SR": "Replacement"}
-    )
+    labels = icd10pcs.GroupLabels(body_systems={"0S": "Lower Joints"}, operations={"0SR": "Replacement"})
     records = icd10pcs.records_from_titles(
         [("BW00ZZZ", "Plain Radiography of Abdomen"), ("0SRC0J9", "Knee"), ("0SRD0J9", "Left")],
         labels,
@@ -173,9 +171,7 @@ def test_bundled_pcs_counts_and_titles() -> None:
             continue
         overrides = cat.pcs_tables.get("_overrides", {}).get(code, {})
         axes = ("body_part", "approach", "device", "qualifier")
-        if not all(
-            overrides.get(a) or table[a].get(c) for a, c in zip(axes, code[3:], strict=True)
-        ):
+        if not all(overrides.get(a) or table[a].get(c) for a, c in zip(axes, code[3:], strict=True)):
             assert code in cat.systems["ICD-10-PCS"]["notes"], code
             undecodable.append(code)
     assert len(undecodable) == counts["codes_without_axes"]

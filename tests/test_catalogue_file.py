@@ -72,9 +72,7 @@ def test_one_value_per_line(lines: list[str], records: list[dict[str, Any]]) -> 
     assert not record_lines[-1].endswith(",")
     for index in random.Random(1).sample(range(len(records)), 200):
         line = record_lines[index].rstrip(",")
-        assert line == json.dumps(
-            records[index], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        assert line == json.dumps(records[index], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_counts_match_header(header: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -122,9 +120,7 @@ def test_known_codes(records: list[dict[str, Any]]) -> None:
 
 def test_pcs_tables(document: dict[str, Any], records: list[dict[str, Any]]) -> None:
     tables = document["pcs_tables"]
-    table_codes = {
-        r["code"] for r in records if r["system"] == "ICD-10-PCS" and r["kind"] == "table"
-    }
+    table_codes = {r["code"] for r in records if r["system"] == "ICD-10-PCS" and r["kind"] == "table"}
     keys = {k for k in tables if not k.startswith("_")}
     assert keys <= table_codes
     knee = tables["0SR"]

@@ -13,7 +13,14 @@ from codelookup.build import pipeline
 from codelookup.build.writer import write_atomic
 from codelookup.errors import CodelookupError
 
-ROOT = Path(__file__).resolve().parents[3]
+
+def _repository_root() -> Path:
+    """The checkout this module lives in, or the working directory for an installed copy."""
+    checkout = Path(__file__).resolve().parents[3]
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+ROOT = _repository_root()
 DEFAULT_OUTPUT = ROOT / "data" / "codes.json"
 DEFAULT_CONTENT = ROOT / "content" / "cpt"
 
@@ -29,12 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_OUTPUT,
         help=f"catalogue file to write or check (default: {DEFAULT_OUTPUT})",
     )
-    parser.add_argument(
-        "--content", type=Path, default=DEFAULT_CONTENT, help="directory of CPT page TOML files"
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="rebuild in memory; exit 1 if the file on disk differs"
-    )
+    parser.add_argument("--content", type=Path, default=DEFAULT_CONTENT, help="directory of CPT page TOML files")
+    parser.add_argument("--check", action="store_true", help="rebuild in memory; exit 1 if the file on disk differs")
     return parser
 
 

@@ -71,11 +71,7 @@ def _check_sections(path: Path, code: str, sections: Any) -> dict[str, Any]:
             if not isinstance(value, str) or not value.strip():
                 raise _fail(path, code, f"section {slug} must be non-empty text")
         elif section.shape in (Shape.BULLETS, Shape.STEPS):
-            if (
-                not isinstance(value, list)
-                or not value
-                or not all(isinstance(v, str) and v.strip() for v in value)
-            ):
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
                 raise _fail(path, code, f"section {slug} must be a non-empty list of text")
         elif section.shape is Shape.CODES and not _is_code_list(value):
             raise _fail(path, code, f"section {slug} must be a list of {{code, reason}}")

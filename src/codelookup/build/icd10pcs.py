@@ -119,9 +119,7 @@ def table_title(prefix: str, labels: GroupLabels) -> str:
     return f"{section}, {body}, {operation}"
 
 
-def records_from_titles(
-    pairs: Iterable[tuple[str, str]], labels: GroupLabels | None = None
-) -> list[dict[str, Any]]:
+def records_from_titles(pairs: Iterable[tuple[str, str]], labels: GroupLabels | None = None) -> list[dict[str, Any]]:
     """Build section, body system, table and code records (depth-first, code order)."""
     labels = labels or GroupLabels()
     records: list[dict[str, Any]] = []

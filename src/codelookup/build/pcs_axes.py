@@ -43,21 +43,14 @@ def read_axes(db_path: Path, catalogue_codes: Collection[str]) -> AxisData:
     """
     wanted = set(catalogue_codes)
     with _connect(db_path) as conn:
-        body_systems = {
-            s + c: d
-            for s, c, d in conn.execute("SELECT section, code, definition FROM pcs_body_system")
-        }
+        body_systems = {s + c: d for s, c, d in conn.execute("SELECT section, code, definition FROM pcs_body_system")}
         operations = {
             (s, c): (v, d or "")
-            for s, c, v, d in conn.execute(
-                "SELECT section, code, value, definition FROM pcs_root_operation"
-            )
+            for s, c, v, d in conn.execute("SELECT section, code, value, definition FROM pcs_root_operation")
         }
         approach_definitions = {
             c: d or ""
-            for c, d in conn.execute(
-                "SELECT code, definition FROM pcs_approach WHERE section = '0' ORDER BY code"
-            )
+            for c, d in conn.execute("SELECT code, definition FROM pcs_approach WHERE section = '0' ORDER BY code")
         }
         rows = conn.execute(
             "SELECT code, bs_def, bp_def, ap_def, dv_def, qu_def FROM pcs_tree ORDER BY code"
@@ -84,9 +77,7 @@ def read_axes(db_path: Path, catalogue_codes: Collection[str]) -> AxisData:
             }
             tables[prefix] = table
             op_labels[prefix] = operation[0]
-        for axis, char, label in zip(
-            _AXES, code[3:], (bp_def, ap_def, dv_def, qu_def), strict=True
-        ):
+        for axis, char, label in zip(_AXES, code[3:], (bp_def, ap_def, dv_def, qu_def), strict=True):
             if not label:
                 break
             current = table[axis].setdefault(char, label)
@@ -105,8 +96,6 @@ def read_axes(db_path: Path, catalogue_codes: Collection[str]) -> AxisData:
     # Codes the database lacks but whose every character is labelled in their table decode too.
     for code in wanted:
         table = tables.get(code[:3])
-        if table is not None and all(
-            ch in table[axis] for axis, ch in zip(_AXES, code[3:], strict=True)
-        ):
+        if table is not None and all(ch in table[axis] for axis, ch in zip(_AXES, code[3:], strict=True)):
             with_axes.add(code)
     return AxisData(tables=result, labels=labels, codes_with_axes=with_axes)

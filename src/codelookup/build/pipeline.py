@@ -123,8 +123,7 @@ def add_icd10pcs(cat: Catalogue) -> None:
     cat.systems[icd10pcs.SYSTEM] = {
         "name": icd10pcs.SYSTEM,
         "release": "FY2024 (April 1, 2024 update)",
-        "source": f"{_source_text(titles_src)} (codes, titles); "
-        f"{_source_text(axes_src)} (axis labels)",
+        "source": f"{_source_text(titles_src)} (codes, titles); {_source_text(axes_src)} (axis labels)",
         "source_file": f"{titles_src.relative}; {axes_src.relative}",
         "publisher": "Centers for Medicare & Medicaid Services (CMS)",
         "licence": "US public domain",

@@ -43,9 +43,7 @@ def locate(spec: tuple[str, str]) -> Source:
         raise CatalogueError(f"build input {package}/{inner} is missing from the installed package")
     dist = metadata.packages_distributions().get(package, [package])[0]
     dist = dist.lower().replace("_", "-")  # the PyPI spelling (PEP 503), e.g. simple-icd-10-cm
-    return Source(
-        path=path, distribution=dist, version=metadata.version(dist), relative=f"{package}/{inner}"
-    )
+    return Source(path=path, distribution=dist, version=metadata.version(dist), relative=f"{package}/{inner}")
 
 
 def available() -> bool:

@@ -50,9 +50,7 @@ def validate_records(records: Sequence[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
-def check_counts(
-    systems: Mapping[str, Mapping[str, Any]], expected: Mapping[str, Mapping[str, int]]
-) -> list[str]:
+def check_counts(systems: Mapping[str, Mapping[str, Any]], expected: Mapping[str, Mapping[str, int]]) -> list[str]:
     """Compare published counts with the official release figures the build was told to hit."""
     problems: list[str] = []
     for system, wanted in expected.items():
