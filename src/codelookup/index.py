@@ -164,7 +164,12 @@ def _merge_layers(
             if mode != "overlay":
                 replaced.add(name)
         if lheader.get("pcs_tables"):
-            pcs_tables = lheader["pcs_tables"]
+            # A new release's tables replace the bundled ones table by table; the bundled
+            # approach definitions stay (releases rarely change them), per-code overrides do not.
+            fresh = dict(lheader["pcs_tables"])
+            if "_approach_definitions" not in fresh and "_approach_definitions" in pcs_tables:
+                fresh["_approach_definitions"] = pcs_tables["_approach_definitions"]
+            pcs_tables = fresh
         if mode == "overlay":
             for rec in lrecords:
                 overlays[(rec["system"], norm_code(rec["code"]))] = rec
