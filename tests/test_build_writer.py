@@ -33,8 +33,13 @@ def rec(code: str, parent: str | None, billable: bool, kind: str = "code") -> di
     }
 
 
-RECORDS = [rec("0", None, False, "section"), rec("00", "0", False, "body_system")]
-SYSTEMS = {"ICD-10-PCS": {"name": "ICD-10-PCS", "counts": {"records": 2, "billable": 0}}}
+RECORDS = [
+    rec("0", None, False, "section"),
+    rec("00", "0", False, "body_system"),
+    rec("001", "00", False, "table"),
+    rec("0016070", "001", True),
+]
+SYSTEMS = {"ICD-10-PCS": {"name": "ICD-10-PCS", "counts": {"records": 4, "billable": 1}}}
 
 
 def test_layout_and_checksum() -> None:
@@ -48,8 +53,8 @@ def test_layout_and_checksum() -> None:
     assert header["content_sha256"] == hashlib.sha256(body).hexdigest()
     assert lines[1] == '"pcs_tables":{"_approach_definitions":{}},'
     assert lines[2] == '"records":['
-    assert lines[3].endswith(",") and not lines[4].endswith(",")
-    assert lines[5:] == ["]}", ""]
+    assert all(line.endswith(",") for line in lines[3:6]) and not lines[6].endswith(",")
+    assert lines[7:] == ["]}", ""]
     assert "é" in lines[3]  # ensure_ascii=False keeps the file small and readable
     whole = json.loads(data)
     assert whole["records"] == RECORDS
@@ -78,8 +83,10 @@ def test_validation_catches_structural_errors() -> None:
             rec("00", "0", False, "body_system"),
             rec("0016070", "001", True),
             rec("X", None, False, "chapter"),
+            rec("0S", "0", False, "body_system"),
         ]
     )
+    assert any("0S: not billable and has no children" in p for p in problems)
     assert any("0: billable but has children" in p for p in problems)
     assert any("00: duplicate code" in p for p in problems)
     assert any("0016070: parent 001 missing" in p for p in problems)
@@ -89,7 +96,7 @@ def test_validation_catches_structural_errors() -> None:
 def test_counts_must_match_expected() -> None:
     with pytest.raises(CatalogueError, match="nothing written"):
         ensure_valid(RECORDS, SYSTEMS, {"ICD-10-PCS": {"records": 3}})
-    ensure_valid(RECORDS, SYSTEMS, {"ICD-10-PCS": {"records": 2}})
+    ensure_valid(RECORDS, SYSTEMS, {"ICD-10-PCS": {"records": 4, "billable": 1}})
 
 
 def test_refuses_to_write_invalid_catalogue(tmp_path: Path) -> None:

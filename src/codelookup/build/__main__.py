@@ -69,7 +69,7 @@ def run(output: Path, content: Path, check: bool, console: Console) -> int:
             same = True
         progress.advance(task)
     if check:
-        verdict = "matches the rebuild" if same else "differs from the rebuild"
+        verdict = "matches the rebuild" if same else "differs from the rebuild; run python -m codelookup.build"
         console.print(f"{output}: {verdict}")
         return 0 if same else 1
     console.print(f"wrote {output} ({len(data):,} bytes, {len(cat.records):,} records)")

@@ -20,6 +20,10 @@ KINDS: dict[str, frozenset[str]] = {
     "HCPCS": frozenset({"section", "code"}),
 }
 
+# A non-billable record of these kinds with nothing below it would be a dead end for users
+# (CM blocks are exempt: the tabular has 12 empty heading blocks such as C00-C96).
+_MUST_HAVE_CHILDREN = frozenset({"category", "subcategory", "body_system", "table"})
+
 
 def validate_records(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """Return every problem found (empty when the records are consistent)."""
@@ -45,8 +49,13 @@ def validate_records(records: Sequence[Mapping[str, Any]]) -> list[str]:
             has_children.setdefault(system, set()).add(parent)
         codes.add(code)
     for rec in records:
-        if rec.get("billable") and rec.get("code") in has_children.get(rec.get("system", ""), ()):
+        with_children = has_children.get(rec.get("system", ""), set())
+        if rec.get("billable") and rec.get("code") in with_children:
             problems.append(f"{rec['system']} {rec['code']}: billable but has children")
+        elif (
+            not rec.get("billable") and rec.get("kind") in _MUST_HAVE_CHILDREN and rec.get("code") not in with_children
+        ):
+            problems.append(f"{rec['system']} {rec['code']}: not billable and has no children")
     return problems
 
 
