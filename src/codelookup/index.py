@@ -29,7 +29,7 @@ from .errors import CatalogueError
 from .paths import cache_dir, data_dir
 from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
 
-INDEX_VERSION = 6  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 7  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
@@ -116,24 +116,32 @@ def _title_prior(rec: dict[str, Any], common: frozenset[str] = frozenset()) -> t
     return prior, min(tlen, 255)
 
 
+def _alias_text(rec: dict[str, Any]) -> str:
+    """Our search phrases for a code (CPT keywords, HCPCS short names): indexed like titles."""
+    terms = rec.get("terms")
+    if isinstance(terms, list):
+        return " ".join(str(t) for t in terms)
+    return terms if isinstance(terms, str) else ""
+
+
 def _other_text(rec: dict[str, Any]) -> str:
-    """Secondary searchable text: inclusion terms, our keywords and plain-language names."""
+    """Secondary text: official inclusion terms, plain-language names, licensed descriptors."""
     parts: list[str] = []
     sections = rec.get("sections") or {}
-    for key in ("inclusion_terms",):
-        value = sections.get(key)
-        if isinstance(value, list):
-            parts.extend(str(v) for v in value)
-    for key in ("name", "summary", "official_descriptor"):
+    value = sections.get("inclusion_terms")
+    if isinstance(value, list):
+        parts.extend(str(v) for v in value)
+    for key in ("name", "official_descriptor"):
         value = sections.get(key)
         if isinstance(value, str):
             parts.append(value)
-    terms = rec.get("terms")
-    if isinstance(terms, list):
-        parts.extend(str(t) for t in terms)
-    elif isinstance(terms, str):
-        parts.append(terms)
     return " ".join(parts)
+
+
+def _body_text(rec: dict[str, Any]) -> str:
+    """Plain-language explanations: searchable, but the weakest evidence."""
+    sections = rec.get("sections") or {}
+    return " ".join(str(sections[k]) for k in ("summary", "purpose") if isinstance(sections.get(k), str))
 
 
 def _merge_layers(
@@ -238,7 +246,7 @@ def _fill(
         CREATE TABLE blob(name TEXT PRIMARY KEY, data BLOB);
         CREATE TABLE rec(id INTEGER PRIMARY KEY, system TEXT, code TEXT, norm TEXT,
             title TEXT, billable INT, kind TEXT, parent TEXT, depth INT, nbill INT, data TEXT);
-        CREATE TABLE post(term TEXT PRIMARY KEY, t BLOB, x BLOB) WITHOUT ROWID;
+        CREATE TABLE post(term TEXT PRIMARY KEY, t BLOB, x BLOB, b BLOB) WITHOUT ROWID;
         CREATE TABLE del1(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
         CREATE TABLE syn(term TEXT PRIMARY KEY, expansions TEXT) WITHOUT ROWID;
         CREATE TABLE pcs(prefix TEXT PRIMARY KEY, data TEXT) WITHOUT ROWID;
@@ -248,6 +256,7 @@ def _fill(
     rows: list[tuple[Any, ...]] = []
     post_t: dict[str, array[int]] = {}
     post_x: dict[str, array[int]] = {}
+    post_b: dict[str, array[int]] = {}
     priors = array("f")
     tlens = array("B")
     sysb = array("B")
@@ -293,19 +302,18 @@ def _fill(
         tlens.append(tlen)
         sysb.append(SYSTEM_ORDER.get(system, 9) * 2 + int(bill))
         seen: set[str] = set()
-        for term in index_terms(title):
-            s = stem(term)
-            if s not in seen:
-                seen.add(s)
-                post_t.setdefault(s, array("I")).append(i)
-        other = _other_text(rec)
-        if other:
-            seen_x: set[str] = set()
-            for term in index_terms(other):
+        for field_text, postings in (
+            (title + " " + _alias_text(rec), post_t),
+            (_other_text(rec), post_x),
+            (_body_text(rec), post_b),
+        ):
+            if not field_text.strip():
+                continue
+            for term in index_terms(field_text):
                 s = stem(term)
-                if s not in seen and s not in seen_x:
-                    seen_x.add(s)
-                    post_x.setdefault(s, array("I")).append(i)
+                if s not in seen:
+                    seen.add(s)
+                    postings.setdefault(s, array("I")).append(i)
         if show and i % 20000 == 0:
             print(f"\rcodelookup: building search index… {i:,} records", end="", file=sys.stderr)
     if show:
@@ -324,19 +332,13 @@ def _fill(
     con.execute("CREATE INDEX rec_norm ON rec(norm)")
     con.execute("CREATE INDEX rec_code ON rec(system, code)")
     con.execute("CREATE INDEX rec_parent ON rec(system, parent)")
-    vocab = sorted(set(post_t) | set(post_x))
+    vocab = sorted(set(post_t) | set(post_x) | set(post_b))
+    fields = (post_t, post_x, post_b)
     con.executemany(
-        "INSERT INTO post VALUES (?,?,?)",
-        (
-            (
-                term,
-                post_t[term].tobytes() if term in post_t else None,
-                post_x[term].tobytes() if term in post_x else None,
-            )
-            for term in vocab
-        ),
+        "INSERT INTO post VALUES (?,?,?,?)",
+        ((term, *(f[term].tobytes() if term in f else None for f in fields)) for term in vocab),
     )
-    dfs = array("I", (len(post_t.get(t, ())) + len(post_x.get(t, ())) for t in vocab))
+    dfs = array("I", (sum(len(f.get(t, ())) for f in fields) for t in vocab))
     con.executemany(
         "INSERT OR IGNORE INTO del1 VALUES (?,?)",
         ((d, w) for w in vocab if len(w) >= 4 and not w.isdigit() for d in deletes1(w)),

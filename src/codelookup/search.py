@@ -9,6 +9,7 @@ the query covers, and a static prior that prefers the general billable code peop
 from __future__ import annotations
 
 import heapq
+import math
 import re
 import sqlite3
 from array import array
@@ -42,8 +43,33 @@ Q_EXACT, Q_PREFIX, Q_LAST_PREFIX = 1.0, 0.9, 0.88
 Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
 FUZZY_BELOW = 0.8
 SYNONYM_FACTOR = 0.97
-OTHER_FIELD = 0.7  # inclusion terms, keywords and plain-language names count less than titles
-TITLE_FLAG = 10.0
+OTHER_FIELD = 0.85  # official inclusion terms and plain-language names count less than titles
+BODY_FIELD = 0.5  # explanatory text: weakest evidence
+TITLE_FLAG = 10.0  # encoded match values: title 10+q, secondary 5+q*OTHER_FIELD, body q*BODY_FIELD
+OTHER_FLAG = 5.0
+SIDE_PENALTY = 0.3
+MIN_SHARE = 0.6  # the relaxed pass accepts records matching this share of the query words
+WEAK_WORDS = frozenset(
+    [
+        "right",
+        "left",
+        "bilateral",
+        "unilateral",
+        "upper",
+        "lower",
+        "acute",
+        "chronic",
+        "other",
+        "unspecified",
+        "initial",
+        "subsequent",
+        "encounter",
+        "part",
+        "region",
+        "side",
+        "site",
+    ]
+)
 COVERAGE_WEIGHT = 0.35
 MISSING_PENALTY = 0.3
 
@@ -113,7 +139,7 @@ class Searcher:
         self._tlen: bytes | None = None
         self._sysb: bytes | None = None
         self._syn: dict[str, tuple[str, ...]] | None = None
-        self._posting_cache: dict[str, tuple[array[int], array[int]]] = {}
+        self._posting_cache: dict[str, tuple[array[int], array[int], array[int]]] = {}
 
     # -- lazily loaded tables -------------------------------------------------------------
     def _blob(self, name: str) -> bytes:
@@ -168,21 +194,21 @@ class Searcher:
             }
         return self._syn
 
-    def postings(self, term: str) -> tuple[array[int], array[int]]:
+    def postings(self, term: str) -> tuple[array[int], array[int], array[int]]:
+        """Record ids containing ``term`` in the title, the secondary text and the body."""
         cached = self._posting_cache.get(term)
         if cached is not None:
             return cached
-        row = self.con.execute("SELECT t, x FROM post WHERE term=?", (term,)).fetchone()
-        t, x = array("I"), array("I")
+        row = self.con.execute("SELECT t, x, b FROM post WHERE term=?", (term,)).fetchone()
+        out = (array("I"), array("I"), array("I"))
         if row:
-            if row[0]:
-                t.frombytes(row[0])
-            if row[1]:
-                x.frombytes(row[1])
+            for arr, raw in zip(out, row, strict=True):
+                if raw:
+                    arr.frombytes(raw)
         if len(self._posting_cache) > 2000:
             self._posting_cache.clear()
-        self._posting_cache[term] = (t, x)
-        return t, x
+        self._posting_cache[term] = out
+        return out
 
     # -- public entry point ---------------------------------------------------------------
     def search(
@@ -396,14 +422,16 @@ class Searcher:
         return variants
 
     def _slot_docs(self, slot: _Slot) -> dict[int, float]:
-        """doc id -> best encoded match value (TITLE_FLAG added when the match is in the title)."""
+        """doc id -> best encoded match value (see TITLE_FLAG for the encoding)."""
         pairs: list[tuple[float, array[int]]] = []
         for term, q in slot.terms.items():
-            t, x = self.postings(term)
+            t, x, b = self.postings(term)
             if t:
                 pairs.append((TITLE_FLAG + q, t))
             if x:
-                pairs.append((q * OTHER_FIELD, x))
+                pairs.append((OTHER_FLAG + q * OTHER_FIELD, x))
+            if b:
+                pairs.append((q * BODY_FIELD, b))
         pairs.sort(key=lambda p: p[0])
         docs: dict[int, float] = {}
         for value, ids in pairs:  # ascending, so better values overwrite worse ones
@@ -420,20 +448,24 @@ class Searcher:
         min_match: float = 1.0,
     ) -> list[SearchHit]:
         variants = self._variants(text, notes)
+        # CPT and HCPCS codes never encode a side: a query that names one is about ICD-10 codes.
+        sided = bool({"right", "left", "bilateral"} & set(words(text)))
         best: dict[int, tuple[float, str]] = {}
         prior, tlen, sysb = self.prior, self.tlen, self.sysb
         for slots, is_syn in variants:
+            if all(s.word in WEAK_WORDS for s in slots) and not is_syn and len(slots) < len(words(text)):
+                continue  # only words like 'right' survived: whatever matches is noise
             per_slot = [self._slot_docs(s) for s in slots]
             n = len(per_slot)
-            need = n if min_match >= 1.0 else max(1, -(-int(n * min_match * 100) // 100))
+            need = n if min_match >= 1.0 else max(1, math.ceil(n * min_match))
             cand: set[int] = set()
             if need == n:
                 order = sorted(range(n), key=lambda k: len(per_slot[k]))
                 cand = set(per_slot[order[0]])
                 for k in order[1:]:
                     cand.intersection_update(per_slot[k].keys())
-                if not cand and n >= 2:
-                    need = n - 1
+                if len(cand) < limit and n >= 2:
+                    need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
                 counts: dict[int, int] = {}
                 for docs in per_slot:
@@ -460,14 +492,19 @@ class Searcher:
                         v -= TITLE_FLAG
                         in_title += 1
                         q = v
-                    else:
+                    elif v >= OTHER_FLAG:
+                        v -= OTHER_FLAG
                         q = v / OTHER_FIELD
+                    else:
+                        q = v / BODY_FIELD
                     if q < fuzzy_below:
                         fuzzy = True
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
                 score -= MISSING_PENALTY * (n - matched)
+                if sided and sb >> 1 >= 2:
+                    score -= SIDE_PENALTY
                 match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
@@ -476,12 +513,10 @@ class Searcher:
         if not top:
             return []
         ids = [d for d, _ in top]
+        marks = ",".join("?" * len(ids))
         rows = {
             r[0]: r[1:]
-            for r in self.con.execute(
-                "SELECT id, code, system, title, billable FROM rec WHERE id IN ({})".format(",".join("?" * len(ids))),
-                ids,
-            )
+            for r in self.con.execute(f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})", ids)
         }
         return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, (sc, m) in top]
 
