@@ -27,6 +27,7 @@ from codelookup.synonyms import (
     load_synonyms,
     normalise_term,
     parse_synonyms,
+    table_fingerprint,
 )
 from codelookup.text import STOPWORDS, stem, words
 
@@ -173,10 +174,7 @@ def _unknown_words(vocab: frozenset[str]) -> list[str]:
             missing = [
                 w
                 for w in words(expansion)
-                if w not in STOPWORDS
-                and w not in vocab
-                and stem(w) not in vocab
-                and w not in CPT_ONLY_WORDS
+                if w not in STOPWORDS and w not in vocab and stem(w) not in vocab and w not in CPT_ONLY_WORDS
             ]
             if missing:
                 offending.append(f"{term!r} -> {expansion!r}: {missing}")
@@ -275,6 +273,14 @@ def test_load_returns_a_fresh_dict_each_call() -> None:
     assert load_synonyms()["heart attack"] == ("myocardial infarction",)
 
 
+def test_fingerprint_is_the_digest_of_the_shipped_table() -> None:
+    import hashlib
+
+    digest = hashlib.sha256(TABLE.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+    assert table_fingerprint() == digest[:16]
+    assert table_fingerprint() == table_fingerprint()
+
+
 def test_loader_imports_nothing_heavy() -> None:
     """The loader runs on every search start-up; it must not drag in UI or fuzzy libraries."""
     code = (
@@ -286,7 +292,5 @@ def test_loader_imports_nothing_heavy() -> None:
     )
     # Run against the same package the tests imported, installed or not.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([PACKAGE_ROOT, *sys.path])}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

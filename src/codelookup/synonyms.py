@@ -5,11 +5,12 @@ through :mod:`importlib.resources` so it works from a wheel, a zip or a source c
 module imports nothing heavy because it sits on the start-up path of every search.
 
 Keys are normalised with :func:`codelookup.text.words`, the tokenizer the search applies to
-queries, so ``"C-Section"`` in the file and ``c section`` typed by a user meet on ``"c section"``.
+queries, so ``c-section`` in the file and ``C Section`` typed by a user meet on ``"c section"``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from importlib.resources import files
 
@@ -23,6 +24,7 @@ __all__ = [
     "load_synonyms",
     "normalise_term",
     "parse_synonyms",
+    "table_fingerprint",
 ]
 
 HEADER = ("term", "expansions", "kind")
@@ -83,11 +85,23 @@ def parse_synonyms(text: str) -> dict[str, tuple[str, ...]]:
     return table
 
 
+def _table_text() -> str:
+    return files(_PACKAGE).joinpath(*_RESOURCE).read_text(encoding="utf-8")
+
+
+def table_fingerprint() -> str:
+    """A short digest of the shipped table, for cache keys of anything built from it.
+
+    The search index stores the table, so an index keyed only on the catalogue would keep serving
+    old synonyms after the table is edited; mixing this digest into the key prevents that.
+    """
+    return hashlib.sha256(_table_text().encode("utf-8")).hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def _load_cached() -> tuple[tuple[str, tuple[str, ...]], ...]:
     # Cached as an immutable tuple so every caller gets a fresh dict it may mutate safely.
-    resource = files(_PACKAGE).joinpath(*_RESOURCE)
-    return tuple(parse_synonyms(resource.read_text(encoding="utf-8")).items())
+    return tuple(parse_synonyms(_table_text()).items())
 
 
 def load_synonyms() -> dict[str, tuple[str, ...]]:
