@@ -29,7 +29,7 @@ from .errors import CatalogueError
 from .paths import cache_dir, data_dir
 from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
 
-INDEX_VERSION = 7  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 9  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
@@ -86,7 +86,9 @@ def _title_prior(rec: dict[str, Any], common: frozenset[str] = frozenset()) -> t
     title = str(rec.get("title", ""))
     kind = str(rec.get("kind", ""))
     billable = bool(rec.get("billable"))
-    terms = index_terms(without_parentheses(title))
+    # ICD-10-CM puts nonessential modifiers in parentheses; our CPT titles use them for lay names.
+    counted = without_parentheses(title) if rec.get("system") == "ICD-10-CM" else title
+    terms = index_terms(counted)
     tlen = sum(1 for t in terms if t not in GENERIC) or 1
     prior = 0.0
     if billable:
@@ -246,7 +248,7 @@ def _fill(
         CREATE TABLE blob(name TEXT PRIMARY KEY, data BLOB);
         CREATE TABLE rec(id INTEGER PRIMARY KEY, system TEXT, code TEXT, norm TEXT,
             title TEXT, billable INT, kind TEXT, parent TEXT, depth INT, nbill INT, data TEXT);
-        CREATE TABLE post(term TEXT PRIMARY KEY, t BLOB, x BLOB, b BLOB) WITHOUT ROWID;
+        CREATE TABLE post(term TEXT PRIMARY KEY, t BLOB, a BLOB, x BLOB, b BLOB) WITHOUT ROWID;
         CREATE TABLE del1(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
         CREATE TABLE syn(term TEXT PRIMARY KEY, expansions TEXT) WITHOUT ROWID;
         CREATE TABLE pcs(prefix TEXT PRIMARY KEY, data TEXT) WITHOUT ROWID;
@@ -257,6 +259,7 @@ def _fill(
     post_t: dict[str, array[int]] = {}
     post_x: dict[str, array[int]] = {}
     post_b: dict[str, array[int]] = {}
+    post_a: dict[str, array[int]] = {}
     priors = array("f")
     tlens = array("B")
     sysb = array("B")
@@ -303,7 +306,8 @@ def _fill(
         sysb.append(SYSTEM_ORDER.get(system, 9) * 2 + int(bill))
         seen: set[str] = set()
         for field_text, postings in (
-            (title + " " + _alias_text(rec), post_t),
+            (title, post_t),
+            (_alias_text(rec), post_a),
             (_other_text(rec), post_x),
             (_body_text(rec), post_b),
         ):
@@ -332,10 +336,10 @@ def _fill(
     con.execute("CREATE INDEX rec_norm ON rec(norm)")
     con.execute("CREATE INDEX rec_code ON rec(system, code)")
     con.execute("CREATE INDEX rec_parent ON rec(system, parent)")
-    vocab = sorted(set(post_t) | set(post_x) | set(post_b))
-    fields = (post_t, post_x, post_b)
+    vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b))
+    fields = (post_t, post_a, post_x, post_b)
     con.executemany(
-        "INSERT INTO post VALUES (?,?,?,?)",
+        "INSERT INTO post VALUES (?,?,?,?,?)",
         ((term, *(f[term].tobytes() if term in f else None for f in fields)) for term in vocab),
     )
     dfs = array("I", (sum(len(f.get(t, ())) for f in fields) for t in vocab))

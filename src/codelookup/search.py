@@ -42,12 +42,15 @@ SYSTEM_NAMES = tuple(sorted(SYSTEM_ORDER, key=SYSTEM_ORDER.__getitem__))
 Q_EXACT, Q_PREFIX, Q_LAST_PREFIX = 1.0, 0.9, 0.88
 Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
 FUZZY_BELOW = 0.8
-SYNONYM_FACTOR = 0.97
+SYNONYM_FACTOR = 0.9
 OTHER_FIELD = 0.85  # official inclusion terms and plain-language names count less than titles
 BODY_FIELD = 0.5  # explanatory text: weakest evidence
 TITLE_FLAG = 10.0  # encoded match values: title 10+q, secondary 5+q*OTHER_FIELD, body q*BODY_FIELD
 OTHER_FLAG = 5.0
+ALIAS_FLAG = 7.5  # our own search phrases (CPT keywords): strong, but no title coverage or bonus
+ALIAS_FIELD = 0.95
 SIDE_PENALTY = 0.3
+LITERAL_BONUS = 0.04
 MIN_SHARE = 0.6  # the relaxed pass accepts records matching this share of the query words
 WEAK_WORDS = frozenset(
     [
@@ -139,7 +142,7 @@ class Searcher:
         self._tlen: bytes | None = None
         self._sysb: bytes | None = None
         self._syn: dict[str, tuple[str, ...]] | None = None
-        self._posting_cache: dict[str, tuple[array[int], array[int], array[int]]] = {}
+        self._posting_cache: dict[str, tuple[array[int], ...]] = {}
 
     # -- lazily loaded tables -------------------------------------------------------------
     def _blob(self, name: str) -> bytes:
@@ -194,13 +197,13 @@ class Searcher:
             }
         return self._syn
 
-    def postings(self, term: str) -> tuple[array[int], array[int], array[int]]:
-        """Record ids containing ``term`` in the title, the secondary text and the body."""
+    def postings(self, term: str) -> tuple[array[int], ...]:
+        """Record ids containing ``term`` in the title, our aliases, the secondary text, the body."""
         cached = self._posting_cache.get(term)
         if cached is not None:
             return cached
-        row = self.con.execute("SELECT t, x, b FROM post WHERE term=?", (term,)).fetchone()
-        out = (array("I"), array("I"), array("I"))
+        row = self.con.execute("SELECT t, a, x, b FROM post WHERE term=?", (term,)).fetchone()
+        out = (array("I"), array("I"), array("I"), array("I"))
         if row:
             for arr, raw in zip(out, row, strict=True):
                 if raw:
@@ -238,9 +241,14 @@ class Searcher:
                 for h in self._code_hits(text.replace(" ", ""), wanted, billable_only, limit, notes)
                 if h.match == "exact-code"
             ]
-        if not hits and not code_shaped(norm_code(text)):
+        if not hits and (not code_shaped(norm_code(text)) or self._is_word(text)):
             hits = self._word_hits(text, allowed, billable_only, limit, notes)
         return SearchResult(text, tuple(hits[:limit]), tuple(notes))
+
+    def _is_word(self, text: str) -> bool:
+        """A code-shaped query that is also a known word or synonym ('a1c', 'b12', 'hba1c')."""
+        folded = text.strip().lower()
+        return stem(folded) in self.vocab_set or folded in self.synonyms
 
     # -- codes ----------------------------------------------------------------------------
     def _filter_sql(self, wanted: tuple[str, ...] | None, billable_only: bool) -> tuple[str, list[str]]:
@@ -425,9 +433,11 @@ class Searcher:
         """doc id -> best encoded match value (see TITLE_FLAG for the encoding)."""
         pairs: list[tuple[float, array[int]]] = []
         for term, q in slot.terms.items():
-            t, x, b = self.postings(term)
+            t, a, x, b = self.postings(term)
             if t:
                 pairs.append((TITLE_FLAG + q, t))
+            if a:
+                pairs.append((ALIAS_FLAG + q * ALIAS_FIELD, a))
             if x:
                 pairs.append((OTHER_FLAG + q * OTHER_FIELD, x))
             if b:
@@ -482,6 +492,9 @@ class Searcher:
                 total = 0.0
                 in_title = 0
                 matched = 0
+                in_body = 0
+                in_alias = 0
+                inexact = 0
                 fuzzy = False
                 for docs in per_slot:
                     v = docs.get(d)
@@ -492,17 +505,26 @@ class Searcher:
                         v -= TITLE_FLAG
                         in_title += 1
                         q = v
+                    elif v >= ALIAS_FLAG:
+                        v -= ALIAS_FLAG
+                        q = v / ALIAS_FIELD
+                        in_alias += 1
                     elif v >= OTHER_FLAG:
                         v -= OTHER_FLAG
                         q = v / OTHER_FIELD
                     else:
                         q = v / BODY_FIELD
+                        in_body += 1
                     if q < fuzzy_below:
                         fuzzy = True
+                    if q < Q_EXACT - 1e-9:
+                        inexact += 1
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
                 score -= MISSING_PENALTY * (n - matched)
+                if not is_syn and not inexact and matched == n and not in_body and not in_alias:
+                    score += LITERAL_BONUS  # the user's own words, in a title or official term
                 if sided and sb >> 1 >= 2:
                     score -= SIDE_PENALTY
                 match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
