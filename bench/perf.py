@@ -1,0 +1,539 @@
+"""Performance benchmark: cold starts, per-query latency, memory and index build, beside a peer.
+
+Run from anywhere: ``python bench/perf.py`` (``--runs N``, ``--json``, ``--no-peer``; see
+``docs/performance.md``). It prints one Markdown table.
+
+Every CLI call is a cold start, so the numbers that matter are wall times of whole processes,
+measured against the peer tool ``icd10-coder`` (0.2.3) and against ``python -c pass`` in the
+same run. Commands are interleaved round by round, each round in a rotated order, so a burst of
+machine load lands on all of them rather than on whichever happened to run in it; medians, not
+means, because one descheduled run should not move the result.
+
+Each child is reaped with ``os.wait4``, which reports that process's own peak RSS; the
+``RUSAGE_CHILDREN`` figure would be the maximum over every child so far.
+
+The benchmark never touches the user's cache or imported layers: it points
+``CODELOOKUP_CACHE_DIR`` and ``CODELOOKUP_DATA_DIR`` at temporary directories, so the first
+measured runs are genuine first runs and the rest read a bundled-catalogue index only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = REPO / "bench" / "perf_queries.txt"
+SEARCH_Q = "diabetis foot ulcer"
+SHOW_CODE = "E11.621"
+JSONL_RUNS = 3
+
+
+@dataclass
+class Sample:
+    """One finished child process."""
+
+    wall: float  # seconds
+    maxrss_kb: int
+    rc: int
+
+
+@dataclass
+class Command:
+    """A command line timed cold; ``peer`` names the row of ours it is compared with."""
+
+    key: str
+    label: str
+    argv: list[str]
+    ok_rcs: tuple[int, ...] = (0,)
+    prints: bool = True
+    samples: list[Sample] = field(default_factory=list)
+
+    def median_ms(self) -> float:
+        return statistics.median(s.wall for s in self.samples) * 1000
+
+    def median_rss_mb(self) -> float:
+        return statistics.median(s.maxrss_kb for s in self.samples) / 1024
+
+
+@dataclass
+class Setup:
+    """How codelookup, its interpreter and the peer are reached, and the isolated environment."""
+
+    ours: list[str]
+    how: str
+    python: str
+    peer: list[str] | None
+    env: dict[str, str]
+
+
+def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, stderr: Path | None = None) -> Sample:
+    """Run one child to completion; its own peak RSS comes from wait4, not RUSAGE_CHILDREN."""
+    with (
+        open(stdin or os.devnull, "rb") as inp,
+        open(stderr or os.devnull, "wb") as err,
+    ):
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdin=inp, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    rc = os.waitstatus_to_exitcode(status)
+    proc.returncode = rc  # already reaped; keeps Popen from waiting again
+    return Sample(wall, int(usage.ru_maxrss), rc)
+
+
+def check(argv: Sequence[str], env: dict[str, str], ok_rcs: tuple[int, ...] = (0,), prints: bool = True) -> None:
+    """Refuse to time a command that fails: a fast error would look like a fast tool."""
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if proc.returncode not in ok_rcs or (prints and not proc.stdout.strip()):
+        raise SystemExit(
+            f"perf: {' '.join(argv)!r} failed (exit {proc.returncode}, {len(proc.stdout)} bytes of output):\n"
+            f"{proc.stderr.strip()[-2000:]}"
+        )
+
+
+def _shebang_python(script: str) -> str | None:
+    """The interpreter a console script runs under, so in-process numbers use the same install."""
+    try:
+        with open(script, "rb") as fh:
+            first = fh.readline().decode(errors="replace").strip()
+    except OSError:
+        return None
+    if first.startswith("#!"):
+        interp = first[2:].strip().split()[0]
+        if os.path.basename(interp).startswith("python") and os.access(interp, os.X_OK):
+            return interp
+    return None
+
+
+def _which(name: str, explicit: str | None) -> str | None:
+    """Prefer the executable next to this interpreter (an unactivated venv), then PATH."""
+    if explicit:
+        return explicit
+    sibling = Path(sys.executable).parent / name
+    if sibling.is_file() and os.access(sibling, os.X_OK):
+        return str(sibling)
+    return shutil.which(name)
+
+
+def find_setup(args: argparse.Namespace, cache: Path, data: Path) -> Setup:
+    env = dict(os.environ)
+    env["CODELOOKUP_CACHE_DIR"] = str(cache)
+    env["CODELOOKUP_DATA_DIR"] = str(data)
+    env.pop("CODELOOKUP_DEBUG", None)
+    exe = _which("codelookup", args.codelookup)
+    if exe:
+        python = _shebang_python(exe) or sys.executable
+        ours, how = [exe], f"installed executable {exe}"
+    else:
+        import importlib.util
+
+        python = sys.executable
+        ours = [python, "-m", "codelookup"]
+        if importlib.util.find_spec("codelookup") is None:
+            src = str(REPO / "src")
+            env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+            how = f"`python -m codelookup` from {src} (no `codelookup` executable found; not a faithful install)"
+        else:
+            how = "`python -m codelookup` (no `codelookup` executable found; an installed script starts the same way)"
+    peer_exe = None if args.no_peer else _which("icd10-coder", args.peer)
+    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env)
+
+
+# -- cold starts ------------------------------------------------------------------------
+
+
+def cold_commands(setup: Setup) -> list[Command]:
+    ours = setup.ours
+    cmds = [
+        Command("python", "`python -c pass` (interpreter floor)", [setup.python, "-c", "pass"], prints=False),
+        Command("search", f"cold `search '{SEARCH_Q}'` (plain)", [*ours, "search", SEARCH_Q]),
+        Command("search_json", f"cold `search '{SEARCH_Q}' --json`", [*ours, "search", SEARCH_Q, "--json"]),
+        Command("show", f"cold `show {SHOW_CODE}` (plain)", [*ours, "show", SHOW_CODE]),
+        Command("show_json", f"cold `show {SHOW_CODE} --json`", [*ours, "show", SHOW_CODE, "--json"]),
+        Command("version", "cold `--version` (Typer path, info)", [*ours, "--version"]),
+        Command(
+            "search_table",
+            "cold `search ... --format table` (Typer + Rich, info)",
+            [*ours, "search", SEARCH_Q, "--format", "table"],
+        ),
+    ]
+    if setup.peer:
+        cmds += [
+            Command("peer_dx", f"peer `icd10-coder dx '{SEARCH_Q}'`", [*setup.peer, "dx", SEARCH_Q]),
+            Command("peer_code", f"peer `icd10-coder code {SHOW_CODE}`", [*setup.peer, "code", SHOW_CODE]),
+        ]
+    return cmds
+
+
+def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
+    for cmd in cmds:  # warm the page cache and fail early; not counted
+        check(cmd.argv, env, cmd.ok_rcs, cmd.prints)
+    for r in range(runs):
+        shift = r % len(cmds)
+        for cmd in cmds[shift:] + cmds[:shift]:
+            sample = run(cmd.argv, env)
+            if sample.rc not in cmd.ok_rcs:
+                raise SystemExit(f"perf: {cmd.argv!r} exited {sample.rc} during timing")
+            cmd.samples.append(sample)
+
+
+# -- per-query latency ------------------------------------------------------------------
+
+
+def inproc_main(queries_file: str) -> None:
+    """Child mode: time Library.search over the query set inside one process, print JSON."""
+    import resource
+
+    t0 = time.perf_counter()
+    from codelookup.api import Library
+    from codelookup.errors import NotFoundError
+
+    t1 = time.perf_counter()
+    lib = Library(progress=False)
+    _ = lib.searcher  # opens the index and loads what the searcher keeps in memory
+    t2 = time.perf_counter()
+    queries = read_queries(Path(queries_file))
+    times: list[float] = []
+    missing = 0
+    for q in queries:
+        started = time.perf_counter()
+        try:
+            lib.search(q)
+        except NotFoundError:
+            missing += 1
+        times.append(time.perf_counter() - started)
+    out = {
+        "import_s": t1 - t0,
+        "open_s": t2 - t1,
+        "times_s": times,
+        "not_found": missing,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    print(json.dumps(out))
+
+
+def read_queries(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), on a sorted list."""
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def latency_summary(times_s: Sequence[float]) -> dict[str, float]:
+    ms = sorted(t * 1000 for t in times_s)
+    return {
+        "n": len(ms),
+        "mean": statistics.fmean(ms),
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "max": ms[-1],
+    }
+
+
+def time_inproc(setup: Setup, queries: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [setup.python, str(Path(__file__).resolve()), "--inproc", str(queries)],
+        env=setup.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"perf: in-process run failed:\n{proc.stderr.strip()[-2000:]}")
+    raw: dict[str, Any] = json.loads(proc.stdout)
+    summary = latency_summary(raw["times_s"])
+    slowest = sorted(zip(raw["times_s"], read_queries(queries), strict=True), reverse=True)[:5]
+    return {
+        **summary,
+        "import_ms": raw["import_s"] * 1000,
+        "open_ms": raw["open_s"] * 1000,
+        "first_ms": raw["times_s"][0] * 1000,
+        "not_found": raw["not_found"],
+        "maxrss_mb": raw["maxrss_kb"] / 1024,
+        "slowest": [{"query": q, "ms": t * 1000} for t, q in slowest],
+    }
+
+
+def time_jsonl(setup: Setup, queries: Path) -> dict[str, Any]:
+    """Whole-process wall time of ``search - --jsonl`` over the query set, per query."""
+    n = len(read_queries(queries))
+    argv = [*setup.ours, "search", "-", "--jsonl"]
+    samples = []
+    for _ in range(JSONL_RUNS):
+        sample = run(argv, setup.env, stdin=queries)
+        if sample.rc not in (0, 1):  # 1: some query found nothing
+            raise SystemExit(f"perf: {argv!r} exited {sample.rc}")
+        samples.append(sample)
+    total = statistics.median(s.wall for s in samples)
+    return {
+        "n": n,
+        "runs": JSONL_RUNS,
+        "total_s": total,
+        "per_query_ms": total * 1000 / n,
+        "maxrss_mb": max(s.maxrss_kb for s in samples) / 1024,
+    }
+
+
+# -- index build ------------------------------------------------------------------------
+
+
+def time_build(setup: Setup, runs: int, keep: Path) -> dict[str, Any]:
+    """First search against an empty cache directory, ``runs`` times; plus a corrupt-index rebuild.
+
+    The last fresh build is left in ``keep`` (the benchmark's cache) so later runs read it.
+    """
+    argv = [*setup.ours, "search", SEARCH_Q]
+    walls: list[float] = []
+    rss: list[int] = []
+    progress = True
+    atomic = True
+    for i in range(runs):
+        cache = keep if i == runs - 1 else Path(tempfile.mkdtemp(prefix="perf-build-"))
+        env = dict(setup.env, CODELOOKUP_CACHE_DIR=str(cache))
+        with tempfile.NamedTemporaryFile(suffix=".err", delete=False) as fh:
+            err = Path(fh.name)
+        try:
+            sample = run(argv, env, stderr=err)
+            stderr_text = err.read_text(errors="replace")
+        finally:
+            err.unlink()
+        if sample.rc != 0:
+            raise SystemExit(f"perf: first run exited {sample.rc}:\n{stderr_text[-2000:]}")
+        walls.append(sample.wall)
+        rss.append(sample.maxrss_kb)
+        progress = progress and "index" in stderr_text.lower()
+        files = [p.name for p in cache.iterdir()]
+        atomic = atomic and any(f.endswith(".sqlite") for f in files) and not any(f.endswith(".tmp") for f in files)
+        if cache != keep:
+            shutil.rmtree(cache, ignore_errors=True)
+    out: dict[str, Any] = {
+        "runs": runs,
+        "walls_s": walls,
+        "median_s": statistics.median(walls) if walls else None,
+        "maxrss_mb": max(rss) / 1024 if rss else None,
+        "progress_on_stderr": progress if walls else None,
+        "atomic": atomic if walls else None,
+    }
+    if walls:
+        out["corrupt"] = _corrupt_rebuild(setup, argv, keep)
+    return out
+
+
+def _corrupt_rebuild(setup: Setup, argv: list[str], keep: Path) -> dict[str, Any]:
+    """Overwrite a copy of the built index with garbage: the next run must rebuild, not crash."""
+    cache = Path(tempfile.mkdtemp(prefix="perf-corrupt-"))
+    try:
+        for src in keep.glob("index-*.sqlite"):
+            (cache / src.name).write_bytes(b"not a database\n" * 64)
+        env = dict(setup.env, CODELOOKUP_CACHE_DIR=str(cache))
+        sample = run(argv, env)
+        return {"rc": sample.rc, "wall_s": sample.wall, "rebuilt": sample.rc == 0 and sample.wall > 0.5}
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def _fmt_ms(v: float) -> str:
+    return f"{v:.1f} ms" if v < 1000 else f"{v / 1000:.2f} s"
+
+
+def _yes(ok: bool | None) -> str:
+    return "–" if ok is None else ("yes" if ok else "**NO**")
+
+
+def render(result: dict[str, Any]) -> str:
+    """One Markdown table: every goal from the issue beside our number, the peer's and the verdict."""
+    cold = {c["key"]: c for c in result["cold"]}
+    rows: list[tuple[str, ...]] = []
+
+    def row(label: str, ours: str, goal: str = "info", met: str = "", peer: str = "", ratio: str = "") -> None:
+        rows.append((label, ours, peer, ratio, goal, met))
+
+    row(cold["python"]["label"], _fmt_ms(cold["python"]["median_ms"]), "floor")
+    pairs = {"search": "peer_dx", "search_json": "peer_dx", "show": "peer_code", "show_json": "peer_code"}
+    for key in ("search", "search_json", "show", "show_json", "version", "search_table"):
+        c = cold[key]
+        peer = cold.get(pairs.get(key, ""))
+        if peer:
+            ratio = c["median_ms"] / peer["median_ms"]
+            row(
+                c["label"],
+                _fmt_ms(c["median_ms"]),
+                "≤ peer",
+                _yes(ratio <= 1),
+                _fmt_ms(peer["median_ms"]),
+                f"{ratio:.2f}",
+            )
+        else:
+            row(c["label"], _fmt_ms(c["median_ms"]), *(("≤ peer", "–") if key in pairs else ()))
+    lat = result["inproc"]
+    row(
+        f"in-process `Library.search`, {lat['n']} queries: mean",
+        f"{lat['mean']:.2f} ms",
+        "≤ 5 ms",
+        _yes(lat["mean"] <= 5),
+    )
+    row("… p95", f"{lat['p95']:.2f} ms", "< 20 ms", _yes(lat["p95"] < 20))
+    row("… p50 / p99 / max", f"{lat['p50']:.2f} / {lat['p99']:.1f} / {lat['max']:.1f} ms")
+    row("… import / index open (once per process)", f"{lat['import_ms']:.1f} / {lat['open_ms']:.1f} ms")
+    jl = result["jsonl"]
+    row(
+        f"`search - --jsonl` subprocess, {jl['n']} queries: total / n",
+        f"{jl['per_query_ms']:.2f} ms",
+        "≤ 5 ms",
+        _yes(jl["per_query_ms"] <= 5),
+    )
+    rss = cold["search"]["median_rss_mb"]
+    peer_rss = cold["peer_dx"]["median_rss_mb"] if "peer_dx" in cold else None
+    row(
+        "peak RSS, cold search process",
+        f"{rss:.1f} MB",
+        "< 150 MB",
+        _yes(rss < 150),
+        f"{peer_rss:.1f} MB" if peer_rss else "",
+        f"{rss / peer_rss:.2f}" if peer_rss else "",
+    )
+    row("peak RSS, in-process run over all queries", f"{lat['maxrss_mb']:.1f} MB")
+    row(f"`search - --jsonl` peak RSS, {jl['n']} queries", f"{jl['maxrss_mb']:.1f} MB")
+    b = result["build"]
+    if b["runs"]:
+        walls = ", ".join(f"{w:.2f}" for w in b["walls_s"])
+        row(
+            f"index build: first search, empty cache (median of {b['runs']}: {walls} s)",
+            f"{b['median_s']:.2f} s",
+            "≤ 5 s",
+            _yes(b["median_s"] <= 5),
+        )
+        row("… peak RSS while building", f"{b['maxrss_mb']:.1f} MB", "info (< 150 MB is for search)")
+        row(
+            "… progress on stderr / atomic (no temp file left)",
+            f"{_yes(b['progress_on_stderr'])} / {_yes(b['atomic'])}",
+            "yes",
+            _yes(b["progress_on_stderr"] and b["atomic"]),
+        )
+        cr = b["corrupt"]
+        row(
+            "… corrupt index: next run rebuilds",
+            f"exit {cr['rc']}, {cr['wall_s']:.2f} s",
+            "rebuilds",
+            _yes(cr["rebuilt"]),
+        )
+    header = ("measurement", "codelookup", "icd10-coder", "ours / peer", "goal", "met")
+    lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "loadavg": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    ap.add_argument("--runs", type=int, default=15, help="cold runs per command (default 15)")
+    ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    ap.add_argument("--no-peer", action="store_true", help="skip icd10-coder")
+    ap.add_argument("--queries", type=Path, default=QUERIES, help="one query per line")
+    ap.add_argument("--build-runs", type=int, default=3, help="fresh index builds to time (default 3)")
+    ap.add_argument("--codelookup", help="path of the codelookup executable to measure")
+    ap.add_argument("--peer", help="path of the icd10-coder executable")
+    ap.add_argument("--inproc", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.inproc:
+        inproc_main(args.inproc)
+        return 0
+    if args.runs < 1 or args.build_runs < 0:
+        ap.error("--runs must be at least 1 and --build-runs at least 0")
+    started = time.perf_counter()
+    cache = Path(tempfile.mkdtemp(prefix="perf-cache-"))
+    data = Path(tempfile.mkdtemp(prefix="perf-data-"))
+    try:
+        setup = find_setup(args, cache, data)
+
+        def log(msg: str) -> None:
+            if not args.json:
+                print(f"perf: {msg}", file=sys.stderr, flush=True)
+
+        log(f"codelookup: {setup.how}")
+        log(f"icd10-coder: {setup.peer[0] if setup.peer else 'not measured'}")
+        log(f"timing {args.build_runs} fresh index build(s)…")
+        build = time_build(setup, args.build_runs, cache)
+        if not args.build_runs:
+            check([*setup.ours, "search", SEARCH_Q], setup.env)
+        cmds = cold_commands(setup)
+        log(f"timing cold starts: {len(cmds)} commands × {args.runs} interleaved rounds…")
+        time_cold(cmds, setup.env, args.runs)
+        log(f"timing {len(read_queries(args.queries))} queries in one process…")
+        inproc = time_inproc(setup, args.queries)
+        log("timing `search - --jsonl`…")
+        jsonl = time_jsonl(setup, args.queries)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+    result: dict[str, Any] = {
+        "environment": environment(),
+        "codelookup": setup.how,
+        "peer": setup.peer[0] if setup.peer else None,
+        "runs": args.runs,
+        "cold": [
+            {
+                "key": c.key,
+                "label": c.label,
+                "argv": c.argv,
+                "median_ms": c.median_ms(),
+                "min_ms": min(s.wall for s in c.samples) * 1000,
+                "median_rss_mb": c.median_rss_mb(),
+            }
+            for c in cmds
+        ],
+        "inproc": inproc,
+        "jsonl": jsonl,
+        "build": build,
+        "bench_seconds": time.perf_counter() - started,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    env = result["environment"]
+    print(
+        f"codelookup perf — {env['date_utc']} UTC, Python {env['python']}, {env['machine']}, "
+        f"load {env['loadavg'][0]:.2f}; codelookup via {setup.how}; "
+        f"medians of {args.runs} interleaved cold runs\n"
+    )
+    print(render(result))
+    slow = ", ".join(f"{s['query']!r} {s['ms']:.1f} ms" for s in inproc["slowest"])
+    print(f"\nslowest in-process queries: {slow}; not found: {inproc['not_found']}")
+    print(f"benchmark took {result['bench_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
