@@ -38,7 +38,7 @@ PACKAGE_ROOT = str(Path(codelookup.__file__).resolve().parents[1])
 
 # Plain-language words that only our CPT pages (not the ICD-10 packages) may use. Keep it short:
 # every word here is one the package vocabulary lacks and a CPT page is expected to contain.
-CPT_ONLY_WORDS: frozenset[str] = frozenset()
+CPT_ONLY_WORDS: frozenset[str] = frozenset({"tympanostomy"})
 
 
 # --- reading the raw file -------------------------------------------------------------------
