@@ -26,6 +26,7 @@ from .formats import (
     resolve_format,
 )
 from .sections import SECTIONS
+from .text import clean_text
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
@@ -67,7 +68,13 @@ def note(streams: Streams, message: str) -> None:
 
 
 def stdin_lines(streams: Streams) -> Iterator[str]:
-    """Non-empty input lines, streamed (bounded memory), undecodable bytes replaced."""
+    """Non-empty input lines, streamed (bounded memory), undecodable bytes replaced.
+
+    Each line is cleaned of control characters and terminal escape sequences here, once: batch
+    output echoes the query (plain, CSV and table rows start with it), so a raw line would
+    reach the user's terminal as an escape sequence, and a line that is nothing but control
+    characters would otherwise end a ``show -`` batch with "empty code" instead of being skipped.
+    """
     inp = streams.inp
     reconfigure = getattr(inp, "reconfigure", None)
     if reconfigure is not None:
@@ -76,7 +83,7 @@ def stdin_lines(streams: Streams) -> Iterator[str]:
     if inp.isatty():
         streams.err.write("Reading one entry per line from standard input; end with Ctrl-D.\n")
     for line in inp:
-        text = line.strip()
+        text = clean_text(line)
         if text:
             yield text
 
@@ -199,7 +206,7 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
             if len(details) > 1:
                 note(
                     streams,
-                    f"{code.strip()} is a code in {len(details)} systems: "
+                    f"{clean_text(code)} is a code in {len(details)} systems: "
                     + ", ".join(d.record.system for d in details)
                     + " (use --system to pick one)",
                 )
