@@ -5,8 +5,6 @@ The package imports nothing heavy at import time; the public API is loaded on fi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -21,7 +19,10 @@ __all__ = [
     "systems",
 ]
 
-if TYPE_CHECKING:  # pragma: no cover
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
+
     from .api import browse, lookup, search, systems
     from .errors import CatalogueError, CodelookupError, NotFoundError, UsageError
 

@@ -11,13 +11,16 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
 
 from .detail import Details, Row
 from .errors import NotFoundError, UsageError
 from .models import CodeDetail, CodeRef, SearchHit, SystemInfo
 from .search import SYSTEM_NAMES, Searcher, SearchResult, not_found, resolve_systems
 from .text import clean_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
 
 
 class Library:

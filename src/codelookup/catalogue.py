@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import CatalogueError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
 
 SCHEMA_VERSION = 1
 FORMAT = "codelookup-catalogue"
@@ -76,13 +78,18 @@ def read_header(path: Path) -> dict[str, Any]:
     return _check_header(header, path)
 
 
-@dataclass
 class Loaded:
     """A fully parsed catalogue or layer."""
 
-    header: dict[str, Any]
-    pcs_tables: dict[str, Any] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(
+        self,
+        header: dict[str, Any],
+        pcs_tables: dict[str, Any] | None = None,
+        records: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.header = header
+        self.pcs_tables: dict[str, Any] = pcs_tables or {}
+        self.records: list[dict[str, Any]] = records or []
 
 
 def _read_whole(path: Path) -> Loaded:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
 
 from .api import Library
 from .detail import resolve_sections
@@ -25,35 +23,66 @@ from .formats import (
     make_writer,
     resolve_format,
 )
+from .models import Frozen
 from .sections import SECTIONS
 from .text import clean_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any, TextIO
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class SearchOptions:
+class SearchOptions(Frozen):
+    """A parsed ``search`` request (from Typer or the fast path)."""
+
+    __slots__ = ("billable", "fmt", "limit", "query", "systems")
     query: str
-    systems: tuple[str, ...] = ()
-    billable: bool = False
-    limit: int = 10
-    fmt: OutputFormat = OutputFormat.AUTO
+    systems: tuple[str, ...]
+    billable: bool
+    limit: int
+    fmt: OutputFormat
+
+    def __init__(
+        self,
+        query: str,
+        systems: tuple[str, ...] = (),
+        billable: bool = False,
+        limit: int = 10,
+        fmt: OutputFormat = OutputFormat.AUTO,
+    ) -> None:
+        self._init(query=query, systems=systems, billable=billable, limit=limit, fmt=fmt)
 
 
-@dataclass(frozen=True)
-class ShowOptions:
+class ShowOptions(Frozen):
+    """A parsed ``show`` request."""
+
+    __slots__ = ("codes", "fmt", "pager", "sections", "systems")
     codes: tuple[str, ...]
-    systems: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ()
-    fmt: OutputFormat = OutputFormat.AUTO
-    pager: bool = False
+    systems: tuple[str, ...]
+    sections: tuple[str, ...]
+    fmt: OutputFormat
+    pager: bool
+
+    def __init__(
+        self,
+        codes: tuple[str, ...],
+        systems: tuple[str, ...] = (),
+        sections: tuple[str, ...] = (),
+        fmt: OutputFormat = OutputFormat.AUTO,
+        pager: bool = False,
+    ) -> None:
+        self._init(codes=codes, systems=systems, sections=sections, fmt=fmt, pager=pager)
 
 
-@dataclass
 class Streams:
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    err: TextIO = field(default_factory=lambda: sys.stderr)
-    inp: TextIO = field(default_factory=lambda: sys.stdin)
+    """Where a command reads and writes; tests pass their own."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, inp: TextIO | None = None) -> None:
+        self.out: TextIO = out if out is not None else sys.stdout
+        self.err: TextIO = err if err is not None else sys.stderr
+        self.inp: TextIO = inp if inp is not None else sys.stdin
 
 
 def envelope(lib: Library) -> dict[str, Any]:

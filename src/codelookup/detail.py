@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 from .errors import NotFoundError, UsageError
 from .models import CodeDetail, CodeRecord, CodeRef
 from .search import Searcher, _placeholder_variants, looks_like_code, resolve_systems
 from .sections import BY_SLUG, SECTIONS
 from .text import clean_text, norm_code
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
 INHERITED_NOTES = (

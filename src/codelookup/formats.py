@@ -12,7 +12,10 @@ import csv
 import json
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any, TextIO
 
 OUTPUT_SCHEMA_VERSION = 1
 

@@ -11,23 +11,25 @@ crash never leaves a half-written index behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
 import sys
-import tempfile
 import time
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .catalogue import catalogue_path, open_catalogue, read_header
 from .errors import CatalogueError
 from .paths import cache_dir, data_dir
 from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
 
 INDEX_VERSION = 9  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
@@ -49,7 +51,6 @@ def _layer_files() -> list[Path]:
 
 def index_key(cat: Path, header: dict[str, Any], layers: list[Path]) -> str:
     """Identity of the inputs: cheap to compute (stat calls and the header line only)."""
-    h = hashlib.sha256()
     st = cat.stat()
     parts = [
         str(INDEX_VERSION),
@@ -62,8 +63,16 @@ def index_key(cat: Path, header: dict[str, Any], layers: list[Path]) -> str:
     for layer in layers:
         lst = layer.stat()
         parts += [layer.name, str(lst.st_size), str(lst.st_mtime_ns)]
-    h.update("\x1f".join(parts).encode())
-    return h.hexdigest()[:20]
+    # Package data that shapes the index (synonyms, common codes) is keyed by its file stats.
+    data = os.path.join(os.path.dirname(__file__), "data")
+    for name in ("synonyms.tsv", "common_codes.tsv"):
+        with contextlib.suppress(OSError):
+            dst = os.stat(os.path.join(data, name))
+            parts += [name, str(dst.st_size), str(dst.st_mtime_ns)]
+    raw = "\x1f".join(parts).encode()
+    # Two CRCs make a 64-bit identity: plenty for a cache key, and zlib is already loaded
+    # (hashlib would add an import to every cold start).
+    return f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
 
 
 COMMON_BONUS = 0.08
@@ -417,6 +426,8 @@ def connect(progress: bool = True) -> sqlite3.Connection:
     tmp: str | None = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=directory)
         os.close(fd)
     except OSError:

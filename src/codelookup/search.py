@@ -15,12 +15,11 @@ import sqlite3
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import product
 
 from .errors import NotFoundError, UsageError
 from .index import SYSTEM_ORDER
-from .models import SearchHit
+from .models import Frozen, SearchHit
 from .text import (
     clean_text,
     code_shaped,
@@ -77,21 +76,26 @@ COVERAGE_WEIGHT = 0.35
 MISSING_PENALTY = 0.3
 
 
-@dataclass(frozen=True)
-class SearchResult:
+class SearchResult(Frozen):
     """Hits plus the notes a user should see on stderr (corrections, ambiguities)."""
 
+    __slots__ = ("hits", "notes", "query")
     query: str
     hits: tuple[SearchHit, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...]
+
+    def __init__(self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = ()) -> None:
+        self._init(query=query, hits=hits, notes=notes)
 
 
-@dataclass
 class _Slot:
     """One query word: the index terms that satisfy it, with their match quality."""
 
-    word: str
-    terms: dict[str, float] = field(default_factory=dict)
+    __slots__ = ("terms", "word")
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        self.terms: dict[str, float] = {}
 
 
 def looks_like_code(text: str) -> bool:

@@ -6,8 +6,9 @@ output, so they are part of the documented contract and must never be renamed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from .models import Frozen
 
 
 class Shape(StrEnum):
@@ -21,12 +22,17 @@ class Shape(StrEnum):
     AXES = "axes"  # list of {"position", "axis", "value", "label", "definition"} objects
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(Frozen):
+    """One section of the detail page."""
+
+    __slots__ = ("group", "heading", "shape", "slug")
     slug: str
     heading: str
     shape: Shape
     group: str  # "page" (plain-language), "official" (ICD-10-CM notes), "structure"
+
+    def __init__(self, slug: str, heading: str, shape: Shape, group: str) -> None:
+        self._init(slug=slug, heading=heading, shape=shape, group=group)
 
 
 # Order is the model page's order, then official ICD-10-CM notes, then structural sections.
