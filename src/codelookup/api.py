@@ -7,12 +7,10 @@ batches pay the start-up cost once.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from functools import cached_property
 
-from .detail import Details, Row
 from .errors import NotFoundError, UsageError
 from .models import CodeDetail, CodeRef, SearchHit, SystemInfo
 from .search import SYSTEM_NAMES, Searcher, SearchResult, not_found, resolve_systems
@@ -21,6 +19,8 @@ from .text import clean_text
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
     from typing import Any
+
+    from .detail import Details, Row
 
 
 class Library:
@@ -44,6 +44,8 @@ class Library:
 
     @cached_property
     def details(self) -> Details:
+        from .detail import Details
+
         return Details(self.con, self.searcher)
 
     def meta(self, key: str) -> str:
@@ -127,6 +129,8 @@ class Library:
         return sorted(out, key=lambda r: ids[r.code])[:limit]
 
     def system_info(self) -> dict[str, SystemInfo]:
+        import json
+
         systems: dict[str, Any] = json.loads(self.meta("systems") or "{}")
         out: dict[str, SystemInfo] = {}
         for name in SYSTEM_NAMES:

@@ -7,7 +7,6 @@ file twice in memory while the search index is built.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,8 +58,19 @@ def _check_header(header: Any, path: Path, expected_format: str = FORMAT) -> dic
     return header
 
 
+def read_first_line(path: Path) -> bytes:
+    """The raw header line: enough to key the search index without parsing any JSON."""
+    try:
+        with path.open("rb") as fh:
+            return fh.readline(8 << 20)
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
+
+
 def read_header(path: Path) -> dict[str, Any]:
-    """Parse only the first line: cheap enough for every invocation."""
+    """Parse and validate only the first line."""
+    import json
+
     try:
         with path.open("rb") as fh:
             first = fh.readline(8 << 20)
@@ -94,6 +104,8 @@ class Loaded:
 
 def _read_whole(path: Path) -> Loaded:
     """Fallback for a catalogue that is valid JSON but not in the line-per-record layout."""
+    import json
+
     try:
         with path.open("rb") as fh:
             doc = json.load(fh)
@@ -118,6 +130,8 @@ def iter_lines_document(
     The iterator raises :class:`CatalogueError` naming the line when the file is truncated or a
     line is not valid JSON, so a damaged file never yields a silently partial catalogue.
     """
+    import json
+
     try:
         fh = path.open("r", encoding="utf-8")
     except OSError as exc:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .api import Library
-from .detail import resolve_sections
 from .errors import CodelookupError, NotFoundError, UsageError
 from .formats import (
     OUTPUT_SCHEMA_VERSION,
@@ -197,6 +196,8 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
         ),
         "show",
     )
+    from .detail import resolve_sections
+
     only = resolve_sections(list(opts.sections)) if opts.sections else None
     if not opts.codes:
         raise UsageError("no code given", hint="e.g. codelookup show E11.621")

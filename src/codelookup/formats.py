@@ -8,8 +8,6 @@ Rich is imported only by the table format, so scripts never pay for it.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -38,6 +36,8 @@ class OutputFormat(StrEnum):
 
 
 def dumps(obj: Any) -> str:
+    import json
+
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -79,6 +79,8 @@ class PlainWriter(RowWriter):
 class CsvWriter(RowWriter):
     def __init__(self, out: TextIO, envelope: dict[str, Any], columns: Sequence[Column], batch: bool) -> None:
         super().__init__(out, envelope, columns, batch)
+        import csv
+
         self.writer = csv.writer(out, lineterminator="\n")
         keys = [k for k, _ in self.columns]
         self.writer.writerow((["query"] if batch else []) + keys)
@@ -114,6 +116,8 @@ class JsonWriter(RowWriter):
             doc.update(self.items[0])
         else:
             doc.update({"count": 0, "results": []})
+        import json
+
         self.out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         self.out.flush()
 

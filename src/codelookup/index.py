@@ -11,7 +11,6 @@ crash never leaves a half-written index behind.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import sys
@@ -22,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import __version__
-from .catalogue import catalogue_path, open_catalogue, read_header
+from .catalogue import catalogue_path, open_catalogue, read_first_line
 from .errors import CatalogueError
 from .paths import cache_dir, data_dir
 from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
@@ -49,8 +48,12 @@ def _layer_files() -> list[Path]:
         return []
 
 
-def index_key(cat: Path, header: dict[str, Any], layers: list[Path]) -> str:
-    """Identity of the inputs: cheap to compute (stat calls and the header line only)."""
+def index_key(cat: Path, first_line: bytes, layers: list[Path]) -> str:
+    """Identity of the inputs: cheap to compute (stat calls and the raw header line only).
+
+    The header line carries the catalogue's content hash and schema version, so a different
+    catalogue never reuses an index; the file is fully parsed and validated only when building.
+    """
     st = cat.stat()
     parts = [
         str(INDEX_VERSION),
@@ -58,7 +61,7 @@ def index_key(cat: Path, header: dict[str, Any], layers: list[Path]) -> str:
         str(cat.resolve()),
         str(st.st_size),
         str(st.st_mtime_ns),
-        str(header.get("content_sha256", "")),
+        f"{zlib.crc32(first_line):08x}",
     ]
     for layer in layers:
         lst = layer.stat()
@@ -250,6 +253,8 @@ def _fill(
     key: str,
     show: bool,
 ) -> None:
+    import json
+
     con.executescript(
         """
         PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
@@ -414,8 +419,7 @@ def _cleanup(directory: Path, keep: Path) -> None:
 def connect(progress: bool = True) -> sqlite3.Connection:
     """An open, valid index for the current catalogue and layers, building it if needed."""
     cat = catalogue_path()
-    header = read_header(cat)
-    key = index_key(cat, header, _layer_files())
+    key = index_key(cat, read_first_line(cat), _layer_files())
     directory = cache_dir()
     path = directory / f"index-{key}.sqlite"
     con = _open_ro(path, key)
