@@ -290,7 +290,18 @@ class Details:
             )
             seen.add((row.system, str(item["code"])))
         parent = ancestors[0] if ancestors else None
-        if parent is not None and row.kind not in ("chapter", "section"):
+        family = row.data.get("family")
+        if isinstance(family, str) and family:
+            # CPT sections are huge (all of surgery); the page family is the meaningful neighbourhood.
+            sibs = self.con.execute(
+                f"SELECT {_COLS} FROM rec WHERE system=? AND id!=? AND data LIKE ? ORDER BY abs(id - ?) LIMIT 4",
+                (row.system, row.id, f'%"family":"{family}"%', row.id),
+            ).fetchall()
+            for sib in sorted((Row(s) for s in sibs), key=lambda r: r.id):
+                if (sib.system, sib.code) not in seen:
+                    seen.add((sib.system, sib.code))
+                    out.append(sib.ref(f"same family of pages: {family.replace('-', ' ')}"))
+        elif parent is not None and row.kind not in ("chapter", "section"):
             sibs = self.con.execute(
                 f"SELECT {_COLS} FROM rec WHERE system=? AND parent=? AND id!=? ORDER BY abs(id - ?) LIMIT 4",
                 (row.system, parent.code, row.id, row.id),

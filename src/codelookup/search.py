@@ -375,10 +375,10 @@ class Searcher:
         matches = process.extract(s, self.vocab, scorer=fuzz.ratio, limit=3, score_cutoff=80)
         return [(str(m[0]), Q_RAPIDFUZZ) for m in matches]
 
-    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool]]:
+    def _variants(self, text: str, notes: list[str], expand: bool = True) -> list[tuple[list[_Slot], bool]]:
         """The literal reading of the query plus readings with synonym phrases replaced."""
         ws = words(text)[: MAX_QUERY_WORDS * 2]
-        syn = self.synonyms
+        syn = self.synonyms if expand else {}
         spans: list[tuple[int, int, tuple[str, ...]]] = []
         i = 0
         while i < len(ws):
@@ -460,8 +460,9 @@ class Searcher:
         limit: int,
         notes: list[str],
         min_match: float = 1.0,
+        expand: bool = True,
     ) -> list[SearchHit]:
-        variants = self._variants(text, notes)
+        variants = self._variants(text, notes, expand)
         # CPT and HCPCS codes never encode a side: a query that names one is about ICD-10 codes.
         sided = bool({"right", "left", "bilateral"} & set(words(text)))
         best: dict[int, tuple[float, str]] = {}
@@ -547,10 +548,25 @@ class Searcher:
         return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, (sc, m) in top]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
-        """Codes whose wording overlaps most with ``text`` (most, not all, words required)."""
+        """Codes whose wording overlaps most with ``text`` (most, not all, words required).
+
+        Only the most distinctive words are used (at most five, none found in a tenth of the
+        catalogue): words such as 'approach' or 'right' appear in tens of thousands of titles and
+        would cost far more time than they add meaning.
+        """
         wanted = resolve_systems(systems)
         allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
-        return self._word_hits(clean_text(text), allowed, False, limit, [], min_match=0.6)
+        vocab, df = self.vocab, self.df
+        common = len(self.prior) // 10
+        ranked: list[tuple[int, str]] = []
+        for word in dict.fromkeys(index_terms(clean_text(text))):
+            i = bisect_left(vocab, stem(word))
+            if i < len(vocab) and vocab[i] == stem(word) and df[i] < common:
+                ranked.append((df[i], word))
+        chosen = [w for _, w in sorted(ranked)[:5]]
+        if not chosen:
+            return []
+        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, expand=False)
 
     # -- did you mean ---------------------------------------------------------------------
     def suggestions(self, text: str, limit: int = 5) -> tuple[str, ...]:
