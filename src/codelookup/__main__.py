@@ -8,12 +8,61 @@ functions; anything it does not recognise goes to the Typer application unchange
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
 
+def _text_arg(arg: str) -> str:
+    """Undecodable argv bytes arrive as lone surrogates; make them U+FFFD.
+
+    Left in, they reach a strict UTF-8 stdout (any UTF-8 locale) as an encoding crash, or leak
+    invalid UTF-8 into JSON output under surrogateescape. ``import`` keeps its file names as
+    given, since they are paths, not text.
+    """
+    try:
+        raw = arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = arg.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
+
+
+def _forgiving_output() -> None:
+    """Never crash on a character the output encoding lacks (an ASCII or Latin-1 terminal)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or exotic stream
+                reconfigure(errors="replace")
+
+
+def _stdout_file() -> tuple[int, int] | None:
+    """Identity of the file behind descriptor 1, to notice when a library redirects it."""
+    try:
+        st = os.fstat(1)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _pipe_was_closed(stdout_before: tuple[int, int] | None) -> bool:
+    """Whether Typer (stdout wrapped in PacifyFlushWrapper) or Rich (descriptor 1 moved to
+    /dev/null) met a closed pipe and turned it into ``SystemExit(1)``."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper" or _stdout_file() != stdout_before
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (e.g. ``| head -1``): keep Python's final flush from raising."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] != "import":
+        args = [_text_arg(a) for a in args]
+    _forgiving_output()
+    stdout_before = _stdout_file()
     try:
         from .fastpath import try_run
 
@@ -21,13 +70,18 @@ def main(argv: list[str] | None = None) -> None:
         if code is None:
             from .cli import run
 
-            code = run(args)
+            try:
+                code = run(args)
+            except SystemExit as exc:
+                # Typer and Rich each handle a closed pipe themselves by exiting 1, which
+                # means "not found" here; a reader that went away is not a failure.
+                if not _pipe_was_closed(stdout_before):
+                    raise
+                sys.stdout = sys.__stdout__
+                raise BrokenPipeError from exc
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader went away (e.g. `| head -1`): stop quietly, and keep Python's final
-        # flush of stdout from raising again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _quiet_broken_pipe()
         code = 0
     except KeyboardInterrupt:
         sys.stderr.write("codelookup: interrupted\n")
