@@ -258,7 +258,7 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
 
                     if not first:
                         streams.out.write("\n")
-                    streams.out.write(plain_page(d, only))
+                    streams.out.write(plain_page(d, only, _plain_width(streams)))
                     streams.out.flush()
                 first = False
     finally:
@@ -272,6 +272,21 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
     if missing and not batch and missing == len(opts.codes):
         return EXIT_NOT_FOUND
     return EXIT_NOT_FOUND if missing else EXIT_OK
+
+
+def _plain_width(streams: Streams) -> int:
+    """Wrap plain pages to the user's terminal when there is one (e.g. piped into head or less)."""
+    import os
+
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit():
+        return max(40, min(int(env), 200))
+    for stream in (streams.out, streams.err):
+        try:
+            return max(40, min(os.get_terminal_size(stream.fileno()).columns, 200))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return 100
 
 
 # -- browse, sections, systems ------------------------------------------------------------

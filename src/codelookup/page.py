@@ -122,8 +122,11 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
     head.append(f"  {rec.system}\n", style="bold")
     head.append(rec.title + "\n", style="bold")
     head.append(detail.billable_reason, style="green" if rec.billable else "yellow")
-    if detail.breadcrumb:
-        head.append("\n" + breadcrumb_text(detail, " › "), style="dim")
+    for depth, ref in enumerate(detail.breadcrumb):
+        label = f"Chapter {ref.code}" if rec.system == "ICD-10-CM" and ref.code.isdigit() else ref.code
+        head.append("\n" + "  " * depth + ("› " if depth else ""), style="dim")
+        head.append(label, style="cyan")
+        head.append(f"  {ref.title}", style="dim")
     if detail.also_in:
         head.append(
             f"\nAlso a code in: {', '.join(detail.also_in)} (use --system to choose)",
@@ -134,12 +137,12 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
     console.print(Panel(head, title=Text("Code"), title_align="left", border_style="cyan"))
     for slug, value in selected(detail, only).items():
         sec = BY_SLUG[slug]
-        body = _rich_body(sec.shape, value, Table, Text, rec.system)
+        body = _rich_body(sec.shape, value, Table, Text, rec.system, rec.code)
         console.print(Panel(body, title=Text(sec.heading), title_align="left"))
     console.print(Text(source_line(detail), style="dim italic"))
 
 
-def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = "") -> Any:
+def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = "", code: str = "") -> Any:
     if shape is Shape.TEXT:
         return Text(str(value))
     if shape in (Shape.BULLETS, Shape.STEPS):
@@ -153,8 +156,11 @@ def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = ""
         table = Table(show_header=True, box=None, padding=(0, 2))
         table.add_column("Char", style="bold")
         table.add_column("Meaning", ratio=1)
+        mine = code.replace(".", "")[6:7] if system == "ICD-10-CM" else ""
         for char, meaning in value.items():
-            table.add_row(Text(str(char)), Text(str(meaning)))
+            style = "bold green" if char == mine else ""
+            note = "  ← this code" if char == mine else ""
+            table.add_row(Text(str(char), style=style), Text(str(meaning) + note, style=style))
         return table
     if shape is Shape.AXES:
         table = Table(show_header=True, box=None, padding=(0, 1))
