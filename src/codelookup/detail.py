@@ -310,7 +310,10 @@ class Details:
                 if (sib.system, sib.code) in seen:
                     continue
                 seen.add((sib.system, sib.code))
-                out.append(sib.ref(f"same {parent.kind or 'group'} {parent.code}: {_short(parent.title)}"))
+                why = self._difference(row, sib.code, ancestors) or (
+                    f"same {parent.kind or 'group'} {parent.code}: {_short(parent.title)}"
+                )
+                out.append(sib.ref(why))
         if not by_wording or row.kind in ("chapter", "block", "section", "body_system"):
             return out
         lineage = {(a.system, a.code) for a in ancestors}
@@ -319,7 +322,10 @@ class Details:
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue
-            if (
+            diff = self._difference(row, hit.code, ancestors) if hit.system == row.system else ""
+            if diff:
+                reason = diff
+            elif (
                 hit.system == row.system
                 and parent is not None
                 and hit.code.startswith(parent.code.replace(".", "")[:3])
@@ -336,6 +342,27 @@ class Details:
             if added >= 4:
                 break
         return out
+
+    def _difference(self, row: Row, other: str, ancestors: list[Row]) -> str:
+        """One line on how ``other`` differs from ``row``, where the code structure can say it."""
+        if row.system == "ICD-10-PCS" and len(row.code) == 7 and len(other) == 7 and other[:3] == row.code[:3]:
+            mine, theirs = self.pcs_axes(row.code), self.pcs_axes(other)
+            if mine and theirs:
+                parts = [
+                    f"{b['axis'].lower()}: {b['label'] or b['value']} instead of {a['label'] or a['value']}"
+                    for a, b in zip(mine, theirs, strict=True)
+                    if a["value"] != b["value"]
+                ]
+                if parts:
+                    return "same table, but " + "; ".join(parts)
+        if row.system == "ICD-10-CM":
+            a, b = row.code.replace(".", ""), other.replace(".", "")
+            if len(a) == len(b) == 7 and a[:6] == b[:6]:
+                for anc in ancestors:
+                    sev = (anc.data.get("sections") or {}).get("seventh_characters")
+                    if isinstance(sev, dict) and b[6] in sev:
+                        return f"same condition; 7th character {b[6]}: {sev[b[6]]}"
+        return ""
 
     def section_names(self) -> list[tuple[str, str]]:
         return [(s.slug, s.heading) for s in SECTIONS]
