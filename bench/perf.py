@@ -190,6 +190,65 @@ def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
             cmd.samples.append(sample)
 
 
+# -- where a cold start goes -------------------------------------------------------------
+
+PHASE_ARGS = {"search": ["search", SEARCH_Q], "show": ["show", SHOW_CODE]}
+COLD_MODULES = ("codelookup.fastpath", "codelookup.api", "codelookup.commands")
+
+
+# Run as ``python -c``: the benchmark's own imports (argparse, dataclasses, subprocess…) would
+# otherwise be loaded already and hide part of the import cost being measured.
+PHASE_CHILD = """
+import time
+t0 = time.perf_counter()
+import importlib, os, sys
+for name in MODULES:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+t1 = time.perf_counter()
+from codelookup.fastpath import try_run
+real = sys.stdout
+with open(os.devnull, "w") as sink:
+    sys.stdout = sink
+    try:
+        rc = try_run(sys.argv[1:])
+    finally:
+        sys.stdout = real
+t2 = time.perf_counter()
+import json
+print(json.dumps({"imports_s": t1 - t0, "rest_s": t2 - t1, "rc": rc, "modules": len(sys.modules)}))
+""".replace("MODULES", repr(COLD_MODULES))
+
+
+def time_phases(setup: Setup, runs: int) -> dict[str, Any]:
+    """Imports versus everything after them, for one cold search and one cold show.
+
+    Only the documented fast-path entry (``fastpath.try_run``) is called, so internal
+    refactoring does not break the benchmark; a module that no longer exists is skipped.
+    """
+    out: dict[str, Any] = {}
+    for which, call in PHASE_ARGS.items():
+        samples = []
+        for _ in range(runs):
+            proc = subprocess.run(
+                [setup.python, "-c", PHASE_CHILD, *call], env=setup.env, capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                raise SystemExit(f"perf: phase run failed:\n{proc.stderr.strip()[-2000:]}")
+            samples.append(json.loads(proc.stdout))
+        if any(smp["rc"] is None for smp in samples):
+            out[which] = None  # the fast path declined: the numbers would not describe a real call
+            continue
+        out[which] = {
+            "imports_ms": statistics.median(smp["imports_s"] for smp in samples) * 1000,
+            "rest_ms": statistics.median(smp["rest_s"] for smp in samples) * 1000,
+            "modules": samples[0]["modules"],
+        }
+    return out
+
+
 # -- per-query latency ------------------------------------------------------------------
 
 
@@ -389,6 +448,12 @@ def render(result: dict[str, Any]) -> str:
             )
         else:
             row(c["label"], _fmt_ms(c["median_ms"]), *(("≤ peer", "–") if key in pairs else ()))
+    for which, ph in result["phases"].items():
+        if ph:
+            row(
+                f"… cold `{which}` split: imports ({ph['modules']} modules) / index open + query + output",
+                f"{ph['imports_ms']:.1f} / {ph['rest_ms']:.1f} ms",
+            )
     lat = result["inproc"]
     row(
         f"in-process `Library.search`, {lat['n']} queries: mean",
@@ -447,8 +512,20 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _revision() -> str:
+    """The work tree's commit (``-dirty`` if edited): what an installed copy was probably built from."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return "unknown"
+    return proc.stdout.strip() or "unknown"
+
+
 def environment() -> dict[str, Any]:
     return {
+        "work_tree": _revision(),
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
@@ -491,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
         cmds = cold_commands(setup)
         log(f"timing cold starts: {len(cmds)} commands × {args.runs} interleaved rounds…")
         time_cold(cmds, setup.env, args.runs)
+        log("splitting cold starts into imports and the rest…")
+        phases = time_phases(setup, args.runs)
         log(f"timing {len(read_queries(args.queries))} queries in one process…")
         inproc = time_inproc(setup, args.queries)
         log("timing `search - --jsonl`…")
@@ -514,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for c in cmds
         ],
+        "phases": phases,
         "inproc": inproc,
         "jsonl": jsonl,
         "build": build,
@@ -525,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     env = result["environment"]
     print(
         f"codelookup perf — {env['date_utc']} UTC, Python {env['python']}, {env['machine']}, "
-        f"load {env['loadavg'][0]:.2f}; codelookup via {setup.how}; "
+        f"load {env['loadavg'][0]:.2f}; work tree {env['work_tree']}; codelookup via {setup.how}; "
         f"medians of {args.runs} interleaved cold runs\n"
     )
     print(render(result))
