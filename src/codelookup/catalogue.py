@@ -53,8 +53,9 @@ def _check_header(header: Any, path: Path, expected_format: str = FORMAT) -> dic
             f"this codelookup reads version {SCHEMA_VERSION}",
             hint="upgrade codelookup or rebuild the catalogue",
         )
-    if not isinstance(header.get("systems"), dict):
-        raise CatalogueError(f"{path}: catalogue header has no 'systems' object")
+    systems = header.get("systems")
+    if not isinstance(systems, dict) or not all(isinstance(v, dict) for v in systems.values()):
+        raise CatalogueError(f"{path}: catalogue header has no 'systems' object of objects")
     return header
 
 
@@ -119,7 +120,45 @@ def _read_whole(path: Path) -> Loaded:
     if not isinstance(records, list):
         raise CatalogueError(f"{path}: catalogue has no 'records' list")
     header = {k: v for k, v in doc.items() if k not in ("records", "pcs_tables")}
-    return Loaded(header, doc.get("pcs_tables") or {}, records)
+    pcs_tables = doc.get("pcs_tables") or {}
+    if not isinstance(pcs_tables, dict):
+        raise CatalogueError(f"{path}: pcs_tables is not an object")
+    return Loaded(header, pcs_tables, records)
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "title": (str,),
+    "parent": (str, type(None)),
+    "kind": (str,),
+    "billable": (bool,),
+    "sections": (dict,),
+    "terms": (list, str),
+}
+
+
+def record_problem(rec: Any) -> str | None:
+    """What is wrong with one record, if anything.
+
+    The index builder trusts these types; checking them here turns a hand-edited or damaged
+    catalogue into a one-line error naming the line instead of an internal error mid-build.
+    """
+    if not isinstance(rec, dict) or "code" not in rec or "system" not in rec:
+        return "record without 'code' and 'system'"
+    for key in ("code", "system"):
+        if not isinstance(rec[key], str) or not rec[key]:
+            return f"record {key!r} is not a non-empty string"
+    for key, types in _FIELD_TYPES.items():
+        if key in rec and not isinstance(rec[key], types):
+            return f"record {rec['code']!r}: {key!r} has the wrong type ({type(rec[key]).__name__})"
+    return None
+
+
+def _checked(path: Path, records: list[Any]) -> Iterator[dict[str, Any]]:
+    for n, rec in enumerate(records, 1):
+        problem = record_problem(rec)
+        if problem:
+            raise CatalogueError(f"{path}: record {n}: {problem}")
+        yield rec
 
 
 def iter_lines_document(
@@ -136,11 +175,19 @@ def iter_lines_document(
         fh = path.open("r", encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
-    first = fh.readline().rstrip()
+
+    def readline(lineno: int) -> str:
+        try:
+            return fh.readline()
+        except UnicodeDecodeError:
+            fh.close()
+            raise CatalogueError(f"{path}:{lineno}: catalogue is not UTF-8 text") from None
+
+    first = readline(1).rstrip()
     if not first.endswith(","):
         fh.close()
         whole = _read_whole(path)
-        return whole.header, whole.pcs_tables, iter(whole.records)
+        return whole.header, whole.pcs_tables, _checked(path, whole.records)
     try:
         header = json.loads(first[:-1] + "}")
     except json.JSONDecodeError as exc:
@@ -149,7 +196,7 @@ def iter_lines_document(
     pcs_tables: dict[str, Any] = {}
     lineno = 1
     while True:
-        line = fh.readline()
+        line = readline(lineno + 1)
         lineno += 1
         if not line:
             fh.close()
@@ -163,12 +210,18 @@ def iter_lines_document(
             except json.JSONDecodeError as exc:
                 fh.close()
                 raise CatalogueError(f"{path}:{lineno}: invalid pcs_tables ({exc.msg})") from None
+            if not isinstance(pcs_tables, dict):
+                fh.close()
+                raise CatalogueError(f"{path}:{lineno}: pcs_tables is not an object")
 
     def records() -> Iterator[dict[str, Any]]:
         n = lineno
         closed = False
         with fh:
-            for raw in fh:
+            while True:
+                raw = readline(n + 1)
+                if not raw:
+                    break
                 n += 1
                 stripped = raw.strip()
                 if not stripped:
@@ -180,8 +233,9 @@ def iter_lines_document(
                     rec = json.loads(stripped.rstrip(","))
                 except json.JSONDecodeError as exc:
                     raise CatalogueError(f"{path}:{n}: invalid record ({exc.msg})") from None
-                if not isinstance(rec, dict) or "code" not in rec or "system" not in rec:
-                    raise CatalogueError(f"{path}:{n}: record without 'code' and 'system'")
+                problem = record_problem(rec)
+                if problem:
+                    raise CatalogueError(f"{path}:{n}: {problem}")
                 yield rec
         if not closed:
             raise CatalogueError(f"{path}: truncated catalogue (ends at line {n} without ']}}')")
