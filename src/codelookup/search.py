@@ -40,6 +40,7 @@ SYSTEM_NAMES = tuple(sorted(SYSTEM_ORDER, key=SYSTEM_ORDER.__getitem__))
 # Match qualities. Anything below FUZZY_BELOW came from a typo correction.
 Q_EXACT, Q_PREFIX, Q_LAST_PREFIX = 1.0, 0.9, 0.88
 Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
+Q_KNOWN_PREFIX = 0.55  # prefix guesses for a word the synonym table knows as a whole word
 FUZZY_BELOW = 0.8
 SYNONYM_FACTOR = 0.9
 OTHER_FIELD = 0.85  # official inclusion terms and plain-language names count less than titles
@@ -319,21 +320,23 @@ class Searcher:
         return hits
 
     # -- words ----------------------------------------------------------------------------
-    def _slot_for(self, word: str, last: bool, notes: list[str]) -> _Slot:
+    def _slot_for(self, word: str, last: bool, notes: list[str], known: bool = False) -> _Slot:
+        """Index terms for one query word. ``known`` words are synonym-table terms: complete words
+        the user meant as typed, so prefix guesses for them ('flu' -> 'flushing') rank low."""
         s = stem(word)
         slot = _Slot(word)
         vocab = self.vocab
         if s in self.vocab_set:
             slot.terms[s] = Q_EXACT
             if last and len(s) >= 3:
-                self._add_prefix(slot, s, Q_LAST_PREFIX, 20)
+                self._add_prefix(slot, s, Q_KNOWN_PREFIX if known else Q_LAST_PREFIX, 20)
             return slot
         if word != s and word in self.vocab_set:
             slot.terms[word] = Q_EXACT
             return slot
         if len(s) >= 3:
-            self._add_prefix(slot, s, Q_PREFIX, 40)
-        if not slot.terms and len(s) >= 4 and not s.isdigit():
+            self._add_prefix(slot, s, Q_KNOWN_PREFIX if known else Q_PREFIX, 40)
+        if not slot.terms and not known and len(s) >= 4 and not s.isdigit():
             fixes = self._typo(s)
             for term, q in fixes:
                 slot.terms.setdefault(term, q)
@@ -393,13 +396,15 @@ class Searcher:
                 i += 1
         readings: list[tuple[list[str], bool]] = [(ws, False)]
         if spans:
-            options = [[*exp][:4] for _, _, exp in spans[:3]]
-            for combo in list(product(*options))[:12]:
+            # Each phrase is read as itself or as one of its expansions ("liver biopsy" may need
+            # "liver" kept and "biopsy" expanded); the all-literal combination is the first reading.
+            options: list[list[str | None]] = [[None, *exp[:4]] for _, _, exp in spans[:3]]
+            for combo in list(product(*options))[1:16]:
                 out: list[str] = []
                 pos = 0
                 for (a, b, _), expansion in zip(spans, combo, strict=False):
                     out.extend(ws[pos:a])
-                    out.extend(words(expansion))
+                    out.extend(ws[a:b] if expansion is None else words(expansion))
                     pos = b
                 out.extend(ws[pos:])
                 readings.append((out, True))
@@ -413,7 +418,7 @@ class Searcher:
                 continue
             seen.add(key)
             local: list[str] = []
-            slots = [self._slot_for(w, j == len(terms) - 1, local) for j, w in enumerate(terms)]
+            slots = [self._slot_for(w, j == len(terms) - 1, local, w in syn) for j, w in enumerate(terms)]
             empty = [s.word for s in slots if not s.terms]
             if empty and not is_syn and spans:
                 continue  # a word only the synonym table knows: the literal reading cannot win
