@@ -133,8 +133,18 @@ class Details:
         cleaned = clean_text(text)
         key = norm_code(cleaned)
         sugg: tuple[str, ...] = ()
+        wanted = resolve_systems(systems)
+        if key and wanted:
+            elsewhere = [r for r in self.find(cleaned) if r.system not in wanted]
+            if elsewhere:
+                names = ", ".join(r.system for r in elsewhere)
+                return NotFoundError(
+                    f"no code {elsewhere[0].code!r} in {', '.join(wanted)}; it is a code in {names}",
+                    hint=f"drop --system, or use --system {elsewhere[0].system}",
+                    suggestions=tuple(r.code for r in elsewhere),
+                )
         if key:
-            sugg = self.searcher.code_suggestions(key)
+            sugg = self.searcher.code_suggestions(key, systems=wanted)
         if not sugg and cleaned and not looks_like_code(cleaned):
             try:
                 res = self.searcher.search(cleaned, systems=systems, limit=3)

@@ -589,16 +589,18 @@ class Searcher:
                 out.append(str(m[0]))
         return tuple(dict.fromkeys(out))[:limit]
 
-    def code_suggestions(self, key: str, limit: int = 5) -> tuple[str, ...]:
+    def code_suggestions(self, key: str, limit: int = 5, systems: Sequence[str] | None = None) -> tuple[str, ...]:
+        """Real codes near a code that does not exist: X placeholders added, then the nearest prefix."""
+        extra, args = self._filter_sql(tuple(systems) if systems else None, False)
         out: list[str] = []
         for alt in _placeholder_variants(key):
-            out += [r[0] for r in self.con.execute("SELECT code FROM rec WHERE norm=?", (alt,))]
+            out += [r[0] for r in self.con.execute("SELECT code FROM rec WHERE norm=?" + extra, (alt, *args))]
         trimmed = key
         while len(trimmed) > 1 and len(out) < limit:
             trimmed = trimmed[:-1]
             rows = self.con.execute(
-                "SELECT code FROM rec WHERE norm GLOB ? ORDER BY id LIMIT ?",
-                (_glob_escape(trimmed) + "*", limit),
+                "SELECT code FROM rec WHERE norm GLOB ?" + extra + " ORDER BY id LIMIT ?",
+                (_glob_escape(trimmed) + "*", *args, limit),
             ).fetchall()
             if rows:
                 out += [r[0] for r in rows]
