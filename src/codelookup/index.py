@@ -93,14 +93,17 @@ def load_common_codes() -> frozenset[str]:
     return frozenset(out)
 
 
-def _title_prior(rec: dict[str, Any], common: frozenset[str] = frozenset()) -> tuple[float, int]:
+def _title_prior(
+    rec: dict[str, Any], common: frozenset[str] = frozenset(), terms: list[str] | None = None
+) -> tuple[float, int]:
     """Static ranking prior and the title's content-word count (for coverage)."""
     title = str(rec.get("title", ""))
     kind = str(rec.get("kind", ""))
     billable = bool(rec.get("billable"))
     # ICD-10-CM puts nonessential modifiers in parentheses; our CPT titles use them for lay names.
-    counted = without_parentheses(title) if rec.get("system") == "ICD-10-CM" else title
-    terms = index_terms(counted)
+    if terms is None or ("(" in title and rec.get("system") == "ICD-10-CM"):
+        counted = without_parentheses(title) if rec.get("system") == "ICD-10-CM" else title
+        terms = index_terms(counted)
     tlen = sum(1 for t in terms if t not in GENERIC) or 1
     prior = 0.0
     if billable:
@@ -282,6 +285,7 @@ def _fill(
     depth: list[int] = []
     billable: list[bool] = []
     counts: dict[str, list[int]] = {}
+    stems: dict[str, str] = {}  # memo: ~50k distinct words, ~1.5M occurrences
     for i, rec in enumerate(records):
         system = str(rec["system"])
         code = str(rec["code"])
@@ -314,24 +318,28 @@ def _fill(
                 data,
             )
         )
-        prior, tlen = _title_prior(rec, common)
+        title_terms = index_terms(title)
+        prior, tlen = _title_prior(rec, common, title_terms)
         priors.append(prior - 0.004 * d)
         tlens.append(tlen)
         sysb.append(SYSTEM_ORDER.get(system, 9) * 2 + int(bill))
         seen: set[str] = set()
-        for field_text, postings in (
-            (title, post_t),
-            (_alias_text(rec), post_a),
-            (_other_text(rec), post_x),
-            (_body_text(rec), post_b),
+        for terms, postings in (
+            (title_terms, post_t),
+            (index_terms(_alias_text(rec)), post_a),
+            (index_terms(_other_text(rec)), post_x),
+            (index_terms(_body_text(rec)), post_b),
         ):
-            if not field_text.strip():
-                continue
-            for term in index_terms(field_text):
-                s = stem(term)
-                if s not in seen:
-                    seen.add(s)
-                    postings.setdefault(s, array("I")).append(i)
+            for term in terms:
+                st = stems.get(term)
+                if st is None:
+                    st = stems[term] = stem(term)
+                if st not in seen:
+                    seen.add(st)
+                    posting = postings.get(st)
+                    if posting is None:
+                        posting = postings[st] = array("I")
+                    posting.append(i)
         if show and i % 20000 == 0:
             print(f"\rcodelookup: building search index… {i:,} records", end="", file=sys.stderr)
     if show:
