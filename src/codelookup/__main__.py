@@ -57,6 +57,29 @@ def _quiet_broken_pipe() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def _damaged_index(exc: Exception) -> str | None:
+    """The message for SQLite reporting a damaged search index, after removing the index.
+
+    The index is only opened read-only and is checked just by its key, so damage inside a page
+    (disk trouble, a stray write) surfaces only when a query reads that page. Removing the
+    file makes the next run rebuild it instead of failing the same way forever.
+    """
+    import sqlite3
+
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    from .paths import cache_dir
+
+    directory = cache_dir()
+    removed = False
+    for path in directory.glob("index-*.sqlite"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed = True
+    what = "removed; the next run rebuilds it" if removed else "could not be removed; delete it by hand"
+    return f"the search index in {directory} is damaged ({exc}); it was {what}"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] != "import":
@@ -89,6 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # last resort: never a traceback unless asked for
         if os.environ.get("CODELOOKUP_DEBUG"):
             raise
+        damaged = _damaged_index(exc)
+        if damaged is not None:
+            sys.stderr.write(f"codelookup: {damaged}\n")
+            sys.exit(3)
         sys.stderr.write(
             f"codelookup: internal error: {type(exc).__name__}: {exc} "
             "(set CODELOOKUP_DEBUG=1 for details and please report it)\n"
