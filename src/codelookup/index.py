@@ -30,7 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
     from typing import Any
 
-INDEX_VERSION = 9  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 10  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
@@ -79,6 +79,7 @@ def index_key(cat: Path, first_line: bytes, layers: list[Path]) -> str:
 
 
 COMMON_BONUS = 0.08
+CPT_PAGE_BONUS = 0.06
 
 
 def load_common_codes() -> frozenset[str]:
@@ -127,7 +128,7 @@ def _title_prior(
         # what someone searching by words means.
         prior += 0.0 if code.endswith("A") else -0.06
     if system == "CPT" and rec.get("sections"):
-        prior += 0.04
+        prior += CPT_PAGE_BONUS  # a page written for people: usually what a lay query means
     if system == "ICD-10-CM" and code in common:
         prior += COMMON_BONUS
     return prior, min(tlen, 255)
