@@ -378,10 +378,10 @@ class Searcher:
         matches = process.extract(s, self.vocab, scorer=fuzz.ratio, limit=3, score_cutoff=80)
         return [(str(m[0]), Q_RAPIDFUZZ) for m in matches]
 
-    def _variants(self, text: str, notes: list[str], expand: bool = True) -> list[tuple[list[_Slot], bool]]:
+    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool]]:
         """The literal reading of the query plus readings with synonym phrases replaced."""
         ws = words(text)[: MAX_QUERY_WORDS * 2]
-        syn = self.synonyms if expand else {}
+        syn = self.synonyms
         spans: list[tuple[int, int, tuple[str, ...]]] = []
         i = 0
         while i < len(ws):
@@ -465,9 +465,10 @@ class Searcher:
         limit: int,
         notes: list[str],
         min_match: float = 1.0,
-        expand: bool = True,
+        variants: list[tuple[list[_Slot], bool]] | None = None,
     ) -> list[SearchHit]:
-        variants = self._variants(text, notes, expand)
+        if variants is None:
+            variants = self._variants(text, notes)
         # CPT and HCPCS codes never encode a side: a query that names one is about ICD-10 codes.
         sided = bool({"right", "left", "bilateral"} & set(words(text)))
         best: dict[int, tuple[float, str]] = {}
@@ -561,17 +562,26 @@ class Searcher:
         """
         wanted = resolve_systems(systems)
         allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
-        vocab, df = self.vocab, self.df
-        common = len(self.prior) // 10
-        ranked: list[tuple[int, str]] = []
-        for word in dict.fromkeys(index_terms(clean_text(text))):
-            i = bisect_left(vocab, stem(word))
-            if i < len(vocab) and vocab[i] == stem(word) and df[i] < common:
-                ranked.append((df[i], word))
-        chosen = [w for _, w in sorted(ranked)[:5]]
+        stems = list(dict.fromkeys(stem(w) for w in index_terms(clean_text(text))))
+        if not stems:
+            return []
+        # Document frequencies straight from the posting sizes: no need to load the vocabulary.
+        marks = ",".join("?" * len(stems))
+        sizes = self.con.execute(
+            "SELECT term, (coalesce(length(t),0) + coalesce(length(a),0) + coalesce(length(x),0)"
+            f" + coalesce(length(b),0)) / 4 FROM post WHERE term IN ({marks})",
+            stems,
+        ).fetchall()
+        common = len(self.tlen) // 10
+        chosen = [term for term, df in sorted(sizes, key=lambda r: r[1]) if df < common][:5]
         if not chosen:
             return []
-        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, expand=False)
+        slots = []
+        for term in chosen:
+            slot = _Slot(term)
+            slot.terms[term] = Q_EXACT
+            slots.append(slot)
+        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, variants=[(slots, False)])
 
     # -- did you mean ---------------------------------------------------------------------
     def suggestions(self, text: str, limit: int = 5) -> tuple[str, ...]:
