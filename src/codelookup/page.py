@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from .models import CodeDetail
 from .sections import BY_SLUG, Shape
 
-if TYPE_CHECKING:  # pragma: no cover
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
+
     from rich.console import Console
 
 DISCLAIMER = "Informational, not medical or coding advice."
