@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codelookup.build.icd10pcs import SECTION_NAMES
 from codelookup.importers._common import Ticker, fail, read_text
 
 SYSTEM = "ICD-10-PCS"
@@ -31,25 +32,7 @@ CODE_RE = re.compile(r"[0-9A-HJ-NP-Z]{1,7}")
 YEAR_RE = re.compile(r"(20\d\d)")
 
 # The 17 PCS sections (character 1), needed because the order file has no section lines.
-SECTION_TITLES: dict[str, str] = {
-    "0": "Medical and Surgical",
-    "1": "Obstetrics",
-    "2": "Placement",
-    "3": "Administration",
-    "4": "Measurement and Monitoring",
-    "5": "Extracorporeal or Systemic Assistance and Performance",
-    "6": "Extracorporeal or Systemic Therapies",
-    "7": "Osteopathic",
-    "8": "Other Procedures",
-    "9": "Chiropractic",
-    "B": "Imaging",
-    "C": "Nuclear Medicine",
-    "D": "Radiation Therapy",
-    "F": "Physical Rehabilitation and Diagnostic Audiology",
-    "G": "Mental Health",
-    "H": "Substance Abuse Treatment",
-    "X": "New Technology",
-}
+SECTION_TITLES = SECTION_NAMES
 AXIS_KEYS = {4: "body_part", 5: "approach", 6: "device", 7: "qualifier"}
 
 
