@@ -59,7 +59,9 @@ class Command:
     argv: list[str]
     ok_rcs: tuple[int, ...] = (0,)
     prints: bool = True
+    split: bool = False  # a phase child: its JSON report is kept, its wall time is not reported
     samples: list[Sample] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
 
     def median_ms(self) -> float:
         return statistics.median(s.wall for s in self.samples) * 1000
@@ -180,10 +182,16 @@ def cold_commands(setup: Setup) -> list[Command]:
 
 def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
     for cmd in cmds:  # warm the page cache and fail early; not counted
-        check(cmd.argv, env, cmd.ok_rcs, cmd.prints)
+        if cmd.split:
+            run_split(cmd.argv, env)
+        else:
+            check(cmd.argv, env, cmd.ok_rcs, cmd.prints)
     for r in range(runs):
         shift = r % len(cmds)
         for cmd in cmds[shift:] + cmds[:shift]:
+            if cmd.split:
+                cmd.reports.append(run_split(cmd.argv, env))
+                continue
             sample = run(cmd.argv, env)
             if sample.rc not in cmd.ok_rcs:
                 raise SystemExit(f"perf: {cmd.argv!r} exited {sample.rc} during timing")
@@ -222,29 +230,39 @@ print(json.dumps({"imports_s": t1 - t0, "rest_s": t2 - t1, "rc": rc, "modules": 
 """.replace("MODULES", repr(COLD_MODULES))
 
 
-def time_phases(setup: Setup, runs: int) -> dict[str, Any]:
+def split_commands(setup: Setup) -> list[Command]:
+    """Phase children, timed in the same rounds as the cold commands so load affects both alike."""
+    return [
+        Command(f"split_{which}", which, [setup.python, "-c", PHASE_CHILD, *call], split=True)
+        for which, call in PHASE_ARGS.items()
+    ]
+
+
+def run_split(argv: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"perf: phase run failed:\n{proc.stderr.strip()[-2000:]}")
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
+
+
+def summarise_splits(cmds: Sequence[Command]) -> dict[str, Any]:
     """Imports versus everything after them, for one cold search and one cold show.
 
     Only the documented fast-path entry (``fastpath.try_run``) is called, so internal
     refactoring does not break the benchmark; a module that no longer exists is skipped.
     """
     out: dict[str, Any] = {}
-    for which, call in PHASE_ARGS.items():
-        samples = []
-        for _ in range(runs):
-            proc = subprocess.run(
-                [setup.python, "-c", PHASE_CHILD, *call], env=setup.env, capture_output=True, text=True, check=False
-            )
-            if proc.returncode != 0:
-                raise SystemExit(f"perf: phase run failed:\n{proc.stderr.strip()[-2000:]}")
-            samples.append(json.loads(proc.stdout))
-        if any(smp["rc"] is None for smp in samples):
-            out[which] = None  # the fast path declined: the numbers would not describe a real call
+    for cmd in cmds:
+        if not cmd.split:
             continue
-        out[which] = {
-            "imports_ms": statistics.median(smp["imports_s"] for smp in samples) * 1000,
-            "rest_ms": statistics.median(smp["rest_s"] for smp in samples) * 1000,
-            "modules": samples[0]["modules"],
+        if any(rep["rc"] is None for rep in cmd.reports):
+            out[cmd.label] = None  # the fast path declined: the numbers would not describe a real call
+            continue
+        out[cmd.label] = {
+            "imports_ms": statistics.median(rep["imports_s"] for rep in cmd.reports) * 1000,
+            "rest_ms": statistics.median(rep["rest_s"] for rep in cmd.reports) * 1000,
+            "modules": cmd.reports[0]["modules"],
         }
     return out
 
@@ -569,11 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         build = time_build(setup, args.build_runs, cache)
         if not args.build_runs:
             check([*setup.ours, "search", SEARCH_Q], setup.env)
-        cmds = cold_commands(setup)
+        cmds = cold_commands(setup) + split_commands(setup)
         log(f"timing cold starts: {len(cmds)} commands × {args.runs} interleaved rounds…")
         time_cold(cmds, setup.env, args.runs)
-        log("splitting cold starts into imports and the rest…")
-        phases = time_phases(setup, args.runs)
+        phases = summarise_splits(cmds)
         log(f"timing {len(read_queries(args.queries))} queries in one process…")
         inproc = time_inproc(setup, args.queries)
         log("timing `search - --jsonl`…")
@@ -597,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
                 "median_rss_mb": c.median_rss_mb(),
             }
             for c in cmds
+            if not c.split
         ],
         "phases": phases,
         "inproc": inproc,
