@@ -59,6 +59,7 @@ class Command:
     argv: list[str]
     ok_rcs: tuple[int, ...] = (0,)
     prints: bool = True
+    tty: bool = False  # stdout is a pseudo-terminal (the interactive path)
     split: bool = False  # a phase child: its JSON report is kept, its wall time is not reported
     samples: list[Sample] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
@@ -93,6 +94,53 @@ def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, 
         wall = time.perf_counter() - started
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc  # already reaped; keeps Popen from waiting again
+    return Sample(wall, int(usage.ru_maxrss), rc)
+
+
+def run_tty(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0) -> Sample:
+    """Run one child with a 120x40 pseudo-terminal as stdout/stderr: what someone typing sees.
+
+    Output is drained by a thread so a long table cannot block the child; the child is polled
+    rather than waited on so a command that opens a pager cannot hang the benchmark.
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+
+    def drain() -> None:
+        while True:
+            try:
+                if not os.read(master, 65536):
+                    return
+            except OSError:  # EIO once the child has exited and the slave side is closed
+                return
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    tty_env = dict(env, PAGER="cat", MANPAGER="cat")
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=tty_env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.0005)
+    wall = time.perf_counter() - started
+    reader.join(timeout=2)
+    os.close(master)
+    rc = os.waitstatus_to_exitcode(status)
+    proc.returncode = rc
     return Sample(wall, int(usage.ru_maxrss), rc)
 
 
@@ -171,6 +219,18 @@ def cold_commands(setup: Setup) -> list[Command]:
             "cold `search ... --format table` (Typer + Rich, info)",
             [*ours, "search", SEARCH_Q, "--format", "table"],
         ),
+        Command(
+            "search_tty",
+            "cold `search` in a terminal (pty, what a person typing sees; info)",
+            [*ours, "search", SEARCH_Q],
+            tty=True,
+        ),
+        Command(
+            "show_tty",
+            "cold `show` in a terminal (pty, `PAGER=cat`; info)",
+            [*ours, "show", SHOW_CODE],
+            tty=True,
+        ),
     ]
     if setup.peer:
         cmds += [
@@ -184,6 +244,10 @@ def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
     for cmd in cmds:  # warm the page cache and fail early; not counted
         if cmd.split:
             run_split(cmd.argv, env)
+        elif cmd.tty:
+            sample = run_tty(cmd.argv, env)
+            if sample.rc not in cmd.ok_rcs:
+                raise SystemExit(f"perf: {' '.join(cmd.argv)!r} failed in a terminal (exit {sample.rc})")
         else:
             check(cmd.argv, env, cmd.ok_rcs, cmd.prints)
     for r in range(runs):
@@ -192,7 +256,7 @@ def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
             if cmd.split:
                 cmd.reports.append(run_split(cmd.argv, env))
                 continue
-            sample = run(cmd.argv, env)
+            sample = run_tty(cmd.argv, env) if cmd.tty else run(cmd.argv, env)
             if sample.rc not in cmd.ok_rcs:
                 raise SystemExit(f"perf: {cmd.argv!r} exited {sample.rc} during timing")
             cmd.samples.append(sample)
@@ -461,7 +525,7 @@ def render(result: dict[str, Any]) -> str:
 
     row(cold["python"]["label"], _cold_cell(cold["python"]), "floor")
     pairs = {"search": "peer_dx", "search_json": "peer_dx", "show": "peer_code", "show_json": "peer_code"}
-    for key in ("search", "search_json", "show", "show_json", "version", "search_table"):
+    for key in ("search", "search_json", "show", "show_json", "version", "search_table", "search_tty", "show_tty"):
         c = cold[key]
         peer = cold.get(pairs.get(key, ""))
         if peer:
