@@ -143,7 +143,7 @@ class Details:
                     hint=f"drop --system, or use --system {elsewhere[0].system}",
                     suggestions=tuple(r.code for r in elsewhere),
                 )
-        if key:
+        if key and looks_like_code(cleaned):
             sugg = self.searcher.code_suggestions(key, systems=wanted)
         if not sugg and cleaned and not looks_like_code(cleaned):
             try:
