@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from .errors import CatalogueError
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    from pathlib import Path
     from typing import Any
 
 SCHEMA_VERSION = 1
@@ -22,20 +22,20 @@ FORMAT = "codelookup-catalogue"
 ENV_CATALOGUE = "CODELOOKUP_CATALOGUE"
 
 
-def catalogue_path() -> Path:
+def catalogue_file() -> str:
     """The catalogue in use: ``$CODELOOKUP_CATALOGUE``, the copy in the wheel, or the checkout's."""
     env = os.environ.get(ENV_CATALOGUE)
     if env:
-        path = Path(env).expanduser()
-        if not path.is_file():
-            raise CatalogueError(
-                f"{path}: catalogue file not found",
-                hint=f"fix or unset {ENV_CATALOGUE}",
-            )
+        path = os.path.expanduser(env)
+        if not os.path.isfile(path):
+            raise CatalogueError(f"{path}: catalogue file not found", hint=f"fix or unset {ENV_CATALOGUE}")
         return path
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "codes.json", here.parents[1] / "data" / "codes.json"):
-        if candidate.is_file():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (
+        os.path.join(here, "_data", "codes.json"),
+        os.path.join(os.path.dirname(os.path.dirname(here)), "data", "codes.json"),
+    ):
+        if os.path.isfile(candidate):
             return candidate
     raise CatalogueError(
         "the bundled catalogue codes.json is missing from this installation",
@@ -43,7 +43,13 @@ def catalogue_path() -> Path:
     )
 
 
-def _check_header(header: Any, path: Path, expected_format: str = FORMAT) -> dict[str, Any]:
+def catalogue_path() -> Path:
+    from pathlib import Path
+
+    return Path(catalogue_file())
+
+
+def _check_header(header: Any, path: str | Path, expected_format: str = FORMAT) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != expected_format:
         raise CatalogueError(f"{path}: not a codelookup catalogue (no '{expected_format}' header)")
     version = header.get("schema_version")
@@ -59,21 +65,21 @@ def _check_header(header: Any, path: Path, expected_format: str = FORMAT) -> dic
     return header
 
 
-def read_first_line(path: Path) -> bytes:
+def read_first_line(path: str | Path) -> bytes:
     """The raw header line: enough to key the search index without parsing any JSON."""
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             return fh.readline(8 << 20)
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
 
 
-def read_header(path: Path) -> dict[str, Any]:
+def read_header(path: str | Path) -> dict[str, Any]:
     """Parse and validate only the first line."""
     import json
 
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             first = fh.readline(8 << 20)
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
@@ -103,12 +109,12 @@ class Loaded:
         self.records: list[dict[str, Any]] = records or []
 
 
-def _read_whole(path: Path) -> Loaded:
+def _read_whole(path: str | Path) -> Loaded:
     """Fallback for a catalogue that is valid JSON but not in the line-per-record layout."""
     import json
 
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             doc = json.load(fh)
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
@@ -153,7 +159,7 @@ def record_problem(rec: Any) -> str | None:
     return None
 
 
-def _checked(path: Path, records: list[Any]) -> Iterator[dict[str, Any]]:
+def _checked(path: str | Path, records: list[Any]) -> Iterator[dict[str, Any]]:
     for n, rec in enumerate(records, 1):
         problem = record_problem(rec)
         if problem:
@@ -162,7 +168,7 @@ def _checked(path: Path, records: list[Any]) -> Iterator[dict[str, Any]]:
 
 
 def iter_lines_document(
-    path: Path,
+    path: str | Path,
 ) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
     """Stream a line-per-record document: (header, pcs_tables, records iterator).
 
@@ -172,7 +178,7 @@ def iter_lines_document(
     import json
 
     try:
-        fh = path.open("r", encoding="utf-8")
+        fh = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the record iterator
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot read catalogue ({exc.strerror or exc})") from None
 
@@ -243,7 +249,7 @@ def iter_lines_document(
     return header, pcs_tables, records()
 
 
-def open_catalogue(path: Path) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
+def open_catalogue(path: str | Path) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
     """Validated header, PCS axis tables and a record stream of the bundled/pointed catalogue."""
     header, pcs_tables, records = iter_lines_document(path)
     _check_header(header, path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 from .api import Library
 from .errors import CodelookupError, NotFoundError, UsageError
@@ -27,7 +26,8 @@ from .sections import SECTIONS
 from .text import clean_text
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    from pathlib import Path
     from typing import Any, TextIO
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2

@@ -18,16 +18,16 @@ import time
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from . import __version__
-from .catalogue import catalogue_path, open_catalogue, read_first_line
+from .catalogue import catalogue_file, open_catalogue, read_first_line
 from .errors import CatalogueError
-from .paths import cache_dir, data_dir
+from .paths import cache_dir_str, data_dir_str
 from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    from pathlib import Path
     from typing import Any
 
 INDEX_VERSION = 10  # bump whenever tokenising, stemming or priors change
@@ -36,36 +36,37 @@ SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
 
 
-def layers_dir() -> Path:
-    return data_dir() / "imports"
+def layers_dir() -> str:
+    return os.path.join(data_dir_str(), "imports")
 
 
-def _layer_files() -> list[Path]:
+def _layer_files() -> list[str]:
     directory = layers_dir()
     try:
-        return sorted(p for p in directory.glob("*.json") if p.is_file())
+        names = sorted(os.listdir(directory))
     except OSError:
         return []
+    return [p for p in (os.path.join(directory, n) for n in names if n.endswith(".json")) if os.path.isfile(p)]
 
 
-def index_key(cat: Path, first_line: bytes, layers: list[Path]) -> str:
+def index_key(cat: str | Path, first_line: bytes, layers: list[str]) -> str:
     """Identity of the inputs: cheap to compute (stat calls and the raw header line only).
 
     The header line carries the catalogue's content hash and schema version, so a different
     catalogue never reuses an index; the file is fully parsed and validated only when building.
     """
-    st = cat.stat()
+    st = os.stat(cat)
     parts = [
         str(INDEX_VERSION),
         __version__,
-        str(cat.resolve()),
+        os.path.realpath(cat),
         str(st.st_size),
         str(st.st_mtime_ns),
         f"{zlib.crc32(first_line):08x}",
     ]
     for layer in layers:
-        lst = layer.stat()
-        parts += [layer.name, str(lst.st_size), str(lst.st_mtime_ns)]
+        lst = os.stat(layer)
+        parts += [os.path.basename(layer), str(lst.st_size), str(lst.st_mtime_ns)]
     # Package data that shapes the index (synonyms, common codes) is keyed by its file stats.
     data = os.path.join(os.path.dirname(__file__), "data")
     for name in ("synonyms.tsv", "common_codes.tsv"):
@@ -175,8 +176,10 @@ def _merge_layers(
     replaced: set[str] = set()
     replacements: list[dict[str, Any]] = []
     overlays: dict[tuple[str, str], dict[str, Any]] = {}
+    from pathlib import Path
+
     for path in layer_files:
-        lheader, lrecords = read_layer(path)
+        lheader, lrecords = read_layer(Path(path))
         mode = lheader.get("mode", "replace")
         for name, prov in (lheader.get("systems") or {}).items():
             base = systems.get(name, {}) if mode == "overlay" else {}
@@ -231,7 +234,7 @@ def _load_synonyms() -> dict[str, tuple[str, ...]]:
     return load_synonyms()
 
 
-def build_index(db_path: str, cat: Path, key: str, progress: bool = True) -> None:
+def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True) -> None:
     """Build the index into ``db_path`` (a temp file or ``:memory:`` connection target)."""
     started = time.perf_counter()
     show = progress and sys.stderr.isatty()
@@ -402,9 +405,15 @@ def _fill(
     con.executemany("INSERT INTO meta VALUES (?,?)", meta.items())
 
 
-def _open_ro(path: Path, key: str) -> sqlite3.Connection | None:
+def _sqlite_uri(path: str) -> str:
+    """A read-only SQLite URI; '%', '?' and '#' in a directory name must not end the path."""
+    escaped = path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return f"file:{escaped}?mode=ro"
+
+
+def _open_ro(path: str, key: str) -> sqlite3.Connection | None:
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        con = sqlite3.connect(_sqlite_uri(path), uri=True, check_same_thread=False)
     except sqlite3.Error:
         return None
     try:
@@ -418,19 +427,20 @@ def _open_ro(path: Path, key: str) -> sqlite3.Connection | None:
     return con
 
 
-def _cleanup(directory: Path, keep: Path) -> None:
+def _cleanup(directory: str, keep: str) -> None:
     with contextlib.suppress(OSError):
-        for old in directory.glob("index-*.sqlite"):
-            if old != keep:
-                old.unlink()
+        for name in os.listdir(directory):
+            old = os.path.join(directory, name)
+            if name.startswith("index-") and name.endswith(".sqlite") and old != keep:
+                os.unlink(old)
 
 
 def connect(progress: bool = True) -> sqlite3.Connection:
     """An open, valid index for the current catalogue and layers, building it if needed."""
-    cat = catalogue_path()
+    cat = catalogue_file()
     key = index_key(cat, read_first_line(cat), _layer_files())
-    directory = cache_dir()
-    path = directory / f"index-{key}.sqlite"
+    directory = cache_dir_str()
+    path = os.path.join(directory, f"index-{key}.sqlite")
     con = _open_ro(path, key)
     if con is not None:
         return con
@@ -438,7 +448,7 @@ def connect(progress: bool = True) -> sqlite3.Connection:
         print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
     tmp: str | None = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        os.makedirs(directory, exist_ok=True)
         import tempfile
 
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=directory)
