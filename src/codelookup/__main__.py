@@ -12,6 +12,8 @@ import contextlib
 import os
 import sys
 
+EXIT_IO = 74  # EX_IOERR from sysexits.h, next to 70 (EX_SOFTWARE) for internal errors
+
 
 def _text_arg(arg: str) -> str:
     """Undecodable argv bytes arrive as lone surrogates; make them U+FFFD.
@@ -25,6 +27,20 @@ def _text_arg(arg: str) -> str:
     except UnicodeEncodeError:
         raw = arg.encode("utf-8", "surrogatepass")
     return raw.decode("utf-8", "replace")
+
+
+def _closed_streams() -> None:
+    """A closed descriptor (``<&-``, ``>&-``) acts as /dev/null: reads nothing, writes nowhere.
+
+    Python leaves ``sys.stdin``/``sys.stdout`` as None then, which every write would trip over;
+    the exit status stays meaningful this way (found or not found).
+    """
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def _forgiving_output() -> None:
@@ -84,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] != "import":
         args = [_text_arg(a) for a in args]
+    _closed_streams()
     _forgiving_output()
     stdout_before = _stdout_file()
     try:
@@ -109,6 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("codelookup: interrupted\n")
         code = 130
+    except OSError as exc:  # a full disk or a failing device: the system's problem, not a bug
+        if os.environ.get("CODELOOKUP_DEBUG"):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"codelookup: input/output error: {exc.strerror or exc}{where}\n")
+        code = EXIT_IO
     except Exception as exc:  # last resort: never a traceback unless asked for
         if os.environ.get("CODELOOKUP_DEBUG"):
             raise
