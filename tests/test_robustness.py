@@ -399,6 +399,34 @@ def test_closed_pipe_is_quiet(pipeline: str, many_codes: Path) -> None:
     assert proc.stdout.count(b"\n") == 1
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full to simulate a full disk")
+@pytest.mark.parametrize(
+    "command", ["search fracture", "search fracture --format table", "show E11.9", "show - --jsonl", "browse E11"]
+)
+def test_full_disk_is_one_line_exit_74(command: str) -> None:
+    proc = _shell(f"echo E11.9 | CODELOOKUP {command} > /dev/full")
+    assert proc.returncode == 74, proc.stderr
+    text = check_stderr(proc.stderr, error=True)
+    assert "No space left on device" in text
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "status"),
+    [
+        ("CODELOOKUP search - --jsonl <&-", 0),  # a closed stdin is an empty batch
+        ("CODELOOKUP show - <&-", 0),
+        ("CODELOOKUP search fracture >&-", 0),  # a closed stdout: output discarded, status kept
+        ("CODELOOKUP search zzqqxxvv >&-", 1),
+        ("CODELOOKUP search fracture --format table >&-", 0),
+        ("CODELOOKUP search zzqqxxvv 2>&-", 1),  # a closed stderr: the message is lost, not the status
+    ],
+)
+def test_closed_standard_streams(pipeline: str, status: int) -> None:
+    proc = _shell(pipeline)
+    assert proc.returncode == status, proc.stderr
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
+
+
 def _start_batch(*extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(_env())
