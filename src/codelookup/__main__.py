@@ -73,12 +73,13 @@ def _quiet_broken_pipe() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def _damaged_index(exc: Exception) -> str | None:
-    """The message for SQLite reporting a damaged search index, after removing the index.
+def _index_failure(exc: Exception) -> tuple[int, str] | None:
+    """Exit code and message when SQLite fails on the search index, or None for other errors.
 
-    The index is only opened read-only and is checked just by its key, so damage inside a page
-    (disk trouble, a stray write) surfaces only when a query reads that page. Removing the
-    file makes the next run rebuild it instead of failing the same way forever.
+    The index is opened read-only and checked by its key only, so damage inside a page (disk
+    trouble, a stray write) surfaces only when a query reads that page: the file is removed so
+    that the next run rebuilds it instead of failing the same way forever. A full or failing
+    disk under the cache directory is an input/output error, not a bug.
     """
     import sqlite3
 
@@ -87,13 +88,18 @@ def _damaged_index(exc: Exception) -> str | None:
     from .paths import cache_dir
 
     directory = cache_dir()
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        return EXIT_IO, f"input/output error on the search index in {directory}: {exc}"
+    if not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return None
     removed = False
     for path in directory.glob("index-*.sqlite"):
         with contextlib.suppress(OSError):
             path.unlink()
             removed = True
-    what = "removed; the next run rebuilds it" if removed else "could not be removed; delete it by hand"
-    return f"the search index in {directory} is damaged ({exc}); it was {what}"
+    what = "it was removed; the next run rebuilds it" if removed else "delete it by hand"
+    return 3, f"the search index in {directory} is damaged ({exc}); {what}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,10 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # last resort: never a traceback unless asked for
         if os.environ.get("CODELOOKUP_DEBUG"):
             raise
-        damaged = _damaged_index(exc)
-        if damaged is not None:
-            sys.stderr.write(f"codelookup: {damaged}\n")
-            sys.exit(3)
+        failure = _index_failure(exc)
+        if failure is not None:
+            sys.stderr.write(f"codelookup: {failure[1]}\n")
+            sys.exit(failure[0])
         sys.stderr.write(
             f"codelookup: internal error: {type(exc).__name__}: {exc} "
             "(set CODELOOKUP_DEBUG=1 for details and please report it)\n"
