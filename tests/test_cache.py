@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -114,6 +115,31 @@ def test_damage_inside_the_index_heals_on_the_next_run(small: Path, tmp_path: Pa
     assert healed.returncode == 0, healed.stderr
     assert b"E11.9" in healed.stdout
     assert index_is_valid(indexes(cache)[0])
+
+
+def test_full_cache_disk_is_an_io_error_and_leaves_nothing(tmp_path: Path) -> None:
+    # RLIMIT_FSIZE stands in for a full disk: SQLite's writes fail part-way through the build
+    # (Python ignores SIGXFSZ, so the write returns EFBIG instead of killing the process).
+    catalogue = _medium(tmp_path)
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
+    env.update(
+        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
+        CODELOOKUP_CATALOGUE=str(catalogue),
+        CODELOOKUP_CACHE_DIR=str(cache),
+        CODELOOKUP_DATA_DIR=str(tmp_path / "data"),
+    )
+    proc = subprocess.run(
+        [*codelookup_cmd(), "search", "fracture"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)),
+    )
+    assert proc.returncode == 74, proc.stderr
+    assert "input/output error" in check_stderr(proc.stderr, error=True)
+    assert list(cache.iterdir()) == []  # the half-written temp file was removed
 
 
 def test_leftover_temp_file_from_a_crashed_build_is_harmless(small: Path, tmp_path: Path) -> None:
