@@ -51,7 +51,7 @@ ALIAS_FLAG = 7.5  # our own search phrases (CPT keywords): strong, but no title 
 ALIAS_FIELD = 0.95
 SIDE_PENALTY = 0.3
 LITERAL_BONUS = 0.04
-MIN_SHARE = 0.6  # the relaxed pass accepts records matching this share of the query words
+MIN_SHARE = 0.5  # the relaxed pass accepts records matching this share of the query words
 WEAK_WORDS = frozenset(
     [
         "right",
@@ -472,11 +472,18 @@ class Searcher:
         # CPT and HCPCS codes never encode a side: a query that names one is about ICD-10 codes.
         sided = bool({"right", "left", "bilateral"} & set(words(text)))
         best: dict[int, tuple[float, str]] = {}
+        slot_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
         prior, tlen, sysb = self.prior, self.tlen, self.sysb
         for slots, is_syn in variants:
             if all(s.word in WEAK_WORDS for s in slots) and not is_syn and len(slots) < len(words(text)):
                 continue  # only words like 'right' survived: whatever matches is noise
-            per_slot = [self._slot_docs(s) for s in slots]
+            per_slot = []
+            for slot in slots:
+                key = tuple(sorted(slot.terms.items()))
+                docs = slot_cache.get(key)
+                if docs is None:  # readings share most words: map each word's postings once
+                    docs = slot_cache[key] = self._slot_docs(slot)
+                per_slot.append(docs)
             n = len(per_slot)
             need = n if min_match >= 1.0 else max(1, math.ceil(n * min_match))
             cand: set[int] = set()
@@ -488,11 +495,7 @@ class Searcher:
                 if len(cand) < limit and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
-                counts: dict[int, int] = {}
-                for docs in per_slot:
-                    for d in docs:
-                        counts[d] = counts.get(d, 0) + 1
-                cand = {d for d, c in counts.items() if c >= need}
+                cand = _relaxed_candidates(per_slot, need)
             fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
             for d in cand:
                 sb = sysb[d]
@@ -616,6 +619,35 @@ class Searcher:
                 out += [r[0] for r in rows]
                 break
         return tuple(dict.fromkeys(out))[:limit]
+
+
+BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only score, never seed
+RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
+
+
+def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]:
+    """Records matching at least ``need`` of the query words, cheaply.
+
+    Counting runs in C (``Counter``) over the rarer words only; a very common word can still
+    add to a record's score but does not make it a candidate on its own. Only the best-matching
+    levels are kept: a record missing more words cannot outrank one missing fewer.
+    """
+    from collections import Counter
+    from itertools import chain
+
+    rare = [docs for docs in per_slot if len(docs) <= BIG_POSTINGS] or per_slot
+    need_rare = max(1, need - (len(per_slot) - len(rare)))
+    counts = Counter(chain.from_iterable(rare))
+    levels: dict[int, list[int]] = {}
+    for doc, count in counts.items():
+        if count >= need_rare:
+            levels.setdefault(count, []).append(doc)
+    out: set[int] = set()
+    for count in sorted(levels, reverse=True):
+        out.update(levels[count])
+        if len(out) >= RELAXED_ENOUGH:
+            break
+    return out
 
 
 def _glob_escape(text: str) -> str:
