@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -140,6 +141,31 @@ def test_full_cache_disk_is_an_io_error_and_leaves_nothing(tmp_path: Path) -> No
     assert proc.returncode == 74, proc.stderr
     assert "input/output error" in check_stderr(proc.stderr, error=True)
     assert list(cache.iterdir()) == []  # the half-written temp file was removed
+
+
+def test_ctrl_c_during_the_build_leaves_no_temp_file(tmp_path: Path) -> None:
+    catalogue = _medium(tmp_path, 30000)
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
+    env.update(
+        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
+        CODELOOKUP_CATALOGUE=str(catalogue),
+        CODELOOKUP_CACHE_DIR=str(cache),
+        CODELOOKUP_DATA_DIR=str(tmp_path / "data"),
+    )
+    proc = subprocess.Popen(
+        [*codelookup_cmd(), "search", "fracture"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stderr is not None
+    assert b"building the search index" in proc.stderr.readline()  # the build has started
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err
+    if proc.returncode == 130:  # interrupted mid-build: nothing half-written is left
+        assert list(cache.iterdir()) == []
+    else:  # the build won the race: a complete index
+        assert proc.returncode == 0, err
+        assert [p.name for p in cache.iterdir()] == [p.name for p in indexes(cache)]
 
 
 def test_leftover_temp_file_from_a_crashed_build_is_harmless(small: Path, tmp_path: Path) -> None:
