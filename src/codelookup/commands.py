@@ -303,11 +303,16 @@ def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Libr
         ),
         "browse",
     )
+    if not (target or "").strip():
+        streams.err.write("note: browse a system (e.g. codelookup browse ICD-10-CM) or a code (browse E11)\n")
+        return run_systems(fmt, lib, streams)
     heading, refs = lib.browse(target, all_below=all_below)
     rows = [r.as_dict() for r in refs]
     writer = make_writer(fmt, streams.out, {**envelope(lib), "browse": heading}, SEARCH_COLUMNS, batch=False)
     writer.write(heading if resolve_format(fmt, streams.out.isatty()) is OutputFormat.TABLE else None, rows)
     writer.finish()
+    if not rows:
+        note(streams, f"nothing below {heading} (it is a complete code)")
     return EXIT_OK
 
 
