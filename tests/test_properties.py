@@ -179,6 +179,7 @@ def test_subprocess_any_bytes_on_stdin(raw: bytes) -> None:
 def test_subprocess_any_bytes_in_argv(raw: bytes) -> None:
     proc = subprocess.run(
         [*_cmd(), "search", raw, "--json"],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         env=_env(),
         timeout=120,

@@ -36,7 +36,8 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def cli(
     *args: str | bytes, input: bytes | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    return run_cli(*args, input=input, env=_env(env))  # type: ignore[arg-type]  # bytes argv is fine
+    # Never inherit stdin: a "-" argument would wait on the terminal of whoever runs pytest.
+    return run_cli(*args, input=b"" if input is None else input, env=_env(env))  # type: ignore[arg-type]
 
 
 # The one-time index build announces itself; that is progress, not an error line.
@@ -361,7 +362,7 @@ def _shell(pipeline: str, stdin_file: Path | None = None) -> subprocess.Complete
     script = "set -o pipefail; " + pipeline.replace("CODELOOKUP", cmd)
     return subprocess.run(
         ["bash", "-c", script],
-        stdin=stdin_file.open("rb") if stdin_file else subprocess.DEVNULL,
+        input=stdin_file.read_bytes() if stdin_file else b"",
         capture_output=True,
         env=env,
         timeout=120,
