@@ -174,7 +174,7 @@ def _fsync_dir(directory: Path) -> None:
 def _corrupt(path: Path, problem: str) -> CatalogueError:
     return CatalogueError(
         f"imported layer {path} is unusable: {problem}",
-        hint=f"re-run the import, or remove it with `codelookup import {path.stem} --remove`",
+        hint=f"re-run the import, or remove it with `codelookup import --remove {path.stem}`",
     )
 
 
