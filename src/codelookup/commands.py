@@ -116,6 +116,23 @@ def stdin_lines(streams: Streams) -> Iterator[str]:
             yield text
 
 
+MAX_INPUT = 1_000  # characters in one query or code; no code is longer than 11
+
+
+def check_length(text: str, what: str) -> None:
+    """Refuse absurdly long input before it reaches the search.
+
+    Typo correction builds every one-letter deletion of each unknown word, so one long
+    token (100,000 characters of mixed letters and digits) costs minutes and gigabytes; no
+    real query or code comes near this limit, and the search uses only the first 12 words.
+    """
+    if len(text) > MAX_INPUT:
+        raise NotFoundError(
+            f"{what} too long ({len(text):,} characters)",
+            hint=f"at most {MAX_INPUT:,}; no code is longer than 11 characters",
+        )
+
+
 def check_format(fmt: OutputFormat, allowed: tuple[OutputFormat, ...], command: str) -> None:
     if fmt not in allowed:
         names = ", ".join(
@@ -132,6 +149,10 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         return _search_batch(opts, lib, streams)
     if not opts.query.strip():
         raise UsageError("empty query", hint="give words or a code, e.g. codelookup search epidural")
+    if len(opts.query) > MAX_INPUT:
+        raise UsageError(
+            f"query too long ({len(opts.query):,} characters)", hint=f"at most {MAX_INPUT:,}; only 12 words are used"
+        )
     writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=False)
     fmt = resolve_format(opts.fmt, streams.out.isatty())
     try:
@@ -165,6 +186,7 @@ def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
     missing = 0
     for query in stdin_lines(streams):
         try:
+            check_length(query, "query")
             result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
         except NotFoundError as exc:
             missing += 1
@@ -222,6 +244,7 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
     try:
         for code in inputs:
             try:
+                check_length(code, "code")
                 details = lib.lookup(code, systems=opts.systems or None, by_wording=by_wording)
             except NotFoundError as exc:
                 missing += 1
@@ -306,6 +329,7 @@ def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Libr
     if not (target or "").strip():
         streams.err.write("note: browse a system (e.g. codelookup browse ICD-10-CM) or a code (browse E11)\n")
         return run_systems(fmt, lib, streams)
+    check_length(target or "", "code")
     heading, refs = lib.browse(target, all_below=all_below)
     rows = [r.as_dict() for r in refs]
     writer = make_writer(fmt, streams.out, {**envelope(lib), "browse": heading}, SEARCH_COLUMNS, batch=False)
@@ -319,6 +343,7 @@ def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Libr
 def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, streams: Streams) -> int:
     if code:
         assert lib is not None
+        check_length(code, "code")
         detail = lib.lookup(code)[0]
         slugs = list(detail.sections)
     else:
