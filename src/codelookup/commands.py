@@ -159,7 +159,7 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         result = lib.search(opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
     except NotFoundError as exc:
         if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
-            writer.write(opts.query.strip(), [], {"error": exc.message, "suggestions": list(exc.suggestions)})
+            writer.write(clean_text(opts.query), [], {"error": exc.message, "suggestions": list(exc.suggestions)})
             writer.finish()
         raise
     for message in result.notes:

@@ -35,10 +35,19 @@ class OutputFormat(StrEnum):
     CSV = "csv"
 
 
+# Characters that str.splitlines() and some JSON Lines readers treat as line ends.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def dumps(obj: Any) -> str:
+    """Compact JSON for one JSON Lines record: UTF-8 text, but never a line break inside."""
     import json
 
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in _LINE_BREAKS.items():
+        if raw in text:
+            text = text.replace(raw, escaped)
+    return text
 
 
 def _cell(value: Any) -> str:
