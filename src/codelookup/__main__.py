@@ -112,19 +112,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from .fastpath import try_run
 
-        code = try_run(args)
-        if code is None:
-            from .cli import run
+        try:
+            code = try_run(args)
+            if code is None:
+                from .cli import run
 
-            try:
                 code = run(args)
-            except SystemExit as exc:
-                # Typer and Rich each handle a closed pipe themselves by exiting 1, which
-                # means "not found" here; a reader that went away is not a failure.
-                if not _pipe_was_closed(stdout_before):
-                    raise
-                sys.stdout = sys.__stdout__
-                raise BrokenPipeError from exc
+        except SystemExit as exc:
+            # Typer and Rich each handle a closed pipe themselves by exiting 1, which means
+            # "not found" here; a reader that went away is not a failure.
+            if not _pipe_was_closed(stdout_before):
+                raise
+            sys.stdout = sys.__stdout__
+            raise BrokenPipeError from exc
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
