@@ -402,6 +402,7 @@ def _shell(pipeline: str, stdin_file: Path | None = None) -> subprocess.Complete
 def many_codes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pipes") / "codes.txt"
     path.write_text("E11.9\nI10\n0SRC0J9\n62264\n" * 1500)
+    assert cli("search", "E11.9").returncode == 0  # build the index now: its progress lines go to stderr
     return path
 
 
