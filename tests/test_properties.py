@@ -12,10 +12,11 @@ import io
 import json
 import os
 import subprocess
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -119,11 +120,15 @@ def run_main(*args: str) -> tuple[int, str, str]:
     out_text = io.TextIOWrapper(out, encoding="utf-8")
     err_text = io.TextIOWrapper(err, encoding="utf-8")
     code: Any = 0
+    stdin = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")  # a "-" argument reads stdin
     with redirect_stdout(out_text), redirect_stderr(err_text):
         try:
             main(list(args))
         except SystemExit as exc:
             code = exc.code
+        finally:
+            sys.stdin = stdin
     out_text.flush()
     err_text.flush()
     return int(code or 0), out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8")
@@ -131,6 +136,8 @@ def run_main(*args: str) -> tuple[int, str, str]:
 
 @FAST
 @given(query=ARGV_TEXT, flag=st.sampled_from(["--json", "--jsonl", "--csv"]))
+@example(query="-", flag="--json")  # reads (empty) stdin: a batch
+@example(query=" - ", flag="--csv")
 def test_entry_point_search(query: str, flag: str) -> None:
     code, out, err = run_main("search", query, flag)
     check(code, out, err, json_out=flag == "--json")
@@ -141,6 +148,7 @@ def test_entry_point_search(query: str, flag: str) -> None:
 
 @FAST
 @given(codes=st.lists(ARGV_TEXT, min_size=1, max_size=3))
+@example(codes=["-"])
 def test_entry_point_show(codes: list[str]) -> None:
     check(*run_main("show", "--json", "--", *codes), json_out=True)
 
