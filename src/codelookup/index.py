@@ -234,12 +234,15 @@ def _load_synonyms() -> dict[str, tuple[str, ...]]:
     return load_synonyms()
 
 
-def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True) -> None:
+def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True, use_layers: bool = True) -> None:
     """Build the index into ``db_path`` (a temp file or ``:memory:`` connection target)."""
     started = time.perf_counter()
     show = progress and sys.stderr.isatty()
     header, pcs_tables, records = open_catalogue(cat)
-    systems, pcs_tables, records = _merge_layers(header, pcs_tables, records)
+    if use_layers:
+        systems, pcs_tables, records = _merge_layers(header, pcs_tables, records)
+    else:
+        systems = header["systems"]
     con = sqlite3.connect(db_path)
     try:
         _fill(con, header, systems, pcs_tables, records, key, show)
@@ -428,35 +431,116 @@ def _open_ro(path: str, key: str) -> sqlite3.Connection | None:
 
 
 def _cleanup(directory: str, keep: str) -> None:
+    """Remove older indexes, and temp files that a killed build left more than an hour ago."""
+    now = time.time()
     with contextlib.suppress(OSError):
         for name in os.listdir(directory):
             old = os.path.join(directory, name)
             if name.startswith("index-") and name.endswith(".sqlite") and old != keep:
                 os.unlink(old)
+            elif name.startswith(".index-") and name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    if now - os.stat(old).st_mtime > 3600:
+                        os.unlink(old)
+
+
+PREBUILT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data", "index.sqlite")
+ENV_PREBUILT = "CODELOOKUP_PREBUILT"
+
+
+def bundled_key(first_line: bytes) -> str:
+    """Content identity of an index built from a catalogue without layers.
+
+    Unlike :func:`index_key` it names no path or file time, so the index built into the wheel
+    at packaging time still matches after installation, for that catalogue and no other.
+    """
+    parts = [str(INDEX_VERSION), __version__, f"{zlib.crc32(first_line):08x}"]
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    for name in ("synonyms.tsv", "common_codes.tsv"):
+        with open(os.path.join(data, name), "rb") as fh:
+            parts.append(f"{zlib.crc32(fh.read()):08x}")
+    raw = "\x1f".join(parts).encode()
+    return f"b{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
+
+
+def build_bundled_index(db_path: str, cat: str | Path) -> str:
+    """Build the prebuilt index shipped in the wheel (run by the packaging hook)."""
+    key = bundled_key(read_first_line(cat))
+    build_index(db_path, cat, key, progress=False, use_layers=False)
+    return key
+
+
+def _prebuilt(cat: str, first_line: bytes, layers: list[str]) -> sqlite3.Connection | None:
+    """The wheel's own index, when it fits: no imported layers and the same catalogue."""
+    if layers or os.environ.get(ENV_PREBUILT, "1") == "0" or not os.path.isfile(PREBUILT):
+        return None
+    try:
+        key = bundled_key(first_line)
+    except OSError:
+        return None
+    return _open_ro(PREBUILT, key)
+
+
+class _BuildLock:
+    """An exclusive lock on the cache directory while one process builds the index.
+
+    Ten processes starting at once on a cold cache then build once: the others wait, find
+    the finished index and use it. Where locking is unavailable, each builds its own copy and
+    the atomic rename still leaves one valid index.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.fd: int | None = None
+        try:
+            import fcntl
+
+            self.fd = os.open(os.path.join(directory, ".build.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            self.release()
+
+    def release(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)  # closing drops the flock
+            self.fd = None
 
 
 def connect(progress: bool = True) -> sqlite3.Connection:
     """An open, valid index for the current catalogue and layers, building it if needed."""
     cat = catalogue_file()
-    key = index_key(cat, read_first_line(cat), _layer_files())
+    first_line = read_first_line(cat)
+    layers = _layer_files()
+    con = _prebuilt(cat, first_line, layers)
+    if con is not None:
+        return con
+    key = index_key(cat, first_line, layers)
     directory = cache_dir_str()
     path = os.path.join(directory, f"index-{key}.sqlite")
     con = _open_ro(path, key)
     if con is not None:
         return con
-    if progress:
-        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
     tmp: str | None = None
+    lock: _BuildLock | None = None
     try:
         os.makedirs(directory, exist_ok=True)
+        lock = _BuildLock(directory)
+        con = _open_ro(path, key)  # built by another process while this one waited
+        if con is not None:
+            lock.release()
+            return con
         import tempfile
 
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=directory)
         os.close(fd)
     except OSError:
         tmp = None
+    if progress:
+        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
     if tmp is None:
         # No writable cache directory: build in memory; slower per run, but it works.
+        if lock is not None:
+            lock.release()
         con = sqlite3.connect(":memory:", check_same_thread=False)
         header2, pcs_tables, records = open_catalogue(cat)
         systems, pcs_tables, records = _merge_layers(header2, pcs_tables, records)
@@ -469,6 +553,9 @@ def connect(progress: bool = True) -> sqlite3.Connection:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        if lock is not None:
+            lock.release()
     _cleanup(directory, path)
     con = _open_ro(path, key)
     if con is None:  # pragma: no cover - replaced under our feet by a broken writer

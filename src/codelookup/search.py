@@ -32,6 +32,7 @@ from .text import (
 )
 
 MAX_QUERY_WORDS = 12
+MAX_WORD = 40
 MAX_LIMIT = 10_000
 _CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9.*?]*$")
 _RANGE = re.compile(r"^([A-Z0-9][A-Z0-9.]*)\s*-\s*([A-Z0-9][A-Z0-9.]*)$")
@@ -358,6 +359,8 @@ class Searcher:
             slot.terms.setdefault(term, quality)
 
     def _typo(self, s: str) -> list[tuple[str, float]]:
+        if len(s) > MAX_WORD:
+            return []  # no medical word is this long; the neighbourhood would grow quadratically
         keys = list(deletes1(s))
         marks = ",".join("?" * len(keys))
         cands = {w for (w,) in self.con.execute(f"SELECT word FROM del1 WHERE key IN ({marks})", keys)}
@@ -605,6 +608,7 @@ class Searcher:
     def code_suggestions(self, key: str, limit: int = 5, systems: Sequence[str] | None = None) -> tuple[str, ...]:
         """Real codes near a code that does not exist: X placeholders added, then the nearest prefix."""
         extra, args = self._filter_sql(tuple(systems) if systems else None, False)
+        key = key[:12]  # the longest code is 8 characters; anything longer cannot help
         out: list[str] = []
         for alt in _placeholder_variants(key):
             out += [r[0] for r in self.con.execute("SELECT code FROM rec WHERE norm=?" + extra, (alt, *args))]
