@@ -213,6 +213,14 @@ class Details:
         prov = self.systems.get(row.system, {})
         breadcrumb = tuple(a.ref() for a in reversed(ancestors))
         rec = row.record()
+        if row.system == "ICD-10-CM":
+            # chapter and block come from the hierarchy (the index does not repeat them per code)
+            derived = {a.kind: a.code for a in ancestors if a.kind in ("chapter", "block")}
+            if row.kind in ("chapter", "block"):
+                derived[row.kind] = row.code
+            if derived:
+                rec = CodeRecord(rec.code, rec.system, rec.title, rec.billable, rec.kind, rec.parent,
+                                 rec.sections, {**derived, **rec.extra})  # fmt: skip
         return CodeDetail(
             rec,
             breadcrumb,

@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 10  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 11  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
+# Fields the detail page derives from the hierarchy, so the index need not store them per record.
+DERIVED_KEYS = frozenset({"chapter", "block"})
 SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
 
@@ -308,7 +310,7 @@ def _fill(
         c = counts.setdefault(system, [0, 0])
         c[0] += 1
         c[1] += int(bill)
-        extra = {k: v for k, v in rec.items() if k not in STANDARD_KEYS}
+        extra = {k: v for k, v in rec.items() if k not in STANDARD_KEYS and k not in DERIVED_KEYS}
         data = json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None
         rows.append(
             (
