@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codelookup.build.icd10pcs import SECTION_NAMES
+from codelookup.build.icd10pcs import _group as build_group
 from codelookup.importers._common import Ticker, fail, read_text
 
 SYSTEM = "ICD-10-PCS"
@@ -37,15 +38,8 @@ AXIS_KEYS = {4: "body_part", 5: "approach", 6: "device", 7: "qualifier"}
 
 
 def _group(code: str, title: str, kind: str) -> dict[str, Any]:
-    parent = code[:-1] or None
-    return {
-        "code": code,
-        "system": SYSTEM,
-        "title": title,
-        "billable": False,
-        "kind": kind,
-        "parent": parent,
-    }
+    """A section, body-system or table record, shaped exactly like the bundled ones."""
+    return build_group(code, title, kind, code[:-1] or None)
 
 
 def _code(code: str, title: str, terms: list[str] | None = None) -> dict[str, Any]:
