@@ -108,3 +108,11 @@ def test_markup_in_catalogue_and_input_is_literal(runner: CliRunner) -> None:
     result = show(runner, "[red]x[/]", "--format", "table")
     assert result.exit_code == 1
     assert "[red]x[/]" in result.stderr
+
+
+def test_codes_named_in_notes_are_resolved(runner: CliRunner) -> None:
+    rec = json.loads(show(runner, "E11.621", "--json").stdout)["records"][0]
+    refs = {r["code"]: r for r in rec["sections"]["cross_references"]}
+    assert {"E10", "E13", "P70.2", "Z79.4"} <= set(refs)  # from Excludes1 and Use Additional Code
+    assert refs["E10"]["title"] == "Type 1 diabetes mellitus" and refs["E10"]["reason"].startswith("named in")
+    assert "E11" not in refs  # the note's own category is not a cross-reference

@@ -8,6 +8,7 @@ place in the hierarchy, its children, the decoded ICD-10-PCS axes and similar co
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 from .errors import NotFoundError, UsageError
@@ -21,6 +22,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
     from typing import Any
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
+# Code references inside ICD-10-CM notes: 'E10.-', 'O24.4-', 'P70.2', ranges such as 'I10-I16'.
+_CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
+_NOTE_CODE = re.compile(rf"\b({_CODE})(?:\.?-)?(?:-{_CODE})?")
+_APPLIES = " (applies from "  # how a note inherited from a category is marked
+NOTE_SLUGS = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "notes")
 INHERITED_NOTES = (
     "includes",
     "excludes1",
@@ -202,6 +208,10 @@ class Details:
             axes = self.pcs_axes(row.code)
             if axes:
                 sections["axes"] = axes
+        if row.system == "ICD-10-CM":
+            refs = self.cross_references(sections)
+            if refs:
+                sections["cross_references"] = [r.as_dict() for r in refs]
         if not row.billable:
             kids = self.children(row, 500)
             if kids:
@@ -231,6 +241,25 @@ class Details:
             also_in,
         )
 
+    def cross_references(self, sections: dict[str, Any], limit: int = 30) -> list[CodeRef]:
+        """Codes the official notes point to ('(E10.-)', '(I10-I16)'), resolved so they can be shown next."""
+        seen: dict[str, CodeRef] = {}
+        for slug in NOTE_SLUGS:
+            for item in sections.get(slug) or ():
+                for found in _NOTE_CODE.finditer(str(item).split(_APPLIES)[0]):
+                    for candidate in (found.group(0).rstrip(".-"), found.group(1)):
+                        key = norm_code(candidate)
+                        if key in seen or len(seen) >= limit:
+                            continue
+                        row = self.con.execute(
+                            f"SELECT {_COLS} FROM rec WHERE system='ICD-10-CM' AND norm=?", (key,)
+                        ).fetchone()
+                        if row:
+                            hit = Row(row)
+                            seen[key] = hit.ref(f"named in the {BY_SLUG[slug].heading} note")
+                            break
+        return list(seen.values())
+
     def _inherit_cm(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
         """7th characters from the nearest declaring ancestor; category-level notes apply too."""
         if "seventh_characters" not in sections:
@@ -246,7 +275,7 @@ class Details:
             for slug in INHERITED_NOTES:
                 items = notes.get(slug)
                 if items:
-                    inherited = [f"{item} (applies from {anc.code})" for item in items]
+                    inherited = [f"{item}{_APPLIES}{anc.code})" for item in items]
                     sections[slug] = list(sections.get(slug, [])) + inherited
 
     def pcs_axes(self, code: str) -> list[dict[str, str]]:

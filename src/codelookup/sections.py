@@ -64,6 +64,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("seventh_characters", "7th Characters", Shape.MAPPING, "official"),
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
+    Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
     Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),
 )
