@@ -112,6 +112,7 @@ def test_exact_words_beat_corrections(lib: Any) -> None:
         ("c-section", ("59510", "10D00Z")),
         ("knee replacement", ("27447", "0SRC", "0SRD")),
         ("colonoscopy with polyp removal", ("45385",)),
+        ("epidural adhesions", ("62263", "62264")),
     ],
 )
 def test_lay_language(lib: Any, query: str, prefixes: tuple[str, ...]) -> None:
