@@ -25,6 +25,7 @@ CASES = [
     ["show", "0SRC0J9", "NOPE99", "--jsonl"],
     ["show", "E11.9", "--section", "nonsense"],
     ["show", "B20", "--system", "pcs", "--format", "plain"],
+    ["search", "asthma", "--format", "table", "-n", "3"],
 ]
 
 
@@ -51,7 +52,6 @@ def test_fast_path_matches_typer(argv: list[str], monkeypatch: pytest.MonkeyPatc
         ["search", "x", "--bogus"],
         ["search", "x", "--json", "--csv"],
         ["search", "x", "--limit", "abc"],
-        ["search", "x", "--format", "table"],
         ["browse", "E11"],
         ["show", "--section"],
         ["show"],

@@ -2,10 +2,9 @@
 
 It recognises only ``search`` and ``show`` with their data options, in a pipe or a terminal
 (where the commands render with Rich themselves, a third of the time Typer would take).
-Anything else (help, an unknown or malformed option, an explicit ``--format table``, other
-commands) returns ``None`` and the Typer application handles it, so every error message and
-all help text still come from one place. ``tests/test_fastpath.py`` checks that both paths
-produce identical output.
+Anything else (help, an unknown or malformed option, other commands) returns ``None`` and the
+Typer application handles it, so every error message and all help text still come from one
+place. ``tests/test_fastpath.py`` checks that both paths produce identical output.
 """
 
 from __future__ import annotations
@@ -88,8 +87,8 @@ def try_run(argv: list[str]) -> int | None:
         return None
     command, positional, opts = parsed
     fmt = _format(opts)
-    if fmt is None or fmt is OutputFormat.TABLE:
-        return None  # an explicit table may go to a pipe: Typer's path handles Rich's pipe quirks
+    if fmt is None:
+        return None
     limit = 10
     if "limit" in opts:
         try:
