@@ -116,3 +116,10 @@ def test_codes_named_in_notes_are_resolved(runner: CliRunner) -> None:
     assert {"E10", "E13", "P70.2", "Z79.4"} <= set(refs)  # from Excludes1 and Use Additional Code
     assert refs["E10"]["title"] == "Type 1 diabetes mellitus" and refs["E10"]["reason"].startswith("named in")
     assert "E11" not in refs  # the note's own category is not a cross-reference
+
+
+def test_pcs_code_without_axis_labels_says_why(runner: CliRunner) -> None:
+    rec = json.loads(show(runner, "BW03ZZZ", "--json").stdout)["records"][0]
+    axes = rec["sections"]["axes"]
+    assert [a["value"] for a in axes] == list("BW03ZZZ")
+    assert axes[0]["label"] == "Imaging" and "import icd10pcs" in axes[1]["definition"]

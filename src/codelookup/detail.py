@@ -283,7 +283,7 @@ class Details:
             return []
         row = self.con.execute("SELECT data FROM pcs WHERE prefix=?", (code[:3],)).fetchone()
         if not row:
-            return []
+            return self._bare_axes(code)
         table: dict[str, Any] = json.loads(row[0])
         override = {}
         orow = self.con.execute("SELECT data FROM pcs WHERE prefix='_overrides'").fetchone()
@@ -314,6 +314,20 @@ class Details:
             )
         if not any(a["label"] for a in axes[3:]):
             return []
+        return axes
+
+    def _bare_axes(self, code: str) -> list[dict[str, str]]:
+        """The seven characters of a code whose table has no labels in this release, said plainly."""
+        section = self._get("ICD-10-PCS", code[0])
+        axes = [{"position": "1", "axis": "Section", "value": code[0], "label": section.title if section else "",
+                 "definition": ""}]  # fmt: skip
+        for pos in range(1, 7):
+            axes.append({"position": str(pos + 1), "axis": f"Character {pos + 1}", "value": code[pos], "label": "",
+                         "definition": ""})  # fmt: skip
+        axes[1]["definition"] = (
+            "The labels of this section's characters are not in the bundled release (its sources cover "
+            "sections 0 and 1); importing CMS's tables XML with `codelookup import icd10pcs` adds them."
+        )
         return axes
 
     def similar(self, row: Row, ancestors: list[Row], by_wording: bool = True) -> list[CodeRef]:
@@ -394,7 +408,8 @@ class Details:
         """One line on how ``other`` differs from ``row``, where the code structure can say it."""
         if row.system == "ICD-10-PCS" and len(row.code) == 7 and len(other) == 7 and other[:3] == row.code[:3]:
             mine, theirs = self.pcs_axes(row.code), self.pcs_axes(other)
-            if mine and theirs:
+            differing = [(a, b) for a, b in zip(mine, theirs, strict=True) if a["value"] != b["value"]]
+            if mine and theirs and all(a["label"] and b["label"] for a, b in differing):
                 parts = [
                     f"{b['axis'].lower()}: {b['label'] or b['value']} instead of {a['label'] or a['value']}"
                     for a, b in zip(mine, theirs, strict=True)
