@@ -44,6 +44,18 @@ def run(
     return subprocess.run([*codelookup_cmd(), *args], capture_output=True, env=full, timeout=120, check=False)
 
 
+def isolated_env(catalogue: Path, cache: Path, data: Path) -> dict[str, str]:
+    """This process's environment with only our own catalogue, cache and data directories."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
+    env.update(
+        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
+        CODELOOKUP_CATALOGUE=str(catalogue),
+        CODELOOKUP_CACHE_DIR=str(cache),
+        CODELOOKUP_DATA_DIR=str(data),
+    )
+    return env
+
+
 def leftovers(cache: Path) -> list[Path]:
     """What a build left in the cache directory, apart from its (empty, reusable) lock file."""
     return sorted(p for p in cache.iterdir() if p.name != ".build.lock") if cache.exists() else []
@@ -128,13 +140,7 @@ def test_full_cache_disk_is_an_io_error_and_leaves_nothing(tmp_path: Path) -> No
     # (Python ignores SIGXFSZ, so the write returns EFBIG instead of killing the process).
     catalogue = _medium(tmp_path)
     cache = tmp_path / "cache"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
-    env.update(
-        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
-        CODELOOKUP_CATALOGUE=str(catalogue),
-        CODELOOKUP_CACHE_DIR=str(cache),
-        CODELOOKUP_DATA_DIR=str(tmp_path / "data"),
-    )
+    env = isolated_env(catalogue, cache, tmp_path / "data")
     proc = subprocess.run(
         [*codelookup_cmd(), "search", "fracture"],
         capture_output=True,
@@ -151,13 +157,7 @@ def test_full_cache_disk_is_an_io_error_and_leaves_nothing(tmp_path: Path) -> No
 def test_ctrl_c_during_the_build_leaves_no_temp_file(tmp_path: Path) -> None:
     catalogue = _medium(tmp_path, 30000)
     cache = tmp_path / "cache"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
-    env.update(
-        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
-        CODELOOKUP_CATALOGUE=str(catalogue),
-        CODELOOKUP_CACHE_DIR=str(cache),
-        CODELOOKUP_DATA_DIR=str(tmp_path / "data"),
-    )
+    env = isolated_env(catalogue, cache, tmp_path / "data")
     proc = subprocess.Popen(
         [*codelookup_cmd(), "search", "fracture"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
@@ -312,13 +312,7 @@ def _medium(tmp_path: Path, n: int = 10000) -> Path:
 def test_ten_cold_starts_at_once(small: Path, tmp_path: Path) -> None:
     catalogue = _medium(tmp_path)
     cache = tmp_path / "cache"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
-    env.update(
-        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
-        CODELOOKUP_CATALOGUE=str(catalogue),
-        CODELOOKUP_CACHE_DIR=str(cache),
-        CODELOOKUP_DATA_DIR=str(tmp_path / "data"),
-    )
+    env = isolated_env(catalogue, cache, tmp_path / "data")
     procs = [
         subprocess.Popen(
             [*codelookup_cmd(), "show", "A03.141", "--json"],
