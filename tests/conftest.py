@@ -78,6 +78,13 @@ def run_cli(
 
 
 @pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private user data directory; returns the folder where import layers land."""
+    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data" / "imports"
+
+
+@pytest.fixture
 def shared_eval() -> Path:
     path = SHARED / "eval"
     if not path.is_dir():

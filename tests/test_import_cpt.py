@@ -18,10 +18,7 @@ from codelookup.layers import read_layer  # noqa: E402
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data" / "imports"
+pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into its own layer folder
 
 
 def test_tab_separated_with_header() -> None:

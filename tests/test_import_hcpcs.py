@@ -25,10 +25,7 @@ SAMPLE_TXT = FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"
 SAMPLE_CSV = FIXTURES / "HCPC2025_JAN_ANWEB_sample.csv"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data" / "imports"
+pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into its own layer folder
 
 
 def _by_code(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

@@ -25,10 +25,7 @@ needs_build_parser = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data" / "imports"
+pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into its own layer folder
 
 
 @needs_build_parser

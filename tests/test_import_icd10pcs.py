@@ -22,10 +22,7 @@ ORDER = FIXTURES / "icd10pcs_order_2030_sample.txt"
 TABLES = FIXTURES / "icd10pcs_tables_2030_sample.xml"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data" / "imports"
+pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into its own layer folder
 
 
 def _load(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

@@ -23,10 +23,7 @@ PCS_TABLES_2026 = EVAL / "pcs_fy2026" / "icd10pcs_tables_2026.xml"
 PCS_TABLES_2023 = EVAL / "pcs_fy2023_paul" / "icd10pcs_tables_2023.xml"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODELOOKUP_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data" / "imports"
+pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into its own layer folder
 
 
 def _require(path: Path) -> None:
