@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 11  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 12  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
@@ -380,6 +380,9 @@ def _fill(
     )
     syn = _load_synonyms()
     con.executemany("INSERT INTO syn VALUES (?,?)", ((k, "|".join(v)) for k, v in syn.items()))
+    from .correct import build_tables
+
+    build_tables(con, vocab, syn)
     con.executemany(
         "INSERT INTO pcs VALUES (?,?)",
         ((k, json.dumps(v, ensure_ascii=False)) for k, v in pcs_tables.items()),

@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import product
 
+from .correct import Corrector
 from .errors import NotFoundError, UsageError
 from .index import SYSTEM_ORDER
 from .models import Frozen, SearchHit
@@ -149,6 +150,13 @@ class Searcher:
         self._sysb: bytes | None = None
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
+        self._corrector: Corrector | None = None
+
+    @property
+    def corrector(self) -> Corrector:
+        if self._corrector is None:
+            self._corrector = Corrector(self)
+        return self._corrector
 
     # -- lazily loaded tables -------------------------------------------------------------
     def _blob(self, name: str) -> bytes:
@@ -248,8 +256,19 @@ class Searcher:
                 if h.match == "exact-code"
             ]
         if not hits and (not code_shaped(norm_code(text)) or self._is_word(text)):
-            hits = self._word_hits(text, allowed, billable_only, limit, notes)
+            hits = self._word_hits(self._corrected(text, notes), allowed, billable_only, limit, notes)
         return SearchResult(text, tuple(hits[:limit]), tuple(notes))
+
+    def _corrected(self, text: str, notes: list[str]) -> str:
+        """The query as the user meant it (see :mod:`codelookup.correct`), noted when changed."""
+        fix = self.corrector.correct(text)
+        if not fix.changed:
+            return text
+        note = f"{text!r} looks misspelt; searched for {fix.text!r}"
+        if fix.alternative:
+            note += f" (or did you mean {fix.alternative!r}?)"
+        notes.append(note)
+        return fix.text
 
     def _is_word(self, text: str) -> bool:
         """A code-shaped query that is also a known word or synonym ('a1c', 'b12', 'hba1c')."""
@@ -500,6 +519,9 @@ class Searcher:
             if need < n:
                 cand = _relaxed_candidates(per_slot, need)
             fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
+            # A missing rare word costs more than a missing common one: 'behcets syndrome'
+            # should find Behcet's disease before any other syndrome.
+            weights = _missing_weights(per_slot, len(tlen))
             for d in cand:
                 sb = sysb[d]
                 if allowed is not None and sb >> 1 not in allowed:
@@ -513,9 +535,11 @@ class Searcher:
                 in_alias = 0
                 inexact = 0
                 fuzzy = False
-                for docs in per_slot:
+                missing_weight = 0.0
+                for k, docs in enumerate(per_slot):
                     v = docs.get(d)
                     if v is None:
+                        missing_weight += weights[k]
                         continue
                     matched += 1
                     if v >= TITLE_FLAG:
@@ -539,7 +563,7 @@ class Searcher:
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                score -= MISSING_PENALTY * (n - matched)
+                score -= MISSING_PENALTY * missing_weight
                 if not is_syn and not inexact and matched == n and not in_body and not in_alias:
                     score += LITERAL_BONUS  # the user's own words, in a title or official term
                 if sided and sb >> 1 >= 2:
@@ -652,6 +676,13 @@ def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]
         if len(out) >= RELAXED_ENOUGH:
             break
     return out
+
+
+def _missing_weights(per_slot: list[dict[int, float]], n_docs: int) -> list[float]:
+    """Each query word's share of the missing-word penalty: its IDF over the mean IDF."""
+    idf = [math.log((n_docs + 1) / (1 + len(docs))) for docs in per_slot]
+    mean = sum(idf) / len(idf) if idf else 0.0
+    return [x / mean if mean > 0 else 1.0 for x in idf]
 
 
 def _glob_escape(text: str) -> str:

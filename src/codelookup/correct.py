@@ -1,0 +1,340 @@
+"""Query correction: turn a sloppy query into the query the user meant, before searching.
+
+Correcting word by word inside the ranking (one slot widened to a few look-alike words) loses
+the rest of the pipeline: a corrected word never forms a synonym phrase with its neighbours
+('hart attack' never becomes the 'heart attack' entry) and look-alikes such as 'store' for
+'storke' get mixed into the results. So this module rewrites the whole query first and the
+search then runs on the rewritten text exactly as if it had been typed: a confident correction
+gives exactly the corrected query's results.
+
+What it fixes, for words neither the catalogue vocabulary nor the synonym table knows:
+- typos within one or two edits (insertions, deletions, substitutions, transpositions), against
+  the index vocabulary (titles, official terms, our aliases) and the synonym table's own words
+  ('aifb' -> 'afib', 'hvies' -> 'hives');
+- phonetic spellings that edit distance misses ('skitsofrenia' -> 'schizophrenia'), through a
+  small phonetic key of our own (:func:`phonetic_key`, no dependency);
+- words split or glued ('bi polar' -> 'bipolar', 'ring worm' -> 'ringworm').
+Candidates are chosen in context: a correction that completes a synonym phrase or co-occurs
+with the other query words beats one that does not ('nee replacment' -> 'knee replacement').
+
+Cost: a correctly spelled query only does set look-ups here (the vocabulary and the synonym
+table are loaded by the search anyway); SQLite look-ups and distance computations run only for
+unknown words. Nothing here imports rapidfuzz or any phonetic library.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from itertools import product
+
+from .models import Frozen
+from .text import STOPWORDS, deletes1, osa_distance, stem, words
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - for the checker only
+    from .search import Searcher
+
+MAX_CANDIDATES = 4  # per unknown word
+MAX_UNKNOWN = 4  # unknown words corrected per query (the rest are left to the search)
+MAX_COMBOS = 64
+PHRASE_BONUS = 2.0  # a correction that completes a synonym-table phrase
+SYNONYM_WORD_BONUS = 0.6  # a single-word synonym-table entry: a lay word people type
+TRANSPOSITION_BONUS = 0.3  # the commonest typing slip, and an unambiguous one
+COOC_WEIGHT = 0.35  # per decade of records sharing all the query's words
+DF_WEIGHT = 0.2  # per decade of records containing the word
+CONFIDENT_MARGIN = 0.5
+
+
+class Correction(Frozen):
+    """The rewritten query, whether it differs, and the runner-up reading if close."""
+
+    __slots__ = ("alternative", "changed", "confident", "text")
+    text: str
+    changed: bool
+    confident: bool
+    alternative: str
+
+    def __init__(self, text: str, changed: bool, confident: bool = True, alternative: str = "") -> None:
+        self._init(text=text, changed=changed, confident=confident, alternative=alternative)
+
+
+# -- phonetic key ----------------------------------------------------------------------------
+_PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"sch", "sk"),
+        (r"tch", "ch"),
+        (r"ph", "f"),
+        (r"ch", "k"),
+        (r"ck|q", "k"),
+        (r"x", "ks"),
+        (r"c(?=[eiy])", "s"),
+        (r"c", "k"),
+        (r"g(?=[eiy])", "j"),
+        (r"dg", "j"),
+        (r"ts|tz|z", "s"),
+        (r"th", "t"),
+        (r"y", "i"),
+        (r"(?<=.)h", ""),
+        (r"(?<=.)[aeiouw]", ""),
+        (r"(.)\1+", r"\1"),
+    )
+)
+_SILENT_FIRST = re.compile(r"^(ps|pn|kn|gn|wr|rh)")  # psoriasis, pneumonia, knee, rheumatism
+
+
+def phonetic_key(word: str) -> str:
+    """A coarse sound-alike key: consonant skeleton after English spelling rules.
+
+    'schizophrenia' and 'skitsofrenia' both give 'sksfrn'; 'pharyngitis' and 'faringitis'
+    both give 'frnjts'. Deliberately simpler than Metaphone: it only has to group the
+    spellings people produce for medical words, and ties are broken by edit distance.
+    """
+    w = word.lower()
+    first = _SILENT_FIRST.match(w)
+    if first:
+        w = w[1:] if first.group(1) != "rh" else "r" + w[2:]
+    for pattern, repl in _PHONETIC_RULES:
+        w = pattern.sub(repl, w)
+    return w
+
+
+# -- building (called by the index builder) --------------------------------------------------
+def synonym_words(syn: Iterable[str]) -> set[str]:
+    """Words of the synonym table's terms (a term's words are what people type)."""
+    out: set[str] = set()
+    for term in syn:
+        out.update(term.split())
+    return out
+
+
+def build_tables(con: sqlite3.Connection, vocab: Sequence[str], syn: Iterable[str]) -> None:
+    """Correction tables: deletes of synonym-only words, and phonetic keys of every word."""
+    known = set(vocab)
+    extra = sorted(w for w in synonym_words(syn) if w not in known and len(w) >= 3 and not w.isdigit())
+    con.executescript(
+        """
+        CREATE TABLE cdel(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
+        CREATE TABLE phon(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
+        """
+    )
+    con.executemany(
+        "INSERT OR IGNORE INTO cdel VALUES (?,?)", ((d, w) for w in extra for d in deletes1(w))
+    )
+    con.executemany(
+        "INSERT OR IGNORE INTO phon VALUES (?,?)",
+        ((phonetic_key(w), w) for w in (*vocab, *extra) if len(w) >= 5 and w.isalpha()),
+    )
+
+
+# -- query side ------------------------------------------------------------------------------
+class Corrector:
+    """Rewrites queries against one index (held by a :class:`~codelookup.search.Searcher`)."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.s = searcher
+        self._syn_words: frozenset[str] | None = None
+        self._vocab_pos: dict[str, int] | None = None
+        self._has_tables: bool | None = None
+
+    @property
+    def syn_words(self) -> frozenset[str]:
+        if self._syn_words is None:
+            self._syn_words = frozenset(synonym_words(self.s.synonyms))
+        return self._syn_words
+
+    def known(self, w: str) -> bool:
+        if w in STOPWORDS or w.isdigit() or len(w) <= 2 or any(c.isdigit() for c in w):
+            return True
+        vs = self.s.vocab_set
+        return w in vs or stem(w) in vs or w in self.syn_words or w in self.s.synonyms
+
+    def df(self, w: str) -> int:
+        if self._vocab_pos is None:
+            self._vocab_pos = {t: i for i, t in enumerate(self.s.vocab)}
+        i = self._vocab_pos.get(w)
+        if i is None:
+            i = self._vocab_pos.get(stem(w))
+        return self.s.df[i] if i is not None else 0
+
+    def cooc(self, ws: Sequence[str]) -> int:
+        """Records whose title, aliases or official terms hold every content word."""
+        content = [stem(w) for w in ws if w not in STOPWORDS]
+        if not content:
+            return 0
+        docs: set[int] | None = None
+        for w in dict.fromkeys(content):
+            t, a, x, _ = self.s.postings(w)
+            here = set(t)
+            here.update(a)
+            here.update(x)
+            docs = here if docs is None else docs & here
+            if not docs:
+                return 0
+        return len(docs or ())
+
+    def _tables(self) -> bool:
+        if self._has_tables is None:
+            row = self.s.con.execute("SELECT 1 FROM sqlite_master WHERE name='phon'").fetchone()
+            self._has_tables = row is not None
+        return self._has_tables
+
+    def candidates(self, w: str) -> list[tuple[str, float]]:
+        """Look-alike known words for an unknown word, each with its own (context-free) score."""
+        con = self.s.con
+        forms = {w, stem(w)}
+        keys: set[str] = set()
+        for f in forms:
+            if 3 <= len(f) <= 40:
+                keys |= deletes1(f)
+        found: set[str] = set()
+        if keys:
+            marks = ",".join("?" * len(keys))
+            found.update(r[0] for r in con.execute(f"SELECT word FROM del1 WHERE key IN ({marks})", list(keys)))
+            if self._tables():
+                found.update(r[0] for r in con.execute(f"SELECT word FROM cdel WHERE key IN ({marks})", list(keys)))
+        max_d = 1 if len(w) <= 4 else 2
+        scored: dict[str, float] = {}
+        for c in found:
+            d = min(osa_distance(f, c, max_d) for f in forms)
+            if d <= max_d:
+                scored[c] = self._word_score(w, c, d)
+        if self._tables() and len(w) >= 5:
+            key = phonetic_key(w)
+            if len(key) >= 3:
+                for (c,) in con.execute("SELECT word FROM phon WHERE key=?", (key,)):
+                    if c in scored:
+                        continue
+                    d = osa_distance(w, c, len(w))
+                    if d <= max(2, len(w) // 2):
+                        scored[c] = self._word_score(w, c, 2) - 0.2  # sound-alike, not a slip
+        ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:MAX_CANDIDATES]
+
+    def _word_score(self, w: str, c: str, d: int) -> float:
+        score = -float(d)
+        if d == 1 and len(w) == len(c) and sorted(w) == sorted(c):
+            score += TRANSPOSITION_BONUS
+        if c in self.s.synonyms:
+            score += SYNONYM_WORD_BONUS
+        score += DF_WEIGHT * math.log10(1 + self.df(c))
+        return score
+
+    def _has_prefix(self, w: str) -> bool:
+        from bisect import bisect_left
+
+        vocab = self.s.vocab
+        i = bisect_left(vocab, w)
+        return i < len(vocab) and vocab[i].startswith(w)
+
+    # -- joins and splits -----------------------------------------------------------------
+    def _joins(self, ws: list[str]) -> list[str]:
+        """'bi polar' -> 'bipolar', 'ring worm' -> 'ringworm' when the glued word is known
+        and the separate words do not already belong together."""
+        out: list[str] = []
+        i = 0
+        syn = self.s.synonyms
+        while i < len(ws):
+            if i + 1 < len(ws):
+                a, b = ws[i], ws[i + 1]
+                glued = a + b
+                if (
+                    a not in STOPWORDS
+                    and b not in STOPWORDS
+                    and a.isalpha()
+                    and b.isalpha()
+                    and f"{a} {b}" not in syn
+                    and self.known(glued)
+                    and (not self.known(a) or not self.known(b) or self.cooc([a, b]) < max(1, self.cooc([glued])) // 4)
+                ):
+                    out.append(glued)
+                    i += 2
+                    continue
+            out.append(ws[i])
+            i += 1
+        return out
+
+    def _split(self, w: str) -> list[str] | None:
+        """'heartattack' -> ['heart', 'attack'] when the halves form a synonym phrase or
+        co-occur in the catalogue."""
+        if len(w) < 6 or not w.isalpha():
+            return None
+        best: tuple[int, list[str]] | None = None
+        for i in range(3, len(w) - 2):
+            a, b = w[:i], w[i:]
+            if not (self.known(a) and self.known(b)) or a in STOPWORDS or b in STOPWORDS:
+                continue
+            n = 10**6 if f"{a} {b}" in self.s.synonyms else self.cooc([a, b])
+            if n and (best is None or n > best[0]):
+                best = (n, [a, b])
+        return best[1] if best else None
+
+    # -- the rewrite ----------------------------------------------------------------------
+    def correct(self, text: str) -> Correction:
+        ws = words(text)
+        if not ws or len(ws) > 24:
+            return Correction(" ".join(ws), False)
+        joined = self._joins(ws)
+        options: list[list[tuple[str, float]]] = []
+        unknown = 0
+        for j, w in enumerate(joined):
+            if self.known(w):
+                options.append([(w, 0.0)])
+                continue
+            split = self._split(w)
+            if split is not None:
+                options.append([(" ".join(split), -0.5)])
+                continue
+            unknown += 1
+            if unknown > MAX_UNKNOWN:
+                options.append([(w, 0.0)])
+                continue
+            cands = self.candidates(w)
+            opts: list[tuple[str, float]] = []
+            if self._has_prefix(w):
+                # A partial word the search completes by prefix ('diab'): a reading of its own.
+                opts.append((w, -1.2 if j == len(joined) - 1 else -1.6))
+            opts.extend(cands)
+            options.append(opts or [(w, 0.0)])
+        if joined == ws and all(len(o) == 1 and o[0][0] == w for o, w in zip(options, ws, strict=True)):
+            return Correction(" ".join(ws), False)
+        readings: list[tuple[float, list[str]]] = []
+        multi = sum(1 for o in options if len(o) > 1)
+        for combo in list(product(*options))[:MAX_COMBOS]:
+            reading = [c for c, _ in combo]
+            score = sum(s for _, s in combo)
+            flat = " ".join(reading).split()
+            changed = {k for k, (c, _) in enumerate(combo) if c != joined[k]}
+            score += self._phrase_bonus(reading, changed)
+            if multi and len(flat) > 1:
+                score += COOC_WEIGHT * math.log10(1 + self.cooc(flat))
+            readings.append((score, flat))
+        readings.sort(key=lambda r: (-r[0], r[1]))
+        best_score, best = readings[0]
+        text_out = " ".join(best)
+        if text_out == " ".join(ws):
+            return Correction(text_out, False)
+        alt = ""
+        confident = True
+        for score, other in readings[1:]:
+            if " ".join(other) != text_out:
+                confident = best_score - score >= CONFIDENT_MARGIN
+                if not confident:
+                    alt = " ".join(other)
+                break
+        return Correction(text_out, True, confident, alt)
+
+    def _phrase_bonus(self, reading: list[str], changed: set[int]) -> float:
+        """Bonus when a corrected word completes a phrase of the synonym table."""
+        if not changed:
+            return 0.0
+        syn = self.s.synonyms
+        bonus = 0.0
+        for n in (4, 3, 2):
+            for i in range(0, len(reading) - n + 1):
+                if changed & set(range(i, i + n)) and " ".join(reading[i : i + n]) in syn:
+                    bonus = max(bonus, PHRASE_BONUS * (1 + 0.1 * n))
+        return bonus
