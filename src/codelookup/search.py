@@ -37,6 +37,7 @@ MAX_WORD = 40
 MAX_LIMIT = 10_000
 _CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9.*?]*$")
 _RANGE = re.compile(r"^([A-Z0-9][A-Z0-9.]*)\s*-\s*([A-Z0-9][A-Z0-9.]*)$")
+_SEVERAL = re.compile(r"[\s,;]+")  # separators between several codes in one query
 SYSTEM_NAMES = tuple(sorted(SYSTEM_ORDER, key=SYSTEM_ORDER.__getitem__))
 
 # Match qualities. Anything below FUZZY_BELOW came from a typo correction.
@@ -82,13 +83,16 @@ MISSING_PENALTY = 0.3
 class SearchResult(Frozen):
     """Hits plus the notes a user should see on stderr (corrections, ambiguities)."""
 
-    __slots__ = ("hits", "notes", "query")
+    __slots__ = ("hits", "notes", "query", "total")
     query: str
     hits: tuple[SearchHit, ...]
     notes: tuple[str, ...]
+    total: int  # how many results there are before the limit (>= len(hits))
 
-    def __init__(self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = ()) -> None:
-        self._init(query=query, hits=hits, notes=notes)
+    def __init__(
+        self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = (), total: int | None = None
+    ) -> None:
+        self._init(query=query, hits=hits, notes=notes, total=max(len(hits), total or 0))
 
 
 class _Slot:
@@ -245,19 +249,56 @@ class Searcher:
         allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
         notes: list[str] = []
         hits: list[SearchHit] = []
+        total = [0]
         if looks_like_code(text) or _RANGE.match(text.upper()):
-            hits = self._code_hits(text, wanted, billable_only, limit, notes)
-        elif " " in text and looks_like_code(text.replace(" ", "")):
-            # 'E 11.9' or '0SR C0J9': accept a code typed with spaces, but only an exact one,
-            # so that word queries such as 'type 2' are never read as code prefixes.
-            hits = [
+            hits = self._code_hits(text, wanted, billable_only, limit, notes, total)
+        elif _SEVERAL.search(text):
+            if looks_like_code(_SEVERAL.sub("", text)):
+                # 'E 11.9' or '0SR C0J9': accept a code typed with spaces, but only an exact
+                # one, so that word queries such as 'type 2' are never read as code prefixes.
+                hits = [
+                    h
+                    for h in self._code_hits(_SEVERAL.sub("", text), wanted, billable_only, limit, notes)
+                    if h.match == "exact-code"
+                ]
+            if not hits:
+                hits = self._several_codes(text, wanted, billable_only, notes)
+            total[0] = len(hits)
+        tokens = [t for t in _SEVERAL.split(text) if t]
+        if not hits and (
+            not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens)
+            or self._is_word(text)
+        ):
+            hits = self._word_hits(self._corrected(text, notes), allowed, billable_only, limit, notes, counted=total)
+        return SearchResult(text, tuple(hits[:limit]), tuple(notes), total[0])
+
+    def _several_codes(
+        self, text: str, wanted: tuple[str, ...] | None, billable_only: bool, notes: list[str]
+    ) -> list[SearchHit]:
+        """'E11.9 I10' or 'E11.9,I10': each code in the order given (codes only, no prefixes).
+
+        Every token must look like a code and at least one must exist; unknown ones are noted.
+        """
+        tokens = [t for t in _SEVERAL.split(text) if t]
+        if len(tokens) < 2 or not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens):
+            return []
+        out: list[SearchHit] = []
+        missing: list[str] = []
+        seen: set[tuple[str, str]] = set()
+        for token in tokens:
+            found = [
                 h
-                for h in self._code_hits(text.replace(" ", ""), wanted, billable_only, limit, notes)
-                if h.match == "exact-code"
+                for h in self._code_hits(token, wanted, billable_only, 10, notes)
+                if h.match == "exact-code" and (h.code, h.system) not in seen
             ]
-        if not hits and (not code_shaped(norm_code(text)) or self._is_word(text)):
-            hits = self._word_hits(self._corrected(text, notes), allowed, billable_only, limit, notes)
-        return SearchResult(text, tuple(hits[:limit]), tuple(notes))
+            if not found:
+                missing.append(token)
+            for h in found:
+                seen.add((h.code, h.system))
+                out.append(SearchHit(h.code, h.system, h.title, h.billable, 100.0 - len(out) * 1e-3, h.match))
+        if out and missing:
+            notes.append("not codes: " + ", ".join(missing))
+        return out
 
     def _corrected(self, text: str, notes: list[str]) -> str:
         """The query as the user meant it (see :mod:`codelookup.correct`), noted when changed."""
@@ -298,8 +339,11 @@ class Searcher:
         billable_only: bool,
         limit: int,
         notes: list[str],
+        total: list[int] | None = None,
     ) -> list[SearchHit]:
+        """Exact codes, then descendants; ``total`` receives the count before the limit."""
         extra, args = self._filter_sql(wanted, billable_only)
+        count = "SELECT count(*) FROM rec WHERE "
         cols = "SELECT code, system, title, billable FROM rec WHERE "
         order = " ORDER BY CASE system {} END, id LIMIT ?".format(
             " ".join(f"WHEN '{s}' THEN {i}" for s, i in SYSTEM_ORDER.items())
@@ -310,14 +354,17 @@ class Searcher:
             lo, hi = norm_code(rng.group(1)), norm_code(rng.group(2))
             if lo > hi:
                 lo, hi = hi, lo
-            rows = self.con.execute(
-                cols + "norm >= ? AND norm <= ? AND length(norm) >= ?" + extra + order,
-                [lo, hi + "~", min(len(lo), len(hi)), *args, limit],
-            ).fetchall()
+            where = "norm >= ? AND norm <= ? AND length(norm) >= ?" + extra
+            params = [lo, hi + "~", min(len(lo), len(hi)), *args]
+            rows = self.con.execute(cols + where + order, [*params, limit]).fetchall()
+            if total is not None:
+                total[0] = self.con.execute(count + where, params).fetchone()[0]
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         key = norm_code(upper)
         if "*" in key or "?" in key:
             rows = self.con.execute(cols + "norm GLOB ?" + extra + order, [key, *args, limit]).fetchall()
+            if total is not None:
+                total[0] = self.con.execute(count + "norm GLOB ?" + extra, [key, *args]).fetchone()[0]
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
         hits = self._rows_to_hits(exact, 100.0, "exact-code")
@@ -330,13 +377,17 @@ class Searcher:
                     notes.append(f"{text.strip()} is not a code; did you mean {rows[0][0]}?")
                     hits = self._rows_to_hits(rows, 90.0, "exact-code")
                     break
-        room = limit - len(hits)
+        first = len(hits)
+        room = limit - first
+        below = [_glob_escape(key) + "*", key, *args]
         if room > 0:
-            prefix = self.con.execute(
-                cols + "norm GLOB ? AND norm != ?" + extra + order,
-                [_glob_escape(key) + "*", key, *args, room],
-            ).fetchall()
+            prefix = self.con.execute(cols + "norm GLOB ? AND norm != ?" + extra + order, [*below, room]).fetchall()
             hits += self._rows_to_hits(prefix, 50.0, "code-prefix")
+        if total is not None:
+            more = len(hits) - first
+            if len(hits) >= limit:
+                more = self.con.execute(count + "norm GLOB ? AND norm != ?" + extra, below).fetchone()[0]
+            total[0] = first + more
         return hits
 
     # -- words ----------------------------------------------------------------------------
@@ -488,6 +539,7 @@ class Searcher:
         notes: list[str],
         min_match: float = 1.0,
         variants: list[tuple[list[_Slot], bool]] | None = None,
+        counted: list[int] | None = None,
     ) -> list[SearchHit]:
         if variants is None:
             variants = self._variants(text, notes)
@@ -572,6 +624,8 @@ class Searcher:
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
                     best[d] = (score, match)
+        if counted is not None:
+            counted[0] = len(best)
         top = heapq.nlargest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
