@@ -21,6 +21,7 @@ from .correct import Corrector
 from .errors import NotFoundError, UsageError
 from .index import SYSTEM_ORDER
 from .models import Frozen, SearchHit
+from .rerank import POOL, rerank
 from .text import (
     clean_text,
     code_shaped,
@@ -46,6 +47,7 @@ Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
 Q_KNOWN_PREFIX = 0.55  # prefix guesses for a word the synonym table knows as a whole word
 FUZZY_BELOW = 0.8
 SYNONYM_FACTOR = 0.9
+EXPANSION_STEP = 0.015  # each later expansion of a synonym entry weighs this much less
 OTHER_FIELD = 0.85  # official inclusion terms and plain-language names count less than titles
 BODY_FIELD = 0.5  # explanatory text: weakest evidence
 TITLE_FLAG = 10.0  # encoded match values: title 10+q, secondary 5+q*OTHER_FIELD, body q*BODY_FIELD
@@ -269,7 +271,8 @@ class Searcher:
             not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens)
             or self._is_word(text)
         ):
-            hits = self._word_hits(self._corrected(text, notes), allowed, billable_only, limit, notes, counted=total)
+            meant = self._corrected(text, notes)
+            hits = self._word_hits(meant, allowed, billable_only, limit, notes, counted=total, second_stage=True)
         return SearchResult(text, tuple(hits[:limit]), tuple(notes), total[0])
 
     def _several_codes(
@@ -467,24 +470,28 @@ class Searcher:
                         break
             else:
                 i += 1
-        readings: list[tuple[list[str], bool]] = [(ws, False)]
+        readings: list[tuple[list[str], bool, int]] = [(ws, False, 0)]
         if spans:
             # Each phrase is read as itself or as one of its expansions ("liver biopsy" may need
             # "liver" kept and "biopsy" expanded); the all-literal combination is the first reading.
-            options: list[list[str | None]] = [[None, *exp[:4]] for _, _, exp in spans[:3]]
+            # An entry's expansions are listed default first (the alphabetic index's default
+            # code for 'stroke' is cerebral infarction), so later ones weigh slightly less.
+            options: list[list[tuple[int, str | None]]] = [
+                [(0, None), *enumerate(exp[:4])] for _, _, exp in spans[:3]
+            ]
             for combo in list(product(*options))[1:16]:
                 out: list[str] = []
                 pos = 0
-                for (a, b, _), expansion in zip(spans, combo, strict=False):
+                for (a, b, _), (_, expansion) in zip(spans, combo, strict=False):
                     out.extend(ws[pos:a])
                     out.extend(ws[a:b] if expansion is None else words(expansion))
                     pos = b
                 out.extend(ws[pos:])
-                readings.append((out, True))
+                readings.append((out, True, sum(k for k, _ in combo)))
         variants: list[tuple[list[_Slot], bool]] = []
         seen: set[tuple[str, ...]] = set()
         dropped: list[str] = []
-        for reading, is_syn in readings:
+        for reading, is_syn, rank in readings:
             terms = [w for w in index_terms(" ".join(reading))][:MAX_QUERY_WORDS]
             key = tuple(terms)
             if not terms or key in seen:
@@ -500,8 +507,9 @@ class Searcher:
             slots = [s for s in slots if s.terms]
             if slots:
                 if is_syn:
+                    factor = SYNONYM_FACTOR * (1.0 - EXPANSION_STEP * rank)
                     for s in slots:
-                        s.terms = {t: q * SYNONYM_FACTOR for t, q in s.terms.items()}
+                        s.terms = {t: q * factor for t, q in s.terms.items()}
                 variants.append((slots, is_syn))
                 if not is_syn:
                     notes.extend(local)
@@ -540,6 +548,7 @@ class Searcher:
         min_match: float = 1.0,
         variants: list[tuple[list[_Slot], bool]] | None = None,
         counted: list[int] | None = None,
+        second_stage: bool = False,
     ) -> list[SearchHit]:
         if variants is None:
             variants = self._variants(text, notes)
@@ -626,7 +635,8 @@ class Searcher:
                     best[d] = (score, match)
         if counted is not None:
             counted[0] = len(best)
-        top = heapq.nlargest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        pool = limit + POOL if second_stage else limit
+        top = heapq.nlargest(pool, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
         ids = [d for d, _ in top]
@@ -635,7 +645,10 @@ class Searcher:
             r[0]: r[1:]
             for r in self.con.execute(f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})", ids)
         }
-        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, (sc, m) in top]
+        ranked = [(d, sc, m) for d, (sc, m) in top]
+        if second_stage:
+            ranked = rerank(words(text), ranked, rows)[:limit]
+        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
