@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from typing import Any
@@ -203,19 +201,6 @@ def test_loopback_detection() -> None:
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[str]:
-    server, worker = make_server("127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        worker.close()
-
-
 def _get(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
     req = urllib.request.Request(url, method=method)
     try:
@@ -225,7 +210,8 @@ def _get(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
         return e.code, dict(e.headers), e.read()
 
 
-def test_real_server_answers_concurrent_requests(live: str) -> None:
+def test_real_server_answers_concurrent_requests(live_server: str) -> None:
+    live = live_server
     urls = [f"{live}/api/search?q=fracture+{i}" for i in range(10)] + [f"{live}/code/62264"] * 10
     with ThreadPoolExecutor(max_workers=10) as pool:
         answers = list(pool.map(_get, urls))
@@ -237,7 +223,8 @@ def test_real_server_answers_concurrent_requests(live: str) -> None:
     assert head_status == 200 and head_body == b"" and int(head_headers["Content-Length"]) == len(body)
 
 
-def test_real_server_port_in_use_is_one_clear_error(live: str) -> None:
+def test_real_server_port_in_use_is_one_clear_error(live_server: str) -> None:
+    live = live_server
     from codelookup.web.server import ServeError
 
     port = int(live.rsplit(":", 1)[1])

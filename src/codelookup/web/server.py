@@ -46,9 +46,12 @@ class CatalogueWorker:
         self._app: WebApp | None = None
 
     def _handle(self, method: str, target: str) -> Response:
+        started = time.perf_counter()
         if self._app is None:
             self._app = WebApp()
-        return self._app.handle(method, target)
+        resp = self._app.handle(method, target)
+        resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return resp
 
     def warm_up(self) -> None:
         """Open the index before the first visitor arrives (and build it once if needed)."""
@@ -76,7 +79,9 @@ class Handler(BaseHTTPRequestHandler):
             resp = self.worker.handle(method, self.path)
         except Exception:  # a bug: answer 500 without a traceback to the client
             resp = Response(500, "text/plain; charset=utf-8", b"internal error\n")
-        resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        # app: time spent on the page itself; total: including the wait for the catalogue thread.
+        total = f"total;dur={(time.perf_counter() - started) * 1000:.2f}"
+        resp.headers["Server-Timing"] = f"{resp.headers.get('Server-Timing', 'app;dur=0')}, {total}"
         self.send_response(resp.status)
         for name, value in resp.headers.items():
             self.send_header(name, value)
