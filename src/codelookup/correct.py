@@ -46,6 +46,8 @@ TRANSPOSITION_BONUS = 0.3  # the commonest typing slip, and an unambiguous one
 COOC_WEIGHT = 0.35  # per decade of records sharing all the query's words
 DF_WEIGHT = 0.2  # per decade of records containing the word
 CONFIDENT_MARGIN = 0.5
+OMISSION_BONUS = 0.6
+SOUND_BONUS = 0.3
 
 
 class Correction(Frozen):
@@ -62,37 +64,38 @@ class Correction(Frozen):
 
 
 # -- phonetic key ----------------------------------------------------------------------------
-_PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(a), b)
-    for a, b in (
-        (r"sch", "sk"),
-        (r"tch", "ch"),
-        (r"ph", "f"),
-        (r"ch", "k"),
-        (r"ck|q", "k"),
-        (r"x", "ks"),
-        (r"c(?=[eiy])", "s"),
-        (r"c", "k"),
-        (r"g(?=[eiy])", "j"),
-        (r"dg", "j"),
-        (r"ts|tz|z", "s"),
-        (r"th", "t"),
-        (r"y", "i"),
-        (r"(?<=.)h", ""),
-        (r"(?<=.)[aeiouw]", ""),
-        (r"(.)\1+", r"\1"),
-    )
+_PHONETIC_SOURCE: tuple[tuple[str, str], ...] = (
+    (r"sth", "s"),  # asthma, isthmus: the 'th' is silent
+    (r"sch", "sk"),
+    (r"tch", "ch"),
+    (r"ph", "f"),
+    (r"ch", "k"),
+    (r"ck|q", "k"),
+    (r"x", "ks"),
+    (r"c(?=[eiy])", "s"),
+    (r"c", "k"),
+    (r"g(?=[eiy])", "j"),
+    (r"dg", "j"),
+    (r"ts|tz|z", "s"),
+    (r"th", "t"),
+    (r"y", "i"),
+    (r"(?<=.)h", ""),
+    (r"(?<=.)[aeiouw]", ""),
+    (r"(.)\1+", r"\1"),
 )
+_PHONETIC_RULES: list[tuple[re.Pattern[str], str]] = []  # compiled on first use, not at import
 _SILENT_FIRST = re.compile(r"^(ps|pn|kn|gn|wr|rh)")  # psoriasis, pneumonia, knee, rheumatism
 
 
-def phonetic_key(word: str) -> str:
+def phonetic_key(word: str) -> str:  # changing it means bumping index.INDEX_VERSION
     """A coarse sound-alike key: consonant skeleton after English spelling rules.
 
     'schizophrenia' and 'skitsofrenia' both give 'sksfrn'; 'pharyngitis' and 'faringitis'
     both give 'frnjts'. Deliberately simpler than Metaphone: it only has to group the
     spellings people produce for medical words, and ties are broken by edit distance.
     """
+    if not _PHONETIC_RULES:
+        _PHONETIC_RULES.extend((re.compile(a), b) for a, b in _PHONETIC_SOURCE)
     w = word.lower()
     first = _SILENT_FIRST.match(w)
     if first:
@@ -100,6 +103,12 @@ def phonetic_key(word: str) -> str:
     for pattern, repl in _PHONETIC_RULES:
         w = pattern.sub(repl, w)
     return w
+
+
+def _subsequence(short: str, long: str) -> bool:
+    """Whether every letter of ``short`` appears in ``long`` in order."""
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 # -- building (called by the index builder) --------------------------------------------------
@@ -121,9 +130,7 @@ def build_tables(con: sqlite3.Connection, vocab: Sequence[str], syn: Iterable[st
         CREATE TABLE phon(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
         """
     )
-    con.executemany(
-        "INSERT OR IGNORE INTO cdel VALUES (?,?)", ((d, w) for w in extra for d in deletes1(w))
-    )
+    con.executemany("INSERT OR IGNORE INTO cdel VALUES (?,?)", ((d, w) for w in extra for d in deletes1(w)))
     con.executemany(
         "INSERT OR IGNORE INTO phon VALUES (?,?)",
         ((phonetic_key(w), w) for w in (*vocab, *extra) if len(w) >= 5 and w.isalpha()),
@@ -139,6 +146,7 @@ class Corrector:
         self._syn_words: frozenset[str] | None = None
         self._vocab_pos: dict[str, int] | None = None
         self._has_tables: bool | None = None
+        self._patterns: dict[tuple[str, ...], set[str]] | None = None
 
     @property
     def syn_words(self) -> frozenset[str]:
@@ -202,26 +210,54 @@ class Corrector:
             d = min(osa_distance(f, c, max_d) for f in forms)
             if d <= max_d:
                 scored[c] = self._word_score(w, c, d)
-        if self._tables() and len(w) >= 5:
-            key = phonetic_key(w)
-            if len(key) >= 3:
-                for (c,) in con.execute("SELECT word FROM phon WHERE key=?", (key,)):
-                    if c in scored:
-                        continue
-                    d = osa_distance(w, c, len(w))
-                    if d <= max(2, len(w) // 2):
-                        scored[c] = self._word_score(w, c, 2) - 0.2  # sound-alike, not a slip
+        key = phonetic_key(w)
+        if self._tables() and len(w) >= 4 and len(key) >= 3:
+            for (c,) in con.execute("SELECT word FROM phon WHERE key=?", (key,)):
+                if c in scored:
+                    continue
+                d = osa_distance(w, c, len(w))
+                if d <= max(3, len(w) // 2):
+                    scored[c] = self._word_score(w, c, 2) - 0.2  # sound-alike, not a slip
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked[:MAX_CANDIDATES]
 
     def _word_score(self, w: str, c: str, d: int) -> float:
+        """Context-free plausibility of reading ``w`` as ``c`` (higher is better)."""
         score = -float(d)
         if d == 1 and len(w) == len(c) and sorted(w) == sorted(c):
             score += TRANSPOSITION_BONUS
+        if len(c) > len(w) and _subsequence(w, c):
+            score += OMISSION_BONUS  # letters left out ('sorisis', 'concusion'): the usual slip
+        if phonetic_key(w) == phonetic_key(c):
+            score += SOUND_BONUS  # spelt as it sounds
         if c in self.s.synonyms:
             score += SYNONYM_WORD_BONUS
         score += DF_WEIGHT * math.log10(1 + self.df(c))
         return score
+
+    def phrase_candidates(self, ws: Sequence[str], j: int) -> list[tuple[str, float]]:
+        """Words that would complete a synonym-table phrase at position ``j`` of the query
+        ('high blood pleasure' -> 'pressure'), within a few edits of what was typed."""
+        w = ws[j]
+        if self._patterns is None:
+            patterns: dict[tuple[str, ...], set[str]] = {}
+            for term in self.s.synonyms:
+                parts = term.split()
+                if len(parts) < 2:
+                    continue
+                for k in range(len(parts)):
+                    patterns.setdefault((*parts[:k], "*", *parts[k + 1 :]), set()).add(parts[k])
+            self._patterns = patterns
+        out: dict[str, float] = {}
+        limit = max(2, len(w) // 3)
+        for n in (2, 3, 4):
+            for start in range(max(0, j - n + 1), min(j, len(ws) - n) + 1):
+                pattern = (*ws[start:j], "*", *ws[j + 1 : start + n])
+                for c in self._patterns.get(pattern, ()):
+                    d = osa_distance(w, c, limit)
+                    if d <= limit:
+                        out[c] = max(out.get(c, -99.0), self._word_score(w, c, d))
+        return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
 
     def _has_prefix(self, w: str) -> bool:
         from bisect import bisect_left
@@ -242,13 +278,14 @@ class Corrector:
                 a, b = ws[i], ws[i + 1]
                 glued = a + b
                 if (
-                    a not in STOPWORDS
-                    and b not in STOPWORDS
+                    not (a in STOPWORDS and b in STOPWORDS)
                     and a.isalpha()
                     and b.isalpha()
+                    and len(a) >= 2
+                    and len(b) >= 2
                     and f"{a} {b}" not in syn
                     and self.known(glued)
-                    and (not self.known(a) or not self.known(b) or self.cooc([a, b]) < max(1, self.cooc([glued])) // 4)
+                    and (not self.known(a) or not self.known(b) or not self._adjacent(a, b))
                 ):
                     out.append(glued)
                     i += 2
@@ -256,6 +293,27 @@ class Corrector:
             out.append(ws[i])
             i += 1
         return out
+
+    def _adjacent(self, a: str, b: str) -> bool:
+        """Whether 'a b' occurs as a phrase in some title (then it is not a split word)."""
+        if f"{a} {b}" in self.s.synonyms:
+            return True
+        content = [stem(x) for x in (a, b) if x not in STOPWORDS]
+        docs: set[int] | None = None
+        for x in content:
+            here = set(self.s.postings(x)[0])
+            docs = here if docs is None else docs & here
+        if not docs:
+            return False
+        if len(docs) > 300:
+            return True  # common together: surely a phrase somewhere
+        ids = sorted(docs)
+        marks = ",".join("?" * len(ids))
+        phrase = f"{a} {b}"
+        for (title,) in self.s.con.execute(f"SELECT title FROM rec WHERE id IN ({marks})", ids):
+            if phrase in " ".join(words(title)):
+                return True
+        return False
 
     def _split(self, w: str) -> list[str] | None:
         """'heartattack' -> ['heart', 'attack'] when the halves form a synonym phrase or
@@ -293,6 +351,9 @@ class Corrector:
                 options.append([(w, 0.0)])
                 continue
             cands = self.candidates(w)
+            if len(joined) > 1:
+                seen = {c for c, _ in cands}
+                cands += [cw for cw in self.phrase_candidates(joined, j) if cw[0] not in seen]
             opts: list[tuple[str, float]] = []
             if self._has_prefix(w):
                 # A partial word the search completes by prefix ('diab'): a reading of its own.

@@ -168,7 +168,7 @@ PROC_BOOST = 0.15  # procedure codes, for a procedure query
 STATUS_PENALTY = 0.3  # status/complication diagnoses, for a bare procedure query
 OTHER_DX_PENALTY = 0.05  # other diagnoses, for a procedure query
 FAMILY_STEP = 0.025  # per earlier member of the same family
-POOL = 60  # candidates looked at beyond the limit
+POOL = 30  # candidates looked at beyond the limit
 
 CM = "ICD-10-CM"
 

@@ -268,8 +268,7 @@ class Searcher:
             total[0] = len(hits)
         tokens = [t for t in _SEVERAL.split(text) if t]
         if not hits and (
-            not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens)
-            or self._is_word(text)
+            not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens) or self._is_word(text)
         ):
             meant = self._corrected(text, notes)
             hits = self._word_hits(meant, allowed, billable_only, limit, notes, counted=total, second_stage=True)
@@ -476,9 +475,7 @@ class Searcher:
             # "liver" kept and "biopsy" expanded); the all-literal combination is the first reading.
             # An entry's expansions are listed default first (the alphabetic index's default
             # code for 'stroke' is cerebral infarction), so later ones weigh slightly less.
-            options: list[list[tuple[int, str | None]]] = [
-                [(0, None), *enumerate(exp[:4])] for _, _, exp in spans[:3]
-            ]
+            options: list[list[tuple[int, str | None]]] = [[(0, None), *enumerate(exp[:4])] for _, _, exp in spans[:3]]
             for combo in list(product(*options))[1:16]:
                 out: list[str] = []
                 pos = 0
@@ -596,11 +593,9 @@ class Searcher:
                 in_alias = 0
                 inexact = 0
                 fuzzy = False
-                missing_weight = 0.0
-                for k, docs in enumerate(per_slot):
+                for docs in per_slot:
                     v = docs.get(d)
                     if v is None:
-                        missing_weight += weights[k]
                         continue
                     matched += 1
                     if v >= TITLE_FLAG:
@@ -624,7 +619,9 @@ class Searcher:
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                score -= MISSING_PENALTY * missing_weight
+                if matched < n:
+                    lost = sum(w for w, docs in zip(weights, per_slot, strict=True) if d not in docs)
+                    score -= MISSING_PENALTY * lost
                 if not is_syn and not inexact and matched == n and not in_body and not in_alias:
                     score += LITERAL_BONUS  # the user's own words, in a title or official term
                 if sided and sb >> 1 >= 2:
