@@ -61,6 +61,7 @@ class Command:
     prints: bool = True
     tty: bool = False  # stdout is a pseudo-terminal (the interactive path)
     split: bool = False  # a phase child: its JSON report is kept, its wall time is not reported
+    env: dict[str, str] = field(default_factory=dict)  # overrides for this command only
     samples: list[Sample] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
 
@@ -80,6 +81,7 @@ class Setup:
     python: str
     peer: list[str] | None
     env: dict[str, str]
+    baseline: tuple[str, dict[str, str]] | None = None  # (revision, env overrides) of --baseline-rev
 
 
 def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, stderr: Path | None = None) -> Sample:
@@ -205,6 +207,32 @@ def find_setup(args: argparse.Namespace, cache: Path, data: Path) -> Setup:
     return Setup(ours, how, python, [peer_exe] if peer_exe else None, env)
 
 
+def baseline_setup(rev: str, cache: Path) -> tuple[str, dict[str, str]]:
+    """Unpack ``rev``'s ``src/`` next to the temporary cache; it runs with its own cache dir.
+
+    A separate cache directory matters: each version keeps only its own index in a cache
+    directory, so sharing one would make both rebuild on every run. The catalogue is this
+    work tree's, so both versions search the same data.
+    """
+    root = cache / "baseline"
+    root.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"], capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"perf: git archive {rev} failed: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
+    base_cache = root / "cache"
+    base_cache.mkdir()
+    catalogue = os.environ.get("CODELOOKUP_CATALOGUE") or str(REPO / "data" / "codes.json")
+    short = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", rev], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return short or rev, {
+        "PYTHONPATH": str(root / "src"),
+        "CODELOOKUP_CACHE_DIR": str(base_cache),
+        "CODELOOKUP_CATALOGUE": catalogue,
+    }
+
+
 # -- cold starts ------------------------------------------------------------------------
 
 
@@ -235,6 +263,13 @@ def cold_commands(setup: Setup) -> list[Command]:
             tty=True,
         ),
     ]
+    if setup.baseline:
+        rev, benv = setup.baseline
+        base = [setup.python, "-m", "codelookup"]
+        cmds += [
+            Command("base_search", f"baseline {rev} cold `search '{SEARCH_Q}'`", [*base, "search", SEARCH_Q], env=benv),
+            Command("base_show", f"baseline {rev} cold `show {SHOW_CODE}`", [*base, "show", SHOW_CODE], env=benv),
+        ]
     if setup.peer:
         cmds += [
             Command("peer_dx", f"peer `icd10-coder dx '{SEARCH_Q}'`", [*setup.peer, "dx", SEARCH_Q]),
@@ -245,21 +280,23 @@ def cold_commands(setup: Setup) -> list[Command]:
 
 def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
     for cmd in cmds:  # warm the page cache and fail early; not counted
+        cenv = {**env, **cmd.env}
         if cmd.split:
-            run_split(cmd.argv, env)
+            run_split(cmd.argv, cenv)
         elif cmd.tty:
-            sample = run_tty(cmd.argv, env)
+            sample = run_tty(cmd.argv, cenv)
             if sample.rc not in cmd.ok_rcs:
                 raise SystemExit(f"perf: {' '.join(cmd.argv)!r} failed in a terminal (exit {sample.rc})")
         else:
-            check(cmd.argv, env, cmd.ok_rcs, cmd.prints)
+            check(cmd.argv, cenv, cmd.ok_rcs, cmd.prints)
     for r in range(runs):
         shift = r % len(cmds)
         for cmd in cmds[shift:] + cmds[:shift]:
+            cenv = {**env, **cmd.env}
             if cmd.split:
-                cmd.reports.append(run_split(cmd.argv, env))
+                cmd.reports.append(run_split(cmd.argv, cenv))
                 continue
-            sample = run_tty(cmd.argv, env) if cmd.tty else run(cmd.argv, env)
+            sample = run_tty(cmd.argv, cenv) if cmd.tty else run(cmd.argv, cenv)
             if sample.rc not in cmd.ok_rcs:
                 raise SystemExit(f"perf: {cmd.argv!r} exited {sample.rc} during timing")
             cmd.samples.append(sample)
@@ -608,6 +645,18 @@ def render(result: dict[str, Any]) -> str:
             row(c["label"], _cold_cell(c), "≤ peer", _yes(ratio <= 1), _cold_cell(peer), f"{ratio:.2f}")
         else:
             row(c["label"], _cold_cell(c), *(("≤ peer", "–") if key in pairs else ()))
+    for key, base_key in (("search", "base_search"), ("show", "base_show")):
+        if base_key in cold:
+            b = cold[base_key]
+            ratio = paired_ratio(cold[key]["walls_ms"], b["walls_ms"])
+            row(
+                f"{b['label']} (ours / baseline, paired)",
+                _cold_cell(b),
+                "no regression (≤ 1.05)",
+                _yes(ratio <= 1.05),
+                "",
+                f"{ratio:.2f}",
+            )
     for which, ph in result["phases"].items():
         if ph:
             row(
@@ -724,6 +773,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-runs", type=int, default=3, help="fresh index builds to time (default 3)")
     ap.add_argument("--codelookup", help="path of the codelookup executable to measure")
     ap.add_argument("--peer", help="path of the icd10-coder executable")
+    ap.add_argument(
+        "--baseline-rev",
+        metavar="REV",
+        help="also time cold search/show of this revision's src/ (e.g. HEAD~3), interleaved: before/after",
+    )
     ap.add_argument("--inproc", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.inproc:
@@ -736,6 +790,8 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(tempfile.mkdtemp(prefix="perf-data-"))
     try:
         setup = find_setup(args, cache, data)
+        if args.baseline_rev:
+            setup.baseline = baseline_setup(args.baseline_rev, cache)
 
         def log(msg: str) -> None:
             if not args.json:

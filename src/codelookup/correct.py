@@ -128,8 +128,18 @@ def build_tables(con: sqlite3.Connection, vocab: Sequence[str], syn: Iterable[st
         """
         CREATE TABLE cdel(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
         CREATE TABLE phon(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
+        CREATE TABLE sword(word TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE sphr(pattern TEXT, word TEXT, PRIMARY KEY(pattern, word)) WITHOUT ROWID;
         """
     )
+    con.executemany("INSERT INTO sword VALUES (?)", ((w,) for w in extra))
+    patterns: set[tuple[str, str]] = set()
+    for term in syn:
+        parts = term.split()
+        if len(parts) >= 2:
+            for k in range(len(parts)):
+                patterns.add((" ".join((*parts[:k], "*", *parts[k + 1 :])), parts[k]))
+    con.executemany("INSERT INTO sphr VALUES (?,?)", sorted(patterns))
     con.executemany("INSERT OR IGNORE INTO cdel VALUES (?,?)", ((d, w) for w in extra for d in deletes1(w)))
     con.executemany(
         "INSERT OR IGNORE INTO phon VALUES (?,?)",
@@ -143,30 +153,35 @@ class Corrector:
 
     def __init__(self, searcher: Searcher) -> None:
         self.s = searcher
-        self._syn_words: frozenset[str] | None = None
-        self._vocab_pos: dict[str, int] | None = None
+        self._syn_word: dict[str, bool] = {}  # words of synonym terms outside the vocabulary
         self._has_tables: bool | None = None
-        self._patterns: dict[tuple[str, ...], set[str]] | None = None
-
-    @property
-    def syn_words(self) -> frozenset[str]:
-        if self._syn_words is None:
-            self._syn_words = frozenset(synonym_words(self.s.synonyms))
-        return self._syn_words
 
     def known(self, w: str) -> bool:
+        """A word the catalogue or the synonym table knows (or one too short to correct)."""
         if w in STOPWORDS or w.isdigit() or len(w) <= 2 or any(c.isdigit() for c in w):
             return True
         vs = self.s.vocab_set
-        return w in vs or stem(w) in vs or w in self.syn_words or w in self.s.synonyms
+        if w in vs or stem(w) in vs or w in self.s.synonyms:
+            return True
+        found = self._syn_word.get(w)
+        if found is None:
+            if self._tables():
+                found = self.s.con.execute("SELECT 1 FROM sword WHERE word=?", (w,)).fetchone() is not None
+            else:
+                found = w in synonym_words(self.s.synonyms)
+            self._syn_word[w] = found
+        return found
 
     def df(self, w: str) -> int:
-        if self._vocab_pos is None:
-            self._vocab_pos = {t: i for i, t in enumerate(self.s.vocab)}
-        i = self._vocab_pos.get(w)
-        if i is None:
-            i = self._vocab_pos.get(stem(w))
-        return self.s.df[i] if i is not None else 0
+        """Records containing the word (the vocabulary is sorted: a binary search, no dict)."""
+        from bisect import bisect_left
+
+        vocab = self.s.vocab
+        for form in (w, stem(w)):
+            i = bisect_left(vocab, form)
+            if i < len(vocab) and vocab[i] == form:
+                return self.s.df[i]
+        return 0
 
     def cooc(self, ws: Sequence[str]) -> int:
         """Records whose title, aliases or official terms hold every content word."""
@@ -239,24 +254,23 @@ class Corrector:
         """Words that would complete a synonym-table phrase at position ``j`` of the query
         ('high blood pleasure' -> 'pressure'), within a few edits of what was typed."""
         w = ws[j]
-        if self._patterns is None:
-            patterns: dict[tuple[str, ...], set[str]] = {}
-            for term in self.s.synonyms:
-                parts = term.split()
-                if len(parts) < 2:
-                    continue
-                for k in range(len(parts)):
-                    patterns.setdefault((*parts[:k], "*", *parts[k + 1 :]), set()).add(parts[k])
-            self._patterns = patterns
+        if not self._tables():
+            return []
+        patterns = [
+            " ".join((*ws[start:j], "*", *ws[j + 1 : start + n]))
+            for n in (2, 3, 4)
+            for start in range(max(0, j - n + 1), min(j, len(ws) - n) + 1)
+        ]
+        if not patterns:
+            return []
+        marks = ",".join("?" * len(patterns))
+        found = {r[0] for r in self.s.con.execute(f"SELECT word FROM sphr WHERE pattern IN ({marks})", patterns)}
         out: dict[str, float] = {}
         limit = max(2, len(w) // 3)
-        for n in (2, 3, 4):
-            for start in range(max(0, j - n + 1), min(j, len(ws) - n) + 1):
-                pattern = (*ws[start:j], "*", *ws[j + 1 : start + n])
-                for c in self._patterns.get(pattern, ()):
-                    d = osa_distance(w, c, limit)
-                    if d <= limit:
-                        out[c] = max(out.get(c, -99.0), self._word_score(w, c, d))
+        for c in found:
+            d = osa_distance(w, c, limit)
+            if d <= limit:
+                out[c] = self._word_score(w, c, d)
         return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
 
     def _has_prefix(self, w: str) -> bool:

@@ -15,14 +15,14 @@ import sqlite3
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from itertools import product
+from itertools import pairwise, product
 
-from .correct import Corrector
 from .errors import NotFoundError, UsageError
 from .index import SYSTEM_ORDER
 from .models import Frozen, SearchHit
 from .rerank import POOL, rerank
 from .text import (
+    STOPWORDS,
     clean_text,
     code_shaped,
     deletes1,
@@ -32,6 +32,10 @@ from .text import (
     stem,
     words,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    from .correct import Corrector
 
 MAX_QUERY_WORDS = 12
 MAX_WORD = 40
@@ -161,6 +165,8 @@ class Searcher:
     @property
     def corrector(self) -> Corrector:
         if self._corrector is None:
+            from .correct import Corrector
+
             self._corrector = Corrector(self)
         return self._corrector
 
@@ -304,6 +310,8 @@ class Searcher:
 
     def _corrected(self, text: str, notes: list[str]) -> str:
         """The query as the user meant it (see :mod:`codelookup.correct`), noted when changed."""
+        if not self._may_need_correction(text):
+            return text  # every word known, nothing to glue: the corrector is not even imported
         fix = self.corrector.correct(text)
         if not fix.changed:
             return text
@@ -312,6 +320,23 @@ class Searcher:
             note += f" (or did you mean {fix.alternative!r}?)"
         notes.append(note)
         return fix.text
+
+    def _may_need_correction(self, text: str) -> bool:
+        """False only when :meth:`Corrector.correct` would certainly leave ``text`` unchanged:
+        every word is known and no two neighbours glue into a known word."""
+        ws = words(text)
+        vs, syn = self.vocab_set, self.synonyms
+        for w in ws:
+            short = w in STOPWORDS or len(w) <= 2 or any(c.isdigit() for c in w)
+            if not short and not (w in vs or stem(w) in vs or w in syn):
+                return True
+        glued = [a + b for a, b in pairwise(ws) if a.isalpha() and b.isalpha()]
+        if any(g in vs or stem(g) in vs or g in syn for g in glued):
+            return True
+        if glued and self.con.execute("SELECT 1 FROM sqlite_master WHERE name='sword'").fetchone():
+            marks = ",".join("?" * len(glued))
+            return self.con.execute(f"SELECT 1 FROM sword WHERE word IN ({marks})", glued).fetchone() is not None
+        return False
 
     def _is_word(self, text: str) -> bool:
         """A code-shaped query that is also a known word or synonym ('a1c', 'b12', 'hba1c')."""
