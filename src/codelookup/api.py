@@ -59,9 +59,9 @@ class Library:
         *,
         systems: Sequence[str] | None = None,
         billable_only: bool = False,
-        limit: int = 10,
+        limit: int | None = 10,
     ) -> SearchResult:
-        """Ranked hits; raises NotFoundError (with suggestions) when nothing matches."""
+        """Ranked hits (``limit=None``: all of them); raises NotFoundError when nothing matches."""
         result = self.searcher.search(query, systems=systems, billable_only=billable_only, limit=limit)
         if not result.hits:
             raise not_found(self.searcher, result)

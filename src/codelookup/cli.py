@@ -142,6 +142,9 @@ def search(
     system: SystemOpt = None,
     billable: Annotated[bool, typer.Option("--billable", help="Only billable codes.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results (1-10000).")] = 10,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every result, however many (the total is on stderr or in --json).")
+    ] = False,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv_: CsvOpt = False,
@@ -150,6 +153,7 @@ def search(
     """Search codes by words, lay terms, typos or codes.
 
     Examples: codelookup search 'diabetic foot ulcer'; codelookup search e119;
+    codelookup search 'E11.9 I10'; codelookup search 'S72.0-S72.1' --all --csv > hips.csv;
     codelookup search 'E11.6*' --json | jq '.results[].code'; printf 'afib\\ncopd\\n' | codelookup search - --jsonl
     """
 
@@ -162,6 +166,7 @@ def search(
             billable,
             limit,
             _pick_format(fmt, json_, jsonl, csv_),
+            all_,
         )
         return run_search(opts, Library(), Streams())
 

@@ -36,12 +36,13 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 class SearchOptions(Frozen):
     """A parsed ``search`` request (from Typer or the fast path)."""
 
-    __slots__ = ("billable", "fmt", "limit", "query", "systems")
+    __slots__ = ("all_results", "billable", "fmt", "limit", "query", "systems")
     query: str
     systems: tuple[str, ...]
     billable: bool
     limit: int
     fmt: OutputFormat
+    all_results: bool  # --all: every result, whatever the limit
 
     def __init__(
         self,
@@ -50,8 +51,14 @@ class SearchOptions(Frozen):
         billable: bool = False,
         limit: int = 10,
         fmt: OutputFormat = OutputFormat.AUTO,
+        all_results: bool = False,
     ) -> None:
-        self._init(query=query, systems=systems, billable=billable, limit=limit, fmt=fmt)
+        self._init(query=query, systems=systems, billable=billable, limit=limit, fmt=fmt, all_results=all_results)
+
+    @property
+    def effective_limit(self) -> int | None:
+        """None (everything) under ``--all``, else ``--limit``."""
+        return None if self.all_results else self.limit
 
 
 class ShowOptions(Frozen):
@@ -156,7 +163,9 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
     writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=False)
     fmt = resolve_format(opts.fmt, streams.out.isatty())
     try:
-        result = lib.search(opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+        result = lib.search(
+            opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.effective_limit
+        )
     except NotFoundError as exc:
         if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
             writer.write(clean_text(opts.query), [], {"error": exc.message, "suggestions": list(exc.suggestions)})
@@ -165,14 +174,27 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
     for message in result.notes:
         note(streams, message)
     rows = [h.as_dict() for h in result.hits]
-    extra = {"notes": list(result.notes)} if fmt is OutputFormat.JSON else None
+    extra: dict[str, Any] | None = None
+    if fmt is OutputFormat.JSON:
+        extra = {"total": result.total, "notes": list(result.notes)}
+    elif fmt is OutputFormat.JSONL:
+        extra = {"total": result.total}
     writer.write(
         result.query if fmt in (OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.TABLE) else None,
         rows,
         extra,
     )
     writer.finish()
+    if result.total > len(rows) and fmt is not OutputFormat.JSON:
+        note(streams, more_results(len(rows), result.total, fmt))
     return EXIT_OK
+
+
+def more_results(shown: int, total: int, fmt: OutputFormat) -> str:
+    """The stderr line saying results were cut at the limit, and how to get them all."""
+    if fmt in (OutputFormat.TABLE, OutputFormat.PLAIN):
+        return f"showing {shown:,} of {total:,} — use --limit N or --all"
+    return f"wrote {shown:,} of {total:,} results — add --all to export every one"
 
 
 def _columns(fmt: OutputFormat) -> tuple[tuple[str, str], ...]:
@@ -183,11 +205,15 @@ def _columns(fmt: OutputFormat) -> tuple[tuple[str, str], ...]:
 
 def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
     writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=True)
+    structured = resolve_format(opts.fmt, streams.out.isatty()) in (OutputFormat.JSON, OutputFormat.JSONL)
     missing = 0
+    cut = 0
     for query in stdin_lines(streams):
         try:
             check_length(query, "query")
-            result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+            result = lib.search(
+                query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.effective_limit
+            )
         except NotFoundError as exc:
             missing += 1
             writer.write(query, [], {"error": exc.message, "suggestions": list(exc.suggestions)})
@@ -198,8 +224,14 @@ def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
             missing += 1
             writer.write(query, [], {"error": exc.message, "suggestions": []})
             continue
-        writer.write(query, [h.as_dict() for h in result.hits])
+        writer.write(query, [h.as_dict() for h in result.hits], {"total": result.total} if structured else None)
+        cut += result.total > len(result.hits)
     writer.finish()
+    if cut:
+        streams.err.write(
+            f"note: {cut} quer{'y' if cut == 1 else 'ies'} had more results than --limit {opts.limit}"
+            " — add --all for every result\n"
+        )
     if missing:
         streams.err.write(f"codelookup: {missing} quer{'y' if missing == 1 else 'ies'} found nothing\n")
     return EXIT_NOT_FOUND if missing else EXIT_OK

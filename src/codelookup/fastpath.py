@@ -13,7 +13,7 @@ import sys
 
 from .formats import OutputFormat
 
-_FLAGS = {"--json": "json", "--jsonl": "jsonl", "--csv": "csv", "--billable": "billable"}
+_FLAGS = {"--json": "json", "--jsonl": "jsonl", "--csv": "csv", "--billable": "billable", "--all": "all"}
 _VALUES = {
     "--system": "system",
     "-s": "system",
@@ -25,7 +25,7 @@ _VALUES = {
     "-f": "format",
 }
 _ALLOWED = {
-    "search": {"json", "jsonl", "csv", "billable", "system", "limit", "format"},
+    "search": {"json", "jsonl", "csv", "billable", "system", "limit", "format", "all"},
     "show": {"json", "jsonl", "system", "section", "format"},
 }
 
@@ -75,7 +75,7 @@ def _format(opts: dict[str, list[str]]) -> OutputFormat | None:
         except ValueError:
             return None
     if len(set(chosen)) > 1 or any(
-        len(opts.get(k, [])) > 1 for k in ("json", "jsonl", "csv", "billable", "limit", "format")
+        len(opts.get(k, [])) > 1 for k in ("json", "jsonl", "csv", "billable", "limit", "format", "all")
     ):
         return None
     return chosen[0] if chosen else OutputFormat.AUTO
@@ -108,6 +108,7 @@ def try_run(argv: list[str]) -> int | None:
                     "billable" in opts,
                     limit,
                     fmt,
+                    "all" in opts,
                 ),
                 Library(),
                 Streams(),

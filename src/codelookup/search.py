@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
 MAX_QUERY_WORDS = 12
 MAX_WORD = 40
 MAX_LIMIT = 10_000
+EVERYTHING = 10_000_000  # the limit behind --all: more than the catalogue holds
 _CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9.*?]*$")
 _RANGE = re.compile(r"^([A-Z0-9][A-Z0-9.]*)\s*-\s*([A-Z0-9][A-Z0-9.]*)$")
 _SEVERAL = re.compile(r"[\s,;]+")  # separators between several codes in one query
@@ -246,9 +247,12 @@ class Searcher:
         *,
         systems: Sequence[str] | None = None,
         billable_only: bool = False,
-        limit: int = 10,
+        limit: int | None = 10,
     ) -> SearchResult:
-        if limit < 1 or limit > MAX_LIMIT:
+        """Ranked hits; ``limit=None`` returns every result (``total`` counts them either way)."""
+        if limit is None:
+            limit = EVERYTHING
+        elif limit < 1 or limit > MAX_LIMIT:
             raise UsageError(f"--limit must be between 1 and {MAX_LIMIT:,}, not {limit}")
         text = clean_text(query)
         if not text:
@@ -278,6 +282,9 @@ class Searcher:
         ):
             meant = self._corrected(text, notes)
             hits = self._word_hits(meant, allowed, billable_only, limit, notes, counted=total, second_stage=True)
+            if meant != text:
+                # The same codes in the same order as the corrected query; the match says how.
+                hits = [SearchHit(h.code, h.system, h.title, h.billable, h.score, "fuzzy") for h in hits]
         return SearchResult(text, tuple(hits[:limit]), tuple(notes), total[0])
 
     def _several_codes(
