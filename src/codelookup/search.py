@@ -625,9 +625,11 @@ class Searcher:
                 in_alias = 0
                 inexact = 0
                 fuzzy = False
-                for docs in per_slot:
+                lost = 0.0
+                for docs, weight in zip(per_slot, weights, strict=True):
                     v = docs.get(d)
                     if v is None:
+                        lost += weight
                         continue
                     matched += 1
                     if v >= TITLE_FLAG:
@@ -651,9 +653,7 @@ class Searcher:
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                if matched < n:
-                    lost = sum(w for w, docs in zip(weights, per_slot, strict=True) if d not in docs)
-                    score -= MISSING_PENALTY * lost
+                score -= MISSING_PENALTY * lost
                 if not is_syn and not inexact and matched == n and not in_body and not in_alias:
                     score += LITERAL_BONUS  # the user's own words, in a title or official term
                 if sided and sb >> 1 >= 2:
