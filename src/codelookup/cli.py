@@ -21,7 +21,7 @@ from .commands import (
     run_show,
     run_systems,
 )
-from .errors import CodelookupError, UsageError
+from .errors import CodelookupError, ConflictingOptionsError, ExitCode
 from .formats import OutputFormat
 
 app = typer.Typer(
@@ -72,7 +72,7 @@ def _pick_format(fmt: OutputFormat, json_: bool = False, jsonl: bool = False, cs
     if fmt is not OutputFormat.AUTO:
         chosen.append(fmt)
     if len(set(chosen)) > 1:
-        raise UsageError(
+        raise ConflictingOptionsError(
             "conflicting output formats: " + ", ".join("--" + f.value for f in dict.fromkeys(chosen)),
             hint="choose one",
         )
@@ -88,12 +88,6 @@ def _guard(work: Callable[[], int]) -> None:
         raise typer.Exit(code=exc.exit_code) from None
     if code:
         raise typer.Exit(code=code)
-
-
-def _library() -> object:
-    from .api import Library
-
-    return Library()
 
 
 def _version(value: bool) -> None:
@@ -324,7 +318,7 @@ def run(argv: list[str]) -> int:
         name = type(exc).__name__
         if name == "Abort":
             _err("aborted")
-            return 130
+            return ExitCode.INTERRUPTED
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             ctx = getattr(exc, "ctx", None)
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'codelookup --help')"
@@ -332,6 +326,3 @@ def run(argv: list[str]) -> int:
             return int(exc.exit_code)
         raise
     return rc if isinstance(rc, int) else 0
-
-
-_ = Path  # keep the import for type checkers of importers' commands
