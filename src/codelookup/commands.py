@@ -15,6 +15,7 @@ from .api import Library
 from .errors import (
     ENTRY_ERRORS,
     CodelookupError,
+    ConflictingOptionsError,
     EmptyInputError,
     ExitCode,
     InputTooLongError,
@@ -389,6 +390,46 @@ def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
                 f"load the official release with: codelookup import {system.import_kind} FILE\n"
             )
     return ExitCode.OK
+
+
+# -- one entry for both parsers -------------------------------------------------------------
+def pick_format(values: dict[str, Any]) -> OutputFormat:
+    """The output format from --format and the --json/--jsonl/--csv shortcuts; two differing is an error."""
+    chosen = [OutputFormat(k) for k in ("json", "jsonl", "csv") if values.get(k)]
+    fmt = OutputFormat(str(values.get("format") or "auto"))
+    if fmt is not OutputFormat.AUTO:
+        chosen.append(fmt)
+    if len(set(chosen)) > 1:
+        raise ConflictingOptionsError(
+            "conflicting output formats: " + ", ".join("--" + f.value for f in dict.fromkeys(chosen)),
+            hint="choose one",
+        )
+    return chosen[0] if chosen else OutputFormat.AUTO
+
+
+def dispatch(command: str, values: dict[str, Any], streams: Streams | None = None) -> int:
+    """Run a parsed command (values as :func:`codelookup.grammar.parse` returns them).
+
+    The Typer application and the fast path both end here, so a command line means the same
+    whichever parser read it.
+    """
+    streams = streams or Streams()
+    fmt = pick_format(values)
+    systems = tuple(values.get("system") or ())
+    if command == "search":
+        query = " ".join(values["query"])
+        opts = SearchOptions(query, systems, bool(values["billable"]), int(values["limit"]), fmt)
+        return run_search(opts, Library(), streams)
+    if command == "show":
+        show = ShowOptions(tuple(values["codes"]), systems, tuple(values["section"]), fmt, bool(values["pager"]))
+        return run_show(show, Library(), streams)
+    if command == "browse":
+        return run_browse(values["target"], bool(values["all"]), fmt, Library(), streams)
+    if command == "sections":
+        return run_sections(values["code"], fmt, Library() if values["code"] else None, streams)
+    if command == "systems":
+        return run_systems(fmt, Library(), streams)
+    raise AssertionError(f"no such command: {command}")  # pragma: no cover - the grammar lists them
 
 
 # -- import -------------------------------------------------------------------------------
