@@ -13,10 +13,14 @@ __all__ = [
     "NotFoundError",
     "UsageError",
     "__version__",
+    "annotate",
     "browse",
+    "is_billable",
+    "is_valid",
     "lookup",
     "search",
     "systems",
+    "validate",
 ]
 
 TYPE_CHECKING = False
@@ -25,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
 
     from .api import browse, lookup, search, systems
     from .errors import CatalogueError, CodelookupError, NotFoundError, UsageError
+    from .validation import annotate, is_billable, is_valid, validate
 
 
 def __getattr__(name: str) -> Any:
@@ -32,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name in ("validate", "annotate", "is_valid", "is_billable"):
+        from . import validation
+
+        return getattr(validation, name)
     if name in ("CatalogueError", "CodelookupError", "NotFoundError", "UsageError"):
         from . import errors
 
