@@ -217,6 +217,60 @@ def serve(
     _guard(work)
 
 
+@app.command()
+def validate(
+    source: Annotated[
+        str, typer.Argument(help="'-' reads standard input (one code per line, or CSV/TSV with --column).")
+    ],
+    column: Annotated[
+        str | None, typer.Option("--column", "-c", help="CSV/TSV column: 1-based number or header name.")
+    ] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="Validate against this system only.")] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Comma-separated output fields (default: all).")
+    ] = None,
+    csv_: CsvOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any code is invalid.")] = False,
+) -> None:
+    """Check a stream of codes (valid, billable, deleted, title, reason): JSON Lines or CSV out, summary on stderr.
+
+    Example: cut -d, -f3 claims.csv | codelookup validate - --csv > checked.csv
+    """
+
+    def work() -> int:
+        if source != "-":
+            raise UsageError("validate reads standard input", hint="use '-', e.g. codelookup validate - < codes.txt")
+        from .bulk import run_validate
+        from .validation import FIELDS
+
+        chosen = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else FIELDS
+        return run_validate(sys.stdin, sys.stdout, sys.stderr, column=column, system=system, fields=chosen,
+                            fmt="csv" if csv_ else "jsonl", strict=strict)  # fmt: skip
+
+    _guard(work)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, parquet or sqlite.")] = "csv",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (required for parquet and sqlite).")
+    ] = None,
+    system: SystemOpt = None,
+) -> None:
+    """Write the whole catalogue (codes, titles, billable, hierarchy, notes, status) for joins elsewhere.
+
+    Example: codelookup export --format parquet -o codes.parquet --system ICD-10-CM
+    """
+
+    def work() -> int:
+        from .bulk import run_export
+
+        return run_export(fmt, output, system or [], sys.stdout, sys.stderr)
+
+    _guard(work)
+
+
 @app.command("import")
 def import_(
     kind: Annotated[
