@@ -170,8 +170,6 @@ OTHER_DX_PENALTY = 0.05  # other diagnoses, for a procedure query
 FAMILY_STEP = 0.025  # per earlier member of the same family
 POOL = 30  # candidates looked at beyond the limit
 
-CM = "ICD-10-CM"
-
 
 def _is_proc(w: str) -> bool:
     return w in PROC_WORDS or (len(w) > 6 and w.endswith(PROC_SUFFIXES))
@@ -188,12 +186,10 @@ def intent(query_words: Sequence[str]) -> tuple[bool, bool]:
 
 def family(code: str, system: str) -> str:
     """Codes that differ only in their last characters: a family for diversity."""
-    norm = code.replace(".", "").upper()
-    if system == CM:
-        return system + norm[:4]
-    if system == "HCPCS":
-        return system + norm[:3]
-    return system + norm[:4]
+    from .systems import registry
+
+    spec = registry.get(system)
+    return system + code.replace(".", "").upper()[: spec.family_chars if spec else 4]
 
 
 def rerank(
@@ -205,13 +201,16 @@ def rerank(
 
     ``info`` maps a record id to (code, system, title, billable).
     """
+    from .systems import registry
+
     proc, cond = intent(query_words)
     asked = set(query_words)
+    procedural = set(registry.with_feature("codes_procedures"))
     adjusted: list[tuple[float, int, str, str]] = []
     for d, score, match in pool:
         code, system, title, _ = info[d]
         if proc:
-            if system != CM:
+            if system in procedural:
                 if not cond:
                     score += PROC_BOOST
             else:
