@@ -326,3 +326,45 @@ def test_prepared_hcpcs_synonyms_use_words_of_the_official_hcpcs_file() -> None:
         if exp not in active.get(term, ())  # phrases of the active table are checked there
     }
     assert {k: v for k, v in missing.items() if v} == {}
+
+
+def test_rerank_puts_accessories_below_the_item_unless_asked() -> None:
+    from codelookup.rerank import rerank
+
+    info = {
+        1: ("E0155", "HCPCS", "Wheel attachment, rigid pick-up walker, per pair", True),
+        2: ("E0130", "HCPCS", "Walker, rigid (pickup), adjustable or fixed height", True),
+    }
+    pool = [(1, 1.30, "title"), (2, 1.25, "title")]
+    assert [d for d, _, _ in rerank(["walker"], pool, info)] == [2, 1]
+    assert [d for d, _, _ in rerank(["walker", "attachment"], pool, info)] == [1, 2]
+
+
+def test_rerank_spreads_a_family_without_reordering_it() -> None:
+    from codelookup.rerank import rerank
+
+    info = {i: (f"6232{i}", "CPT", f"page {i}", True) for i in range(6)}
+    info[9] = ("62264", "CPT", "distinct page", True)
+    pool = [(i, 1.25 - i * 0.001, "title") for i in range(6)] + [(9, 1.21, "title")]
+    order = [d for d, _, _ in rerank(["epidural"], pool, info)]
+    assert order.index(9) < 5  # the distinct code is not pushed behind the whole family
+    family = [d for d in order if d != 9]
+    assert family == sorted(family)  # the family keeps its own order
+
+
+@pytest.mark.parametrize(
+    ("words_", "proc", "cond"),
+    [
+        (["kidney", "transplant"], True, False),
+        (["appendectomy"], True, False),
+        (["colonoscopy"], True, False),
+        (["knee", "pain"], False, True),
+        (["sinusitis"], False, True),
+        (["kidney", "transplant", "rejection"], True, True),
+        (["diabetes"], False, False),
+    ],
+)
+def test_intent_words(words_: list[str], proc: bool, cond: bool) -> None:
+    from codelookup.rerank import intent
+
+    assert intent(words_) == (proc, cond)

@@ -160,10 +160,13 @@ COND_SUFFIXES = ("itis", "osis", "emia", "aemia", "algia", "oma", "pathy", "pleg
 # Diagnosis codes that record a past or failed procedure rather than the procedure itself.
 _STATUS = re.compile(
     r"\b(status|complications?|rejection|failure|breakdown|displacement|leakage|malfunction|"
-    r"presence|history|encounter|aftercare|mechanical|infection|inflammatory|atherosclerosis|"
-    r"accessor(y|ies))\b",
+    r"presence|history|encounter|aftercare|mechanical|infection|inflammatory|atherosclerosis)\b",
     re.IGNORECASE,
 )
+# Accessories and parts of an item (walker attachments, wheelchair accessories): below the item
+# itself unless the query asks for them.
+_ACCESSORY = re.compile(r"\b(accessor(?:y|ies)|attachments?|replacement parts?)\b", re.IGNORECASE)
+ACCESSORY_PENALTY = 0.15
 PROC_BOOST = 0.15  # procedure codes, for a procedure query
 STATUS_PENALTY = 0.3  # status/complication diagnoses, for a bare procedure query
 OTHER_DX_PENALTY = 0.05  # other diagnoses, for a procedure query
@@ -219,6 +222,9 @@ def rerank(
                     score -= STATUS_PENALTY
                 elif not cond:
                     score -= OTHER_DX_PENALTY
+        acc = _ACCESSORY.search(title)
+        if acc and not asked & {"accessory", "accessories", "attachment", "attachments", "part", "parts"}:
+            score -= ACCESSORY_PENALTY
         adjusted.append((score, d, match, family(code, system)))
     # Greedy diversity: repeatedly take the best candidate after its family's penalty.
     seen: dict[str, int] = {}
