@@ -47,6 +47,9 @@ COOC_WEIGHT = 0.35  # per decade of records sharing all the query's words
 DF_WEIGHT = 0.2  # per decade of records containing the word
 CONFIDENT_MARGIN = 0.5
 OMISSION_BONUS = 0.6
+RARE_DF = 2  # a known word this rare may itself be a misspelling in the catalogue's text
+CONFUSION_RATIO = 100  # ... when a word one edit away is this many times more frequent
+RARE_TYPED_BONUS = 0.5  # the benefit of the doubt for the word as typed
 SOUND_BONUS = 0.3
 
 
@@ -236,6 +239,24 @@ class Corrector:
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
         return ranked[:MAX_CANDIDATES]
 
+    def confusions(self, w: str) -> list[tuple[str, float]]:
+        """For a known but rare word (document frequency <= RARE_DF), common words one edit
+        away that are far more frequent: the word itself may be a slip that made it into a
+        title or descriptor. Empty for ordinary words, so they are never second-guessed."""
+        if len(w) < 5 or w in STOPWORDS or not w.isalpha() or w in self.s.synonyms:
+            return []
+        df = self.df(w)
+        if df > RARE_DF:
+            return []
+        out = []
+        for c, score in self.candidates(w):
+            # Only slips that lose or swap letters ('replacment', 'recieve'): a substituted
+            # letter makes another real word too often ('nailing' is not 'failing').
+            slip = (len(c) == len(w) + 1 and _subsequence(w, c)) or (len(c) == len(w) and sorted(c) == sorted(w))
+            if slip and osa_distance(w, c, 1) <= 1 and self.df(c) >= CONFUSION_RATIO * max(1, df):
+                out.append((c, score))
+        return out
+
     def _word_score(self, w: str, c: str, d: int) -> float:
         """Context-free plausibility of reading ``w`` as ``c`` (higher is better)."""
         score = -float(d)
@@ -354,7 +375,13 @@ class Corrector:
         unknown = 0
         for j, w in enumerate(joined):
             if self.known(w):
-                options.append([(w, 0.0)])
+                confusions = self.confusions(w)
+                if confusions:
+                    # A word the catalogue has only once or twice, one slip from a common one
+                    # ('replacment' in one descriptor): both readings compete, context decides.
+                    options.append([(w, DF_WEIGHT * math.log10(1 + self.df(w)) + RARE_TYPED_BONUS), *confusions])
+                else:
+                    options.append([(w, 0.0)])
                 continue
             split = self._split(w)
             if split is not None:

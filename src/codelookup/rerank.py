@@ -163,9 +163,10 @@ _STATUS = re.compile(
     r"presence|history|encounter|aftercare|mechanical|infection|inflammatory|atherosclerosis)\b",
     re.IGNORECASE,
 )
-# Accessories and parts of an item (walker attachments, wheelchair accessories): below the item
-# itself unless the query asks for them.
-_ACCESSORY = re.compile(r"\b(accessor(?:y|ies)|attachments?|replacement parts?)\b", re.IGNORECASE)
+# Accessories and parts of an item (walker attachments, wheelchair accessories, HCPCS
+# "Replacement, handgrip, ..." parts; not PCS "Replacement of ..."): below the item itself
+# unless the query asks for them.
+_ACCESSORY = re.compile(r"\b(accessor(?:y|ies)|attachments?|replacement parts?)\b|^replacement,", re.IGNORECASE)
 ACCESSORY_PENALTY = 0.15
 PROC_BOOST = 0.15  # procedure codes, for a procedure query
 STATUS_PENALTY = 0.3  # status/complication diagnoses, for a bare procedure query

@@ -312,12 +312,23 @@ class Searcher:
             short = w in STOPWORDS or len(w) <= 2 or any(c.isdigit() for c in w)
             if not short and not (w in vs or stem(w) in vs or w in syn):
                 return True
+            if not short and len(w) >= 5 and w not in syn and self._rare(w):
+                return True  # known, but perhaps only as somebody's typo (see Corrector.confusions)
         glued = [a + b for a, b in pairwise(ws) if a.isalpha() and b.isalpha()]
         if any(g in vs or stem(g) in vs or g in syn for g in glued):
             return True
         if glued and self.con.execute("SELECT 1 FROM sqlite_master WHERE name='sword'").fetchone():
             marks = ",".join("?" * len(glued))
             return self.con.execute(f"SELECT 1 FROM sword WHERE word IN ({marks})", glued).fetchone() is not None
+        return False
+
+    def _rare(self, w: str) -> bool:
+        """Whether a vocabulary word occurs in at most two records (a binary search)."""
+        vocab = self.vocab
+        for form in (w, stem(w)):
+            i = bisect_left(vocab, form)
+            if i < len(vocab) and vocab[i] == form:
+                return self.df[i] <= 2
         return False
 
     def _is_word(self, text: str) -> bool:
@@ -400,7 +411,7 @@ class Searcher:
         return hits
 
     # -- words ----------------------------------------------------------------------------
-    def _slot_for(self, word: str, last: bool, notes: list[str], known: bool = False) -> _Slot:
+    def _slot_for(self, word: str, last: bool, notes: list[str], known: bool = False, no_typo: bool = False) -> _Slot:
         """Index terms for one query word. ``known`` words are synonym-table terms: complete words
         the user meant as typed, so prefix guesses for them ('flu' -> 'flushing') rank low."""
         s = stem(word)
@@ -416,7 +427,7 @@ class Searcher:
             return slot
         if len(s) >= 3:
             self._add_prefix(slot, s, Q_KNOWN_PREFIX if known else Q_PREFIX, 40)
-        if not slot.terms and not known and len(s) >= 4 and not s.isdigit():
+        if not slot.terms and not known and not no_typo and len(s) >= 4 and not s.isdigit():
             fixes = self._typo(s)
             for term, q in fixes:
                 slot.terms.setdefault(term, q)
@@ -495,6 +506,9 @@ class Searcher:
         variants: list[tuple[list[_Slot], bool]] = []
         seen: set[tuple[str, ...]] = set()
         dropped: list[str] = []
+        # Words inside a synonym phrase ('wetting' in 'bed wetting') are meant as typed: no
+        # typo guesses (and no "looks misspelt" note) for them in the literal reading.
+        phrase_words = {w for a, b, _ in spans for w in ws[a:b]}
         for reading, is_syn, rank in readings:
             terms = [w for w in index_terms(" ".join(reading))][:MAX_QUERY_WORDS]
             key = tuple(terms)
@@ -502,7 +516,10 @@ class Searcher:
                 continue
             seen.add(key)
             local: list[str] = []
-            slots = [self._slot_for(w, j == len(terms) - 1, local, w in syn) for j, w in enumerate(terms)]
+            slots = [
+                self._slot_for(w, j == len(terms) - 1, local, w in syn, no_typo=w in phrase_words)
+                for j, w in enumerate(terms)
+            ]
             empty = [s.word for s in slots if not s.terms]
             if empty and not is_syn and spans:
                 continue  # a word only the synonym table knows: the literal reading cannot win

@@ -52,6 +52,18 @@ def page_prior(rec: Mapping[str, Any], code: str, billable: bool, common: frozen
     return PAGE_BONUS if rec.get("sections") else 0.0
 
 
+QUALITY_REPORTING = -0.15  # HCPCS G8xxx/G9xxx and M1xxx: quality-measure reporting codes
+
+
+def hcpcs_prior(rec: Mapping[str, Any], code: str, billable: bool, common: frozenset[str]) -> float:
+    """HCPCS: quality-measure reporting codes (G8000-G9999, M1000-M1999, about a third of the
+    release, worded like "Patient with ... blood pressure ...") rank below the drugs, supplies
+    and services that a word search usually means."""
+    if code[:2] in ("G8", "G9") or code[:2] == "M1":
+        return QUALITY_REPORTING
+    return 0.0
+
+
 class CodeSystem:
     """One code system and every fact the program needs about it.
 
@@ -262,6 +274,7 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         billable_wording="reportable HCPCS Level II code",
         import_kind="hcpcs",
         import_source="HCPCS quarterly alpha-numeric file, imported by the user",
+        rank_prior=hcpcs_prior,
         codes_procedures=True,
         family_chars=3,
     ),
@@ -402,4 +415,4 @@ class Registry:
 
 registry = Registry(_BUILTIN)
 
-__all__ = ["CodeSystem", "Registry", "encounter_prior", "no_prior", "page_prior", "registry"]
+__all__ = ["CodeSystem", "Registry", "encounter_prior", "hcpcs_prior", "no_prior", "page_prior", "registry"]
