@@ -188,12 +188,18 @@ def intent(query_words: Sequence[str]) -> tuple[bool, bool]:
     return any(_is_proc(w) for w in query_words), any(_is_cond(w) for w in query_words)
 
 
+_FAMILY_CHARS: dict[str, int] = {}
+
+
 def family(code: str, system: str) -> str:
     """Codes that differ only in their last characters: a family for diversity."""
-    from .systems import registry
+    n = _FAMILY_CHARS.get(system)
+    if n is None:
+        from .systems import registry
 
-    spec = registry.get(system)
-    return system + code.replace(".", "").upper()[: spec.family_chars if spec else 4]
+        spec = registry.get(system)
+        n = _FAMILY_CHARS[system] = spec.family_chars if spec else 4
+    return system + code.replace(".", "").upper()[:n]
 
 
 def rerank(

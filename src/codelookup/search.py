@@ -51,7 +51,7 @@ Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
 Q_KNOWN_PREFIX = 0.55  # prefix guesses for a word the synonym table knows as a whole word
 FUZZY_BELOW = 0.8
 SYNONYM_FACTOR = 0.9
-EXPANSION_STEP = 0.015  # each later expansion of a synonym entry weighs this much less
+EXPANSION_STEP = 0.014  # score given up per later expansion of a synonym entry (default first)
 OTHER_FIELD = 0.85  # official inclusion terms and plain-language names count less than titles
 BODY_FIELD = 0.5  # explanatory text: weakest evidence
 TITLE_FLAG = 10.0  # encoded match values: title 10+q, secondary 5+q*OTHER_FIELD, body q*BODY_FIELD
@@ -471,7 +471,7 @@ class Searcher:
         matches = process.extract(s, self.vocab, scorer=fuzz.ratio, limit=3, score_cutoff=80)
         return [(str(m[0]), Q_RAPIDFUZZ) for m in matches]
 
-    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool]]:
+    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool, int]]:
         """The literal reading of the query plus readings with synonym phrases replaced."""
         ws = words(text)[: MAX_QUERY_WORDS * 2]
         syn = self.synonyms
@@ -503,7 +503,7 @@ class Searcher:
                     pos = b
                 out.extend(ws[pos:])
                 readings.append((out, True, sum(k for k, _ in combo)))
-        variants: list[tuple[list[_Slot], bool]] = []
+        variants: list[tuple[list[_Slot], bool, int]] = []
         seen: set[tuple[str, ...]] = set()
         dropped: list[str] = []
         # Words inside a synonym phrase ('wetting' in 'bed wetting') are meant as typed: no
@@ -528,10 +528,10 @@ class Searcher:
             slots = [s for s in slots if s.terms]
             if slots:
                 if is_syn:
-                    factor = SYNONYM_FACTOR * (1.0 - EXPANSION_STEP * rank)
+                    factor = SYNONYM_FACTOR  # the same for every reading, so slots are shared
                     for s in slots:
                         s.terms = {t: q * factor for t, q in s.terms.items()}
-                variants.append((slots, is_syn))
+                variants.append((slots, is_syn, rank))
                 if not is_syn:
                     notes.extend(local)
         if len(words(text)) > MAX_QUERY_WORDS * 2:
@@ -567,7 +567,7 @@ class Searcher:
         limit: int,
         notes: list[str],
         min_match: float = 1.0,
-        variants: list[tuple[list[_Slot], bool]] | None = None,
+        variants: list[tuple[list[_Slot], bool, int]] | None = None,
         counted: list[int] | None = None,
         second_stage: bool = False,
     ) -> list[SearchHit]:
@@ -579,7 +579,7 @@ class Searcher:
         best: dict[int, tuple[float, str]] = {}
         slot_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
         prior, tlen, sysb = self.prior, self.tlen, self.sysb
-        for slots, is_syn in variants:
+        for slots, is_syn, rank in variants:
             if all(s.word in WEAK_WORDS for s in slots) and not is_syn and len(slots) < len(words(text)):
                 continue  # only words like 'right' survived: whatever matches is noise
             per_slot = []
@@ -604,7 +604,7 @@ class Searcher:
             fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
-            weights = _missing_weights(per_slot, len(tlen))
+            weighted = list(zip(per_slot, _missing_weights(per_slot, len(tlen)), strict=True))
             for d in cand:
                 sb = sysb[d]
                 if allowed is not None and sb >> 1 not in allowed:
@@ -619,7 +619,7 @@ class Searcher:
                 inexact = 0
                 fuzzy = False
                 lost = 0.0
-                for docs, weight in zip(per_slot, weights, strict=True):
+                for docs, weight in weighted:
                     v = docs.get(d)
                     if v is None:
                         lost += weight
@@ -646,7 +646,7 @@ class Searcher:
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                score -= MISSING_PENALTY * lost
+                score -= MISSING_PENALTY * lost + EXPANSION_STEP * rank
                 if not is_syn and not inexact and matched == n and not in_body and not in_alias:
                     score += LITERAL_BONUS  # the user's own words, in a title or official term
                 if sided and sb >> 1 in sideless:
@@ -699,7 +699,7 @@ class Searcher:
             slot = _Slot(term)
             slot.terms[term] = Q_EXACT
             slots.append(slot)
-        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, variants=[(slots, False)])
+        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, variants=[(slots, False, 0)])
 
     # -- did you mean ---------------------------------------------------------------------
     def suggestions(self, text: str, limit: int = 5) -> tuple[str, ...]:
