@@ -76,7 +76,7 @@ SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _pages() -> list[tuple[str, dict[str, Any]]]:
-    pages = []
+    pages: list[tuple[str, dict[str, Any]]] = []
     for path in sorted(CONTENT_DIR.glob("*.toml")):
         with path.open("rb") as fh:
             doc = tomllib.load(fh)
