@@ -46,7 +46,7 @@ MODEL_SECTIONS = (
 MIN_SECTION_CHARS = 40
 # A sentence may be shared by a handful of closely related pages (an add-on and its parent, the
 # same test in two age bands); beyond this many pages it is boilerplate that says nothing specific.
-MAX_PAGES_PER_SENTENCE = 8
+MAX_PAGES_PER_SENTENCE = 6
 MIN_REPEAT_CHECK_CHARS = 15
 MIN_REASON_CHARS = 15
 
