@@ -38,7 +38,7 @@ def test_icd10cm_notes_and_hierarchy(runner: CliRunner) -> None:
     rec = json.loads(show(runner, "E11.621", "--json").stdout)["records"][0]
     assert rec["title"] == "Type 2 diabetes mellitus with foot ulcer"
     assert [h["code"] for h in rec["hierarchy"]] == ["4", "E08-E13", "E11", "E11.6", "E11.62"]
-    assert any("E10" in x for x in rec["sections"]["excludes1"])
+    assert any("E10" in x["text"] and x["source"] == "E11" for x in rec["sections"]["excludes1"])
     assert rec["sections"]["use_additional_code"]
     sev = json.loads(show(runner, "S72.001A", "--json").stdout)["records"][0]["sections"]["seventh_characters"]
     assert sev["A"] == "initial encounter for closed fracture" and "S" in sev

@@ -8,9 +8,9 @@ place in the hierarchy, its children, the decoded ICD-10-PCS axes and similar co
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 
+from . import cmnotes
 from .errors import NotFoundError, UsageError
 from .models import CodeDetail, CodeRecord, CodeRef
 from .search import Searcher, _placeholder_variants, looks_like_code, resolve_systems
@@ -22,19 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
     from typing import Any
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
-# Code references inside ICD-10-CM notes: 'E10.-', 'O24.4-', 'P70.2', ranges such as 'I10-I16'.
-_CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
-_NOTE_CODE = re.compile(rf"\b({_CODE})(?:\.?-)?(?:-{_CODE})?")
-_APPLIES = " (applies from "  # how a note inherited from a category is marked
 NOTE_SLUGS = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "notes")
-INHERITED_NOTES = (
-    "includes",
-    "excludes1",
-    "excludes2",
-    "code_first",
-    "use_additional_code",
-    "code_also",
-)
 PCS_AXES = (
     "Section",
     "Body System",
@@ -203,15 +191,11 @@ class Details:
             if own.get(sec.slug):
                 sections[sec.slug] = own[sec.slug]
         if row.system == "ICD-10-CM":
-            self._inherit_cm(row, ancestors, sections)
+            self._cm_sections(row, ancestors, sections)
         if row.system == "ICD-10-PCS":
             axes = self.pcs_axes(row.code)
             if axes:
                 sections["axes"] = axes
-        if row.system == "ICD-10-CM":
-            refs = self.cross_references(sections)
-            if refs:
-                sections["cross_references"] = [r.as_dict() for r in refs]
         if not row.billable:
             kids = self.children(row, 500)
             if kids:
@@ -241,42 +225,61 @@ class Details:
             also_in,
         )
 
-    def cross_references(self, sections: dict[str, Any], limit: int = 30) -> list[CodeRef]:
-        """Codes the official notes point to ('(E10.-)', '(I10-I16)'), resolved so they can be shown next."""
-        seen: dict[str, CodeRef] = {}
-        for slug in NOTE_SLUGS:
-            for item in sections.get(slug) or ():
-                for found in _NOTE_CODE.finditer(str(item).split(_APPLIES)[0]):
-                    for candidate in (found.group(0).rstrip(".-"), found.group(1)):
-                        key = norm_code(candidate)
-                        if key in seen or len(seen) >= limit:
-                            continue
-                        row = self.con.execute(
-                            f"SELECT {_COLS} FROM rec WHERE system='ICD-10-CM' AND norm=?", (key,)
-                        ).fetchone()
-                        if row:
-                            hit = Row(row)
-                            seen[key] = hit.ref(f"named in the {BY_SLUG[slug].heading} note")
-                            break
-        return list(seen.values())
-
-    def _inherit_cm(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
-        """7th characters from the nearest declaring ancestor; category-level notes apply too."""
+    def _cm_sections(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
+        """Notes of every level, 7th characters, claim context, manifestation and named codes."""
+        levels = [(r.kind, r.code, r.title, r.data.get("sections") or {}) for r in [row, *ancestors]]
+        notes = cmnotes.gather(levels, cmnotes.NoteResolver(self.con))
+        for slug in cmnotes.NOTE_SECTIONS:
+            sections.pop(slug, None)
+        sections.update(notes)
         if "seventh_characters" not in sections:
             for anc in ancestors:
                 sev = (anc.data.get("sections") or {}).get("seventh_characters")
                 if sev:
                     sections["seventh_characters"] = sev
                     break
-        for anc in ancestors:
-            if anc.kind not in ("category", "subcategory"):
-                continue
-            notes = anc.data.get("sections") or {}
-            for slug in INHERITED_NOTES:
-                items = notes.get(slug)
-                if items:
-                    inherited = [f"{item}{_APPLIES}{anc.code})" for item in items]
-                    sections[slug] = list(sections.get(slug, [])) + inherited
+        if cmnotes.is_manifestation(row.title, notes):
+            sections["manifestation"] = cmnotes.manifestation_text(notes)
+        claim = cmnotes.claim_context(row.data, self.con)
+        if claim is not None:
+            sections["cc_mcc"] = claim
+        refs = self.cross_references(notes)
+        if refs:
+            sections["cross_references"] = refs
+
+    def cross_references(self, notes: dict[str, list[dict[str, Any]]], limit: int = 60) -> list[dict[str, Any]]:
+        """Codes the notes name, resolved so they can be shown next; a range is one entry listing all it covers."""
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+
+        def visit(note: dict[str, Any], slug: str) -> None:
+            heading = BY_SLUG[slug].heading
+            why = f"named in the {heading}" if slug == "notes" else f"named in the {heading} note"
+            for code in note.get("codes", ()):
+                if code not in seen and len(seen) < limit:
+                    hit = self._get("ICD-10-CM", code)
+                    if hit is not None:
+                        seen.add(code)
+                        out.append(hit.ref(why).as_dict())
+            for rng in note.get("ranges", ()):
+                if rng["range"] in seen:
+                    continue
+                seen.add(rng["range"])
+                covered = rng["codes"]
+                noun = "categories" if all(len(c) == 3 for c in covered) else "codes"
+                first, last = self._get("ICD-10-CM", covered[0]), self._get("ICD-10-CM", covered[-1])
+                span = f"{len(covered)} {noun}" if len(covered) > 1 else f"1 {noun.rstrip('s').replace('ie', 'y')}"
+                title = span + (f": {first.title} … {last.title}" if first and last and len(covered) > 1 else
+                                f": {first.title}" if first else "")  # fmt: skip
+                out.append({"code": rng["range"], "system": "ICD-10-CM", "title": title, "reason": why,
+                            "range": covered})  # fmt: skip
+            for item in note.get("items", ()):
+                visit(item, slug)
+
+        for slug in NOTE_SLUGS:
+            for note in notes.get(slug) or ():
+                visit(note, slug)
+        return out
 
     def pcs_axes(self, code: str) -> list[dict[str, str]]:
         if len(code) != 7:

@@ -28,6 +28,69 @@ def selected(detail: CodeDetail, only: list[str] | None) -> dict[str, Any]:
     return {slug: value for slug, value in detail.sections.items() if slug in only}
 
 
+def missing_lines(detail: CodeDetail, only: list[str] | None) -> list[str]:
+    """'E11.9 has no Code First note': a requested section the page lacks is said, not left blank."""
+    out = []
+    for slug in only or ():
+        if slug not in detail.sections:
+            sec = BY_SLUG[slug]
+            noun = "note" if sec.group == "official" else "section"
+            out.append(f"{detail.record.code} has no {sec.heading} {noun}.")
+    return out
+
+
+def note_groups(value: Any, code: str = "") -> list[tuple[str, list[dict[str, Any]]]]:
+    """Notes grouped by where they come from, nearest first: ('', own), ('from block E08-E13 …', …)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for note in _as_list(value):
+        if not isinstance(note, dict):
+            note = {"text": str(note)}
+        label = ""
+        if note.get("level") and note.get("source") != code:
+            label = f"from {note['level']} {note['source']}"
+            if note.get("source_title"):
+                label += f" ({note['source_title']})"
+        groups.setdefault(label, []).append(note)
+    return list(groups.items())
+
+
+def note_text(note: dict[str, Any]) -> str:
+    """The official wording, with each range it names collapsed to a count (the JSON lists them all)."""
+    text = str(note.get("text", ""))
+    counts = [f"{r['range']}: {len(r['codes'])} {_noun(r['codes'])}" for r in note.get("ranges", ())]
+    return text + (f"  [{'; '.join(counts)}]" if counts else "")
+
+
+def _noun(codes: list[str]) -> str:
+    if all(len(c) == 3 for c in codes):
+        return "category" if len(codes) == 1 else "categories"
+    return "code" if len(codes) == 1 else "codes"
+
+
+def claim_lines(value: Any, code: str) -> list[str]:
+    """The CC/MCC section as sentences; a long exclusion list shows its start and its size."""
+    if not isinstance(value, dict):
+        return [str(value)]
+    level = value.get("designation", "")
+    what = {"MCC": "an MCC (major complication or comorbidity)", "CC": "a CC (complication or comorbidity)",
+            "non-CC": "a non-CC (neither a CC nor an MCC)"}.get(level, level)  # fmt: skip
+    lines = [f"{code} is {what} in {value.get('version', 'MS-DRG')}.", str(value.get("meaning", ""))]
+    excluded = value.get("cc_excluded_principal_diagnoses")
+    if level in ("CC", "MCC"):
+        if excluded:
+            head = ", ".join(excluded[:12])
+            more = f" and {len(excluded) - 12:,} more (--json lists them all)" if len(excluded) > 12 else ""
+            lines.append(
+                f"CC exclusions (PDX collection {value.get('cc_exclusion_collection')}): it counts as a non-CC when "
+                f"the principal diagnosis is one of {len(excluded):,} codes: {head}{more}."
+            )
+        else:
+            lines.append("CC exclusions: none; it counts whatever the principal diagnosis.")
+    if value.get("only_if_discharged_alive"):
+        lines.append(f"It counts as {level} only if the patient was discharged alive.")
+    return [x for x in lines if x]
+
+
 def breadcrumb_text(detail: CodeDetail, sep: str) -> str:
     parts = []
     for ref in detail.breadcrumb:
@@ -69,14 +132,34 @@ def plain_page(detail: CodeDetail, only: list[str] | None, width: int = 100) -> 
     for slug, value in selected(detail, only).items():
         sec = BY_SLUG[slug]
         lines += ["", sec.heading]
-        lines += _plain_section(sec.shape, value, width, rec.system)
+        lines += _plain_section(sec.shape, value, width, rec.system, rec.code)
+    for line in missing_lines(detail, only):
+        lines += ["", *_wrap(line, "", width)]
     lines += ["", *_wrap(source_line(detail), "", width)]
     return "\n".join(lines) + "\n"
 
 
-def _plain_section(shape: Shape, value: Any, width: int, system: str = "") -> list[str]:
+def _plain_notes(notes: list[dict[str, Any]], indent: str, width: int) -> list[str]:
     out: list[str] = []
-    if shape is Shape.TEXT:
+    for note in notes:
+        wrapped = _wrap(note_text(note), indent + "  ", width)
+        wrapped[0] = indent + "- " + wrapped[0].lstrip()
+        out += wrapped
+        out += _plain_notes(list(note.get("items", ())), indent + "    ", width)
+    return out
+
+
+def _plain_section(shape: Shape, value: Any, width: int, system: str = "", code: str = "") -> list[str]:
+    out: list[str] = []
+    if shape is Shape.NOTES:
+        for label, notes in note_groups(value, code):
+            if label:
+                out += _wrap(label + ":", "  ", width)
+            out += _plain_notes(notes, "    " if label else "  ", width)
+    elif shape is Shape.CLAIM:
+        for line in claim_lines(value, code):
+            out += _wrap(line, "  ", width)
+    elif shape is Shape.TEXT:
         out += _wrap(str(value), "  ", width)
     elif shape in (Shape.BULLETS, Shape.STEPS):
         for i, item in enumerate(_as_list(value), 1):
@@ -141,10 +224,29 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
         sec = BY_SLUG[slug]
         body = _rich_body(sec.shape, value, Table, Text, rec.system, rec.code)
         console.print(Panel(body, title=Text(sec.heading), title_align="left"))
+    for line in missing_lines(detail, only):
+        console.print(Text(line, style="yellow"))
     console.print(Text(source_line(detail), style="dim italic"))
 
 
+def _rich_notes(notes: list[dict[str, Any]], table: Any, Text: Any, depth: int = 0) -> None:
+    for note in notes:
+        table.add_row(Text("  " * depth + ("•" if depth == 0 else "–")), Text(note_text(note)))
+        _rich_notes(list(note.get("items", ())), table, Text, depth + 1)
+
+
 def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = "", code: str = "") -> Any:
+    if shape is Shape.NOTES:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        for label, notes in note_groups(value, code):
+            if label:
+                table.add_row(Text(""), Text(label, style="dim italic"))
+            _rich_notes(notes, table, Text)
+        return table
+    if shape is Shape.CLAIM:
+        return Text("\n".join(claim_lines(value, code)))
     if shape is Shape.TEXT:
         return Text(str(value))
     if shape in (Shape.BULLETS, Shape.STEPS):

@@ -73,9 +73,9 @@ class Exclusions:
             if line.startswith("PDX collection "):
                 current = self.collections.setdefault(line.split()[2], [])
                 continue
-            m = _PDX_LINE.match(line)
-            if m and current is not None:
-                current.append(dotted(m.group(1)))
+            pdx = _PDX_LINE.match(line)
+            if pdx and current is not None:
+                current.append(dotted(pdx.group(1)))
         part2 = part2.split("K Part 3", 1)[0]
         self.alive_only = {dotted(m.group(1)) for m in (_PDX_LINE.match(x) for x in part2.splitlines()) if m}
 
@@ -113,10 +113,10 @@ def annotate(
         level = lists.get(code, "non-CC")
         rec["cc_mcc"] = level
         counts["cc_mcc_" + level.lower().replace("-", "_")] += 1
-        number = excl.collection.get(code)
-        if number:
-            rec["cc_exclusion"] = number
-            used[TABLE_PREFIX + number] = excl.collections[number]
+        collection = excl.collection.get(code)
+        if collection:
+            rec["cc_exclusion"] = collection
+            used[TABLE_PREFIX + collection] = excl.collections[collection]
         if code in excl.alive_only:
             rec["cc_alive_only"] = True
     return used, counts
