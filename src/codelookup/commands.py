@@ -264,6 +264,8 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                     + " (use --system to pick one)",
                 )
             for d in details:
+                if d.record.extra.get("resolution_note"):
+                    note(streams, str(d.record.extra["resolution_note"]))
                 doc = d.as_dict()
                 if only is not None:
                     doc["sections"] = {k: v for k, v in doc["sections"].items() if k in only}

@@ -140,22 +140,40 @@ class Details:
         if key and looks_like_code(cleaned):
             sugg = self.searcher.code_suggestions(key, systems=wanted)
         if not sugg and cleaned and not looks_like_code(cleaned):
+            # Not code-shaped: suggest what a word search finds as typed; a guessed spelling
+            # ('nope' -> 'nose') would suggest unrelated codes, so then suggest nothing.
             try:
                 res = self.searcher.search(cleaned, systems=systems, limit=3)
-                sugg = tuple(h.code for h in res.hits)
+                sugg = tuple(h.code for h in res.hits if h.match in ("title", "synonym"))
             except UsageError:
                 sugg = ()
         where = f" in {', '.join(resolve_systems(systems) or ())}" if systems else ""
-        hint = ("did you mean: " + ", ".join(sugg)) if sugg else "check the code, or search by words"
+        if sugg:
+            hint = "did you mean: " + ", ".join(sugg)
+        elif cleaned and not looks_like_code(cleaned):
+            hint = f"it is not shaped like a code; to search by words: codelookup search '{cleaned[:40]}'"
+        else:
+            hint = "check the code, or search by words"
         shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
         return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
 
     def lookup(self, text: str, systems: list[str] | None = None, *, by_wording: bool = True) -> list[CodeDetail]:
         rows = self.find(text, systems)
+        resolved = ""
+        if not rows:
+            # As search does: 'W21.89A' lacks the X placeholders ICD-10-CM 7th characters need.
+            for alt in _placeholder_variants(norm_code(clean_text(text))):
+                rows = [r for r in self.find(alt, systems) if r.system == "ICD-10-CM"]
+                if rows:
+                    resolved = clean_text(text)
+                    break
         if not rows:
             raise self.not_found(text, systems)
         also = tuple(r.system for r in rows)
-        return [self.detail(r, tuple(s for s in also if s != r.system), by_wording) for r in rows]
+        details = [self.detail(r, tuple(s for s in also if s != r.system), by_wording) for r in rows]
+        if resolved:
+            details = [_resolved(d, resolved) for d in details]
+        return details
 
     def ancestors(self, row: Row) -> list[Row]:
         chain: list[Row] = []
@@ -431,6 +449,18 @@ class Details:
 
     def section_names(self) -> list[tuple[str, str]]:
         return [(s.slug, s.heading) for s in SECTIONS]
+
+
+def placeholder_note(query: str, code: str) -> str:
+    return f"{query} is not a code: ICD-10-CM 7th characters need X placeholders before them; showing {code}"
+
+
+def _resolved(d: CodeDetail, query: str) -> CodeDetail:
+    """The page of the placeholder-completed code, saying which input it stands for."""
+    rec = d.record
+    extra = {**rec.extra, "resolved_from": query, "resolution_note": placeholder_note(query, rec.code)}
+    record = CodeRecord(rec.code, rec.system, rec.title, rec.billable, rec.kind, rec.parent, rec.sections, extra)
+    return CodeDetail(record, d.breadcrumb, d.billable_reason, d.sections, d.release, d.source, d.also_in)
 
 
 def _short(text: str, n: int = 50) -> str:

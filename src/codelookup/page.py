@@ -114,6 +114,7 @@ def _wrap(text: str, indent: str, width: int) -> list[str]:
     return textwrap.wrap(
         " ".join(str(text).split()),
         width=max(width, 40),
+        break_on_hyphens=False,  # never split a code range such as E08-E13
         initial_indent=indent,
         subsequent_indent=indent,
     ) or [indent]
@@ -122,6 +123,8 @@ def _wrap(text: str, indent: str, width: int) -> list[str]:
 def plain_page(detail: CodeDetail, only: list[str] | None, width: int = 100) -> str:
     rec = detail.record
     lines = [f"{rec.code}  {rec.system}", *_wrap(rec.title, "", width)]
+    if rec.extra.get("resolution_note"):
+        lines += _wrap(f"Note: {rec.extra['resolution_note']}.", "", width)
     lines.append(f"Status: {detail.billable_reason}")
     if detail.breadcrumb:
         lines.append(f"Hierarchy: {breadcrumb_text(detail, ' > ')}")
@@ -206,6 +209,8 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
     head.append(rec.code, style="bold cyan")
     head.append(f"  {rec.system}\n", style="bold")
     head.append(rec.title + "\n", style="bold")
+    if rec.extra.get("resolution_note"):
+        head.append(f"Note: {rec.extra['resolution_note']}.\n", style="magenta")
     head.append(detail.billable_reason, style="green" if rec.billable else "yellow")
     for depth, ref in enumerate(detail.breadcrumb):
         label = f"Chapter {ref.code}" if rec.system == "ICD-10-CM" and ref.code.isdigit() else ref.code
