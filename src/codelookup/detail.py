@@ -371,6 +371,11 @@ class Details:
                 )
             )
             seen.add((row.system, str(item["code"])))
+        if authored and row.system == "CPT":
+            # Written relationships say how codes differ; a generated neighbour on a CPT page could
+            # only say "same family" or "similar wording" (62264 got the diagnostic tap 62270),
+            # which misleads more than it helps, so CPT pages keep only what was written.
+            return out
         parent = ancestors[0] if ancestors else None
         family = row.data.get("family")
         if isinstance(family, str) and family:
@@ -482,9 +487,11 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
         ]
         if len(matches) != 1:
             what = "ambiguous" if matches else "unknown"
-            valid = ", ".join(s.slug for s in SECTIONS)
+            # ambiguous: only the names it could mean; unknown: the whole list
+            valid = ", ".join(matches) if matches else ", ".join(s.slug for s in SECTIONS)
             shown = raw if len(raw) <= 40 else raw[:37] + "..."
-            raise UsageError(f"{what} section {shown!r}", hint=f"valid sections: {valid}")
+            label = "it matches" if matches else "valid sections"
+            raise UsageError(f"{what} section {shown!r}", hint=f"{label}: {valid}")
         if matches[0] not in out:
             out.append(matches[0])
     return out

@@ -8,7 +8,7 @@ brackets in titles are shown literally and never parsed as Rich markup.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 
 from .models import CodeDetail
 from .sections import BY_SLUG, Shape
@@ -107,6 +107,32 @@ def breadcrumb_text(detail: CodeDetail, sep: str) -> str:
 def source_line(detail: CodeDetail) -> str:
     bits = [b for b in (detail.source, detail.release) if b]
     return f"{DISCLAIMER} Source: {', '.join(bits)}." if bits else DISCLAIMER
+
+
+# -- pager --------------------------------------------------------------------------------
+def pager_command(env: MutableMapping[str, str]) -> str:
+    """The pager pydoc (and so Rich) will run: $MANPAGER/$PAGER, else less."""
+    return (env.get("MANPAGER") or env.get("PAGER") or "less").strip() or "less"
+
+
+def pager_styles(env: MutableMapping[str, str]) -> bool:
+    """Whether the page may go to the pager in colour, preparing ``LESS`` for it when needed.
+
+    Only ``less`` shows colour, and only with -R: when LESS is unset it becomes "R" (we never
+    override a user's own LESS). Other pagers (``more``, ``most``, ``cat``), NO_COLOR or
+    --no-color get the plain page, which has no escape codes to garble.
+    """
+    if env.get("NO_COLOR"):
+        return False
+    words = pager_command(env).split()
+    if not words or words[0].rsplit("/", 1)[-1] != "less":
+        return False
+    if any((w.startswith("-") and "R" in w.lstrip("-")) or w in ("--RAW-CONTROL-CHARS", "-r") for w in words[1:]):
+        return True
+    if "LESS" not in env:
+        env["LESS"] = "R"
+        return True
+    return "R" in env["LESS"] or "r" in env["LESS"]
 
 
 # -- plain text ---------------------------------------------------------------------------
@@ -298,3 +324,34 @@ def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = ""
 
 def section_rows(slugs: Iterable[str]) -> list[dict[str, str]]:
     return [{"slug": s, "heading": BY_SLUG[s].heading, "shape": BY_SLUG[s].shape.value} for s in slugs]
+
+
+# -- systems ------------------------------------------------------------------------------
+def rich_systems(rows: list[dict[str, Any]], console: Console) -> None:
+    """One panel per code system: long sources and licences wrap as prose, never truncated.
+
+    A seven-column table cannot fit 80 columns (it cut 'ICD-10-PCS' to 'ICD-10-P…' and wrapped
+    the CPT licence over 16 lines); label/value lines read well at any width.
+    """
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    for row in rows:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        records, billable = row.get("records"), row.get("billable")
+        count = f"{records:,} ({billable:,} billable)" if isinstance(records, int) and isinstance(billable, int) else ""
+        for label, value in (
+            ("Release", row.get("release")),
+            ("Records", count),
+            ("Source", row.get("source")),
+            ("Licence", row.get("licence")),
+            ("Publisher", row.get("publisher")),
+        ):
+            if value:
+                grid.add_row(Text(label), Text(str(value)))
+        title = Text(str(row.get("name", "")), style="bold cyan")
+        title.append(f"  {row.get('origin', '')}", style="dim")
+        console.print(Panel(grid, title=title, title_align="left"))

@@ -165,7 +165,8 @@ def add_cpt(cat: Catalogue, content_dir: Path) -> None:
         return  # no pages yet: the header lists no CPT system rather than an empty one
     cat.systems[cpt.SYSTEM] = {
         "name": cpt.SYSTEM,
-        "release": f"codelookup plain-language pages {len(codes)} codes",
+        # The pages' own content release (they are revised with the catalogue), not a count.
+        "release": f"content release {CATALOGUE_RELEASE} (plain-language pages for the CPT 2026 code set)",
         "source": "written by the codelookup team",
         "source_file": "content/cpt/*.toml",
         "publisher": "codelookup contributors",

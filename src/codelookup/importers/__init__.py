@@ -45,6 +45,14 @@ _PUBLISHERS = {
     "icd10cm": ("ICD-10-CM", "National Center for Health Statistics (NCHS/CDC)"),
     "icd10pcs": ("ICD-10-PCS", "Centers for Medicare & Medicaid Services (CMS)"),
 }
+# HCPCS and ICD-10 are works of the US government (CMS, NCHS), so US public domain; CPT
+# descriptors are the AMA's, licensed to the user who imports them and never redistributed.
+_LICENCES = {
+    "hcpcs": "US public domain (CMS); imported by the user from CMS's release file",
+    "cpt": "Licensed by the AMA to the user who imported it; not redistributed by codelookup",
+    "icd10cm": "US public domain (NCHS/CDC); imported by the user from the official release file",
+    "icd10pcs": "US public domain (CMS); imported by the user from the official release file",
+}
 _SOURCES = {
     "hcpcs": "HCPCS quarterly alpha-numeric file, imported by the user",
     "cpt": "The user's licensed CPT descriptor file",
@@ -132,7 +140,7 @@ def run_import(
         "source": _SOURCES[kind.value],
         "source_file": path.name,
         "publisher": publisher,
-        "licence": "As distributed by the publisher to the user; not redistributed by us",
+        "licence": _LICENCES[kind.value],
         "counts": counts,
         "notes": notes,
     }
