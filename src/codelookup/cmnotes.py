@@ -33,6 +33,8 @@ NOTE_SECTIONS: dict[str, bool] = {
     "code_also": True,
     "notes": True,
 }
+_DIGITS = "0123456789"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
 # 'E10.-', 'O24.4-', 'P70.2', and ranges 'I10-I16', 'R07.1-R07.9', 'H92.0-' (a prefix, not a range)
 _REF = re.compile(rf"\b({_CODE})(?:\.?-(?![A-Z][0-9]))?(?:-({_CODE}))?")
@@ -98,10 +100,21 @@ class NoteResolver:
         key = (start, end)
         if key not in self._ranges:
             if len(start) == 3 and len(end) == 3:
-                rows = self.con.execute(
-                    "SELECT code FROM rec WHERE system=? AND kind='category' AND code BETWEEN ? AND ? ORDER BY id",
-                    (SYSTEM, start, end),
-                ).fetchall()
+                # A chapter-wide range (S00-T88) spans ~40,000 records in the code index; the
+                # possible category codes in it (letter, digit, digit-or-letter) are at most a
+                # few thousand exact lookups, which the (system, code) index answers at once.
+                letters = [chr(c) for c in range(ord(start[0]), ord(end[0]) + 1)]
+                cands = [f"{a}{b}{c}" for a in letters for b in _DIGITS for c in _DIGITS + _LETTERS]
+                cands = [c for c in cands if start <= c <= end]
+                found: list[tuple[int, str]] = []
+                for i in range(0, len(cands), 900):
+                    chunk = cands[i : i + 900]
+                    found += self.con.execute(
+                        f"SELECT id, code FROM rec WHERE system=? AND code IN ({','.join('?' * len(chunk))})",
+                        (SYSTEM, *chunk),
+                    ).fetchall()
+                self._ranges[key] = [code for _, code in sorted(found)]
+                return self._ranges[key]
             else:
                 width = max(len(start), len(end))
                 rows = self.con.execute(
