@@ -261,9 +261,19 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
 
 
 def _rich_notes(notes: list[dict[str, Any]], table: Any, Text: Any, depth: int = 0) -> None:
+    """Notes as bullet rows; a lead-in's list is a nested grid, so wrapped lines hang under it."""
+    from rich.console import Group
+
     for note in notes:
-        table.add_row(Text("  " * depth + ("•" if depth == 0 else "–")), Text(note_text(note)))
-        _rich_notes(list(note.get("items", ())), table, Text, depth + 1)
+        body: Any = Text(note_text(note))
+        items = list(note.get("items", ()))
+        if items:
+            sub = type(table).grid(padding=(0, 1))
+            sub.add_column(no_wrap=True)
+            sub.add_column(ratio=1)
+            _rich_notes(items, sub, Text, depth + 1)
+            body = Group(body, sub)
+        table.add_row(Text("•" if depth == 0 else "–"), body)
 
 
 def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = "", code: str = "") -> Any:
