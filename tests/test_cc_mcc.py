@@ -54,4 +54,21 @@ def test_exclusions_and_meaning_on_the_page(lib: Any) -> None:
     assert "--json lists them all" in page and "higher-weighted MS-DRG" in page
     alive = lib.details.lookup("I46.9", by_wording=False)[0].sections["cc_mcc"]
     assert alive["only_if_discharged_alive"] is True
-    assert "cc_mcc" not in lib.details.lookup("E11", by_wording=False)[0].sections  # not a complete code
+
+    # a category: how its billable codes divide, counted independently here
+    e11 = lib.details.lookup("E11", by_wording=False)[0]
+    counts = e11.sections["cc_mcc"]["billable_codes"]
+    assert e11.sections["cc_mcc"]["designation"] is None
+    assert sum(counts.values()) == 87 == int(e11.billable_reason.split("its ")[1].split()[0])
+    assert "of its 87 billable codes" in " ".join(plain_page(e11, ["cc_mcc"], 100).split())
+
+
+def test_category_summary_matches_drg(lib: Any, resolver: Any) -> None:
+    codes = [r[0] for r in lib.con.execute(
+        "SELECT code FROM rec WHERE system='ICD-10-CM' AND billable=1 AND norm GLOB 'S72*'")]  # fmt: skip
+    want = {"MCC": 0, "CC": 0, "non-CC": 0}
+    for code in codes:
+        bare = code.replace(".", "")
+        want["MCC" if resolver.is_mcc(bare) else "CC" if resolver.is_cc(bare) else "non-CC"] += 1
+    got = lib.details.lookup("S72", by_wording=False)[0].sections["cc_mcc"]["billable_codes"]
+    assert got == want and min(want.values()) > 100

@@ -199,6 +199,25 @@ def claim_context(data: dict[str, Any], con: sqlite3.Connection) -> dict[str, An
     return out
 
 
+def claim_summary(code: str, con: sqlite3.Connection) -> dict[str, Any] | None:
+    """For a category or subcategory: how its billable codes divide into MCC, CC and non-CC.
+
+    Codes below a category share its characters as a prefix, so one indexed prefix scan counts
+    them; the designation is read from the stored ``cc_mcc`` field.
+    """
+    key = code.replace(".", "")
+    row = con.execute(
+        "SELECT count(*), sum(data LIKE '%\"cc_mcc\":\"MCC\"%'), sum(data LIKE '%\"cc_mcc\":\"CC\"%'), "
+        "sum(data LIKE '%\"cc_mcc\":\"non-CC\"%') FROM rec WHERE system=? AND billable=1 AND norm GLOB ?",
+        (SYSTEM, key + "*"),
+    ).fetchone()
+    total, mcc, cc, non = (int(x or 0) for x in row)
+    if not total or mcc + cc + non != total:
+        return None
+    return {"version": MS_DRG_VERSION, "designation": None, "meaning": MCC_CC_MEANING,
+            "billable_codes": {"MCC": mcc, "CC": cc, "non-CC": non}}  # fmt: skip
+
+
 def is_manifestation(title: str, notes: dict[str, list[dict[str, Any]]]) -> bool:
     """The official convention: 'in diseases classified elsewhere' in the title, with a Code First note."""
     return bool(_MANIFESTATION.search(title)) and bool(notes.get("code_first"))

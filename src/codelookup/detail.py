@@ -259,6 +259,8 @@ class Details:
         if cmnotes.is_manifestation(row.title, notes):
             sections["manifestation"] = cmnotes.manifestation_text(notes)
         claim = cmnotes.claim_context(row.data, self.con)
+        if claim is None and row.kind in ("category", "subcategory") and not row.billable:
+            claim = cmnotes.claim_summary(row.code, self.con)
         if claim is not None:
             sections["cc_mcc"] = claim
         refs = self.cross_references(notes)

@@ -71,6 +71,15 @@ def claim_lines(value: Any, code: str) -> list[str]:
     """The CC/MCC section as sentences; a long exclusion list shows its start and its size."""
     if not isinstance(value, dict):
         return [str(value)]
+    counts = value.get("billable_codes")
+    if isinstance(counts, dict):  # a category or subcategory: how its billable codes divide
+        total = sum(int(n) for n in counts.values())
+        parts = [f"{int(counts.get(k, 0)):,} {k}{'' if counts.get(k) == 1 else 's'}" for k in ("MCC", "CC", "non-CC")]
+        return [
+            f"{code} is not a complete code, so it has no designation of its own; of its {total:,} billable "
+            f"codes, {parts[0]}, {parts[1]} and {parts[2]} in {value.get('version', 'MS-DRG')}.",
+            str(value.get("meaning", "")),
+        ]
     level = value.get("designation", "")
     what = {"MCC": "an MCC (major complication or comorbidity)", "CC": "a CC (complication or comorbidity)",
             "non-CC": "a non-CC (neither a CC nor an MCC)"}.get(level, level)  # fmt: skip
