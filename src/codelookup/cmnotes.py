@@ -33,8 +33,6 @@ NOTE_SECTIONS: dict[str, bool] = {
     "code_also": True,
     "notes": True,
 }
-_DIGITS = "0123456789"
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
 # 'E10.-', 'O24.4-', 'P70.2', and ranges 'I10-I16', 'R07.1-R07.9', 'H92.0-' (a prefix, not a range)
 _REF = re.compile(rf"\b({_CODE})(?:\.?-(?![A-Z][0-9]))?(?:-({_CODE}))?")
@@ -80,10 +78,21 @@ def nest(items: list[str]) -> list[dict[str, Any]]:
 class NoteResolver:
     """Resolves the codes and ranges named in notes against the index (memoised per page)."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: sqlite3.Connection, shared: dict[str, Any] | None = None) -> None:
         self.con = con
+        self.shared = {} if shared is None else shared  # kept by the caller across pages
         self._exists: dict[str, str | None] = {}
         self._ranges: dict[tuple[str, str], list[str]] = {}
+
+    def categories(self) -> list[str]:
+        """Every category in tabular order: the children of blocks, found through the parent index."""
+        if "categories" not in self.shared:
+            self.shared["categories"] = [r[0] for r in self.con.execute(
+                "SELECT code FROM rec WHERE system=? AND length(code)=3 AND parent IN (SELECT code FROM rec "
+                "WHERE system=? AND parent IN (SELECT code FROM rec WHERE system=? AND parent IS NULL)) ORDER BY id",
+                (SYSTEM, SYSTEM, SYSTEM))]  # fmt: skip
+        result: list[str] = self.shared["categories"]
+        return result
 
     def code(self, text: str) -> str | None:
         """The catalogue's spelling of a named code, or None when the release lacks it."""
@@ -101,19 +110,9 @@ class NoteResolver:
         if key not in self._ranges:
             if len(start) == 3 and len(end) == 3:
                 # A chapter-wide range (S00-T88) spans ~40,000 records in the code index; the
-                # possible category codes in it (letter, digit, digit-or-letter) are at most a
-                # few thousand exact lookups, which the (system, code) index answers at once.
-                letters = [chr(c) for c in range(ord(start[0]), ord(end[0]) + 1)]
-                cands = [f"{a}{b}{c}" for a in letters for b in _DIGITS for c in _DIGITS + _LETTERS]
-                cands = [c for c in cands if start <= c <= end]
-                found: list[tuple[int, str]] = []
-                for i in range(0, len(cands), 900):
-                    chunk = cands[i : i + 900]
-                    found += self.con.execute(
-                        f"SELECT id, code FROM rec WHERE system=? AND code IN ({','.join('?' * len(chunk))})",
-                        (SYSTEM, *chunk),
-                    ).fetchall()
-                self._ranges[key] = [code for _, code in sorted(found)]
+                # ~1,950 categories (children of blocks), read once per session, are cheap to filter.
+                # Codes compare as ICD-10-CM orders them (digits before letters: Q99 < QA0).
+                self._ranges[key] = [c for c in self.categories() if start <= c <= end]
                 return self._ranges[key]
             else:
                 width = max(len(start), len(end))

@@ -97,6 +97,7 @@ class Details:
         self.con = con
         self.searcher = searcher
         self._systems: dict[str, Any] | None = None
+        self._note_cache: dict[str, Any] = {}  # ICD-10-CM category list, read once per session
 
     @property
     def systems(self) -> dict[str, Any]:
@@ -246,7 +247,7 @@ class Details:
     def _cm_sections(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
         """Notes of every level, 7th characters, claim context, manifestation and named codes."""
         levels = [(r.kind, r.code, r.title, r.data.get("sections") or {}) for r in [row, *ancestors]]
-        notes = cmnotes.gather(levels, cmnotes.NoteResolver(self.con))
+        notes = cmnotes.gather(levels, cmnotes.NoteResolver(self.con, self._note_cache))
         for slug in cmnotes.NOTE_SECTIONS:
             sections.pop(slug, None)
         sections.update(notes)
