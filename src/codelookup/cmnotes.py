@@ -78,8 +78,9 @@ def nest(items: list[str]) -> list[dict[str, Any]]:
 class NoteResolver:
     """Resolves the codes and ranges named in notes against the index (memoised per page)."""
 
-    def __init__(self, con: sqlite3.Connection, shared: dict[str, Any] | None = None) -> None:
+    def __init__(self, con: sqlite3.Connection, shared: dict[str, Any] | None = None, system: str = SYSTEM) -> None:
         self.con = con
+        self.system = system
         self.shared = {} if shared is None else shared  # kept by the caller across pages
         self._exists: dict[str, str | None] = {}
         self._ranges: dict[tuple[str, str], list[str]] = {}
@@ -90,7 +91,7 @@ class NoteResolver:
             self.shared["categories"] = [r[0] for r in self.con.execute(
                 "SELECT code FROM rec WHERE system=? AND length(code)=3 AND parent IN (SELECT code FROM rec "
                 "WHERE system=? AND parent IN (SELECT code FROM rec WHERE system=? AND parent IS NULL)) ORDER BY id",
-                (SYSTEM, SYSTEM, SYSTEM))]  # fmt: skip
+                (self.system,) * 3)]  # fmt: skip
         result: list[str] = self.shared["categories"]
         return result
 
@@ -99,7 +100,7 @@ class NoteResolver:
         key = text.replace(".", "")
         if key not in self._exists:
             row = self.con.execute(
-                "SELECT code FROM rec WHERE system=? AND norm=? AND kind!='block'", (SYSTEM, key)
+                "SELECT code FROM rec WHERE system=? AND norm=? AND kind!='block'", (self.system, key)
             ).fetchone()
             self._exists[key] = row[0] if row else None
         return self._exists[key]
@@ -119,7 +120,7 @@ class NoteResolver:
                 rows = self.con.execute(
                     "SELECT code FROM rec WHERE system=? AND kind!='block' AND code BETWEEN ? AND ? "
                     "AND length(code)=? ORDER BY id",
-                    (SYSTEM, start, end, width),
+                    (self.system, start, end, width),
                 ).fetchall()
             self._ranges[key] = [r[0] for r in rows]
         return self._ranges[key]
@@ -198,7 +199,7 @@ def claim_context(data: dict[str, Any], con: sqlite3.Connection) -> dict[str, An
     return out
 
 
-def claim_summary(code: str, con: sqlite3.Connection) -> dict[str, Any] | None:
+def claim_summary(code: str, con: sqlite3.Connection, system: str = SYSTEM) -> dict[str, Any] | None:
     """For a category or subcategory: how its billable codes divide into MCC, CC and non-CC.
 
     Codes below a category share its characters as a prefix, so one indexed prefix scan counts
@@ -208,7 +209,7 @@ def claim_summary(code: str, con: sqlite3.Connection) -> dict[str, Any] | None:
     row = con.execute(
         "SELECT count(*), sum(data LIKE '%\"cc_mcc\":\"MCC\"%'), sum(data LIKE '%\"cc_mcc\":\"CC\"%'), "
         "sum(data LIKE '%\"cc_mcc\":\"non-CC\"%') FROM rec WHERE system=? AND billable=1 AND norm GLOB ?",
-        (SYSTEM, key + "*"),
+        (system, key + "*"),
     ).fetchone()
     total, mcc, cc, non = (int(x or 0) for x in row)
     if not total or mcc + cc + non != total:

@@ -11,15 +11,18 @@ import json
 import sqlite3
 
 from . import cmnotes
-from .errors import NotFoundError, UsageError
+from .errors import EmptyInputError, NotFoundError, UnknownSectionError
 from .models import CodeDetail, CodeRecord, CodeRef
-from .search import Searcher, _placeholder_variants, looks_like_code, resolve_systems
+from .search import Searcher, looks_like_code, placeholder_variants
 from .sections import BY_SLUG, SECTIONS
+from .systems import registry
 from .text import clean_text, norm_code
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
     from typing import Any
+
+    from .systems import CodeSystem
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
 NOTE_SLUGS = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "notes")
@@ -33,12 +36,6 @@ PCS_AXES = (
     "Qualifier",
 )
 PCS_KEYS = ("section", "body_system", "operation", "body_part", "approach", "device", "qualifier")
-BILLABLE_WORDING = {
-    "ICD-10-CM": "billable: a complete code, valid on claims",
-    "ICD-10-PCS": "billable: a complete 7-character code, valid on inpatient claims",
-    "CPT": "reportable CPT code",
-    "HCPCS": "reportable HCPCS Level II code",
-}
 
 
 class Row:
@@ -97,7 +94,7 @@ class Details:
         self.con = con
         self.searcher = searcher
         self._systems: dict[str, Any] | None = None
-        self._note_cache: dict[str, Any] = {}  # ICD-10-CM category list, read once per session
+        self._note_cache: dict[str, Any] = {}  # the category list, read once per session
 
     @property
     def systems(self) -> dict[str, Any]:
@@ -116,9 +113,9 @@ class Details:
         """All records whose code is ``text`` (any form: dots, case, spaces ignored)."""
         cleaned = clean_text(text)
         if not cleaned:
-            raise UsageError("empty code", hint="give a code such as E11.9, 0SRC0J9 or 62264")
-        key = norm_code(cleaned).replace("-", "-")
-        wanted = resolve_systems(systems)
+            raise EmptyInputError("empty code", hint="give a code such as E11.9, 0SRC0J9 or 62264")
+        key = norm_code(cleaned)
+        wanted = registry.resolve(systems)
         rows = [Row(r) for r in self.con.execute(f"SELECT {_COLS} FROM rec WHERE norm=? ORDER BY id", (key,))]
         if wanted:
             rows = [r for r in rows if r.system in wanted]
@@ -128,7 +125,7 @@ class Details:
         cleaned = clean_text(text)
         key = norm_code(cleaned)
         sugg: tuple[str, ...] = ()
-        wanted = resolve_systems(systems)
+        wanted = registry.resolve(systems)
         if key and wanted:
             elsewhere = [r for r in self.find(cleaned) if r.system not in wanted]
             if elsewhere:
@@ -146,9 +143,9 @@ class Details:
             try:
                 res = self.searcher.search(cleaned, systems=systems, limit=3)
                 sugg = tuple(h.code for h in res.hits if h.match in ("title", "synonym"))
-            except UsageError:
+            except EmptyInputError:
                 sugg = ()
-        where = f" in {', '.join(resolve_systems(systems) or ())}" if systems else ""
+        where = f" in {', '.join(wanted or ())}" if systems else ""
         if sugg:
             hint = "did you mean: " + ", ".join(sugg)
         elif cleaned and not looks_like_code(cleaned):
@@ -163,8 +160,9 @@ class Details:
         resolved = ""
         if not rows:
             # As search does: 'W21.89A' lacks the X placeholders ICD-10-CM 7th characters need.
-            for alt in _placeholder_variants(norm_code(clean_text(text))):
-                rows = [r for r in self.find(alt, systems) if r.system == "ICD-10-CM"]
+            wanted = registry.resolve(systems)
+            for alt in placeholder_variants(norm_code(clean_text(text)), wanted):
+                rows = [r for r in self.find(alt, systems) if registry.has(r.system, "placeholder_x")]
                 if rows:
                     resolved = clean_text(text)
                     break
@@ -195,7 +193,7 @@ class Details:
 
     def billable_reason(self, row: Row) -> str:
         if row.billable:
-            return BILLABLE_WORDING.get(row.system, "billable")
+            return registry.billable_wording(row.system)
         kind = row.kind or "group"
         if row.nbill:
             noun = "code" if row.nbill == 1 else "codes"
@@ -209,10 +207,11 @@ class Details:
         for sec in SECTIONS:
             if own.get(sec.slug):
                 sections[sec.slug] = own[sec.slug]
-        if row.system == "ICD-10-CM":
-            self._cm_sections(row, ancestors, sections)
-        if row.system == "ICD-10-PCS":
-            axes = self.pcs_axes(row.code)
+        system = registry.get(row.system)
+        if system is not None and (system.inherits_notes or system.seventh_characters):
+            self._inherit(row, ancestors, sections, system)
+        if system is not None and system.has_axes:
+            axes = self.pcs_axes(row.code, row.system)
             if axes:
                 sections["axes"] = axes
         if not row.billable:
@@ -226,10 +225,11 @@ class Details:
         prov = self.systems.get(row.system, {})
         breadcrumb = tuple(a.ref() for a in reversed(ancestors))
         rec = row.record()
-        if row.system == "ICD-10-CM":
-            # chapter and block come from the hierarchy (the index does not repeat them per code)
-            derived = {a.kind: a.code for a in ancestors if a.kind in ("chapter", "block")}
-            if row.kind in ("chapter", "block"):
+        if system is not None and system.derived_fields:
+            # e.g. chapter and block come from the hierarchy (the index does not repeat them per code)
+            fields = system.derived_fields
+            derived = {a.kind: a.code for a in ancestors if a.kind in fields}
+            if row.kind in fields:
                 derived[row.kind] = row.code
             if derived:
                 rec = CodeRecord(rec.code, rec.system, rec.title, rec.billable, rec.kind, rec.parent,
@@ -244,14 +244,17 @@ class Details:
             also_in,
         )
 
-    def _cm_sections(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
+    def _inherit(self, row: Row, ancestors: list[Row], sections: dict[str, Any], system: CodeSystem) -> None:
         """Notes of every level, 7th characters, claim context, manifestation and named codes."""
-        levels = [(r.kind, r.code, r.title, r.data.get("sections") or {}) for r in [row, *ancestors]]
-        notes = cmnotes.gather(levels, cmnotes.NoteResolver(self.con, self._note_cache))
-        for slug in cmnotes.NOTE_SECTIONS:
-            sections.pop(slug, None)
-        sections.update(notes)
-        if "seventh_characters" not in sections:
+        notes: dict[str, list[dict[str, Any]]] = {}
+        if system.inherits_notes:
+            levels = [(r.kind, r.code, r.title, r.data.get("sections") or {}) for r in [row, *ancestors]]
+            resolver = cmnotes.NoteResolver(self.con, self._note_cache.setdefault(system.name, {}), system.name)
+            notes = cmnotes.gather(levels, resolver)
+            for slug in cmnotes.NOTE_SECTIONS:
+                sections.pop(slug, None)
+            sections.update(notes)
+        if system.seventh_characters and "seventh_characters" not in sections:
             for anc in ancestors:
                 sev = (anc.data.get("sections") or {}).get("seventh_characters")
                 if sev:
@@ -261,14 +264,16 @@ class Details:
             sections["manifestation"] = cmnotes.manifestation_text(notes)
         claim = cmnotes.claim_context(row.data, self.con)
         if claim is None and row.kind in ("category", "subcategory") and not row.billable:
-            claim = cmnotes.claim_summary(row.code, self.con)
+            claim = cmnotes.claim_summary(row.code, self.con, row.system)
         if claim is not None:
             sections["cc_mcc"] = claim
-        refs = self.cross_references(notes)
+        refs = self.cross_references(notes, system.name) if system.note_references else []
         if refs:
             sections["cross_references"] = refs
 
-    def cross_references(self, notes: dict[str, list[dict[str, Any]]], limit: int = 60) -> list[dict[str, Any]]:
+    def cross_references(
+        self, notes: dict[str, list[dict[str, Any]]], system: str, limit: int = 60
+    ) -> list[dict[str, Any]]:
         """Codes the notes name, resolved so they can be shown next; a range is one entry listing all it covers."""
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -278,7 +283,7 @@ class Details:
             why = f"named in the {heading}" if slug == "notes" else f"named in the {heading} note"
             for code in note.get("codes", ()):
                 if code not in seen and len(seen) < limit:
-                    hit = self._get("ICD-10-CM", code)
+                    hit = self._get(system, code)
                     if hit is not None:
                         seen.add(code)
                         out.append(hit.ref(why).as_dict())
@@ -288,11 +293,11 @@ class Details:
                 seen.add(rng["range"])
                 covered = rng["codes"]
                 noun = "categories" if all(len(c) == 3 for c in covered) else "codes"
-                first, last = self._get("ICD-10-CM", covered[0]), self._get("ICD-10-CM", covered[-1])
+                first, last = self._get(system, covered[0]), self._get(system, covered[-1])
                 span = f"{len(covered)} {noun}" if len(covered) > 1 else f"1 {noun.rstrip('s').replace('ie', 'y')}"
                 title = span + (f": {first.title} … {last.title}" if first and last and len(covered) > 1 else
                                 f": {first.title}" if first else "")  # fmt: skip
-                out.append({"code": rng["range"], "system": "ICD-10-CM", "title": title, "reason": why,
+                out.append({"code": rng["range"], "system": system, "title": title, "reason": why,
                             "range": covered})  # fmt: skip
             for item in note.get("items", ()):
                 visit(item, slug)
@@ -302,12 +307,13 @@ class Details:
                 visit(note, slug)
         return out
 
-    def pcs_axes(self, code: str) -> list[dict[str, str]]:
+    def pcs_axes(self, code: str, system: str) -> list[dict[str, str]]:
+        """The seven decoded axes of a code of a system with ``has_axes`` (ICD-10-PCS tables)."""
         if len(code) != 7:
             return []
         row = self.con.execute("SELECT data FROM pcs WHERE prefix=?", (code[:3],)).fetchone()
         if not row:
-            return self._bare_axes(code)
+            return self._bare_axes(code, system)
         table: dict[str, Any] = json.loads(row[0])
         override = {}
         orow = self.con.execute("SELECT data FROM pcs WHERE prefix='_overrides'").fetchone()
@@ -340,9 +346,9 @@ class Details:
             return []
         return axes
 
-    def _bare_axes(self, code: str) -> list[dict[str, str]]:
+    def _bare_axes(self, code: str, system: str) -> list[dict[str, str]]:
         """The seven characters of a code whose table has no labels in this release, said plainly."""
-        section = self._get("ICD-10-PCS", code[0])
+        section = self._get(system, code[0])
         axes = [{"position": "1", "axis": "Section", "value": code[0], "label": section.title if section else "",
                  "definition": ""}]  # fmt: skip
         for pos in range(1, 7):
@@ -374,10 +380,10 @@ class Details:
                 )
             )
             seen.add((row.system, str(item["code"])))
-        if authored and row.system == "CPT":
-            # Written relationships say how codes differ; a generated neighbour on a CPT page could
-            # only say "same family" or "similar wording" (62264 got the diagnostic tap 62270),
-            # which misleads more than it helps, so CPT pages keep only what was written.
+        if authored and registry.has(row.system, "has_pages"):
+            # Written relationships say how codes differ; a generated neighbour on a page system
+            # could only say "same family" or "similar wording" (62264 got the diagnostic tap
+            # 62270), which misleads more than it helps, so those pages keep what was written.
             return out
         parent = ancestors[0] if ancestors else None
         family = row.data.get("family")
@@ -407,22 +413,24 @@ class Details:
         if not by_wording or row.kind in ("chapter", "block", "section", "body_system"):
             return out
         lineage = {(a.system, a.code) for a in ancestors}
+        own_system = (row.system,)
         added = 0
         for hit in self.searcher.related(row.title, limit=16):
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue
-            diff = self._difference(row, hit.code, ancestors) if hit.system == row.system else ""
+            at_home = hit.system in own_system  # the same system as the page's code
+            diff = self._difference(row, hit.code, ancestors) if at_home else ""
             if diff:
                 reason = diff
             elif (
-                hit.system == row.system
+                at_home
                 and parent is not None
                 and hit.code.startswith(parent.code.replace(".", "")[:3])
-                and row.system != "CPT"
+                and registry.has(row.system, "related_by_category")
             ):
                 reason = "similar wording, same category"
-            elif hit.system == row.system:
+            elif at_home:
                 reason = "similar wording elsewhere in " + row.system
             else:
                 reason = f"similar wording in {hit.system}"
@@ -435,8 +443,9 @@ class Details:
 
     def _difference(self, row: Row, other: str, ancestors: list[Row]) -> str:
         """One line on how ``other`` differs from ``row``, where the code structure can say it."""
-        if row.system == "ICD-10-PCS" and len(row.code) == 7 and len(other) == 7 and other[:3] == row.code[:3]:
-            mine, theirs = self.pcs_axes(row.code), self.pcs_axes(other)
+        same_table = len(row.code) == 7 and len(other) == 7 and other[:3] == row.code[:3]
+        if same_table and registry.has(row.system, "has_axes"):
+            mine, theirs = self.pcs_axes(row.code, row.system), self.pcs_axes(other, row.system)
             differing = [(a, b) for a, b in zip(mine, theirs, strict=True) if a["value"] != b["value"]]
             if mine and theirs and all(a["label"] and b["label"] for a, b in differing):
                 parts = [
@@ -446,7 +455,7 @@ class Details:
                 ]
                 if parts:
                     return "same table, but " + "; ".join(parts)
-        if row.system == "ICD-10-CM":
+        if registry.has(row.system, "seventh_characters"):
             a, b = row.code.replace(".", ""), other.replace(".", "")
             if len(a) == len(b) == 7 and a[:6] == b[:6]:
                 for anc in ancestors:
@@ -483,7 +492,7 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
     for raw in names:
         name = clean_text(raw).lower().replace("-", "_").replace(" ", "_")
         if not name:
-            raise UsageError("empty section name", hint="run 'codelookup sections' for the list")
+            raise UnknownSectionError("empty section name", hint="run 'codelookup sections' for the list")
         exact = [s.slug for s in SECTIONS if name in (s.slug, s.heading.lower().replace(" ", "_"))]
         matches = exact or [
             s.slug for s in SECTIONS if s.slug.startswith(name) or s.heading.lower().replace(" ", "_").startswith(name)
@@ -494,10 +503,10 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
             valid = ", ".join(matches) if matches else ", ".join(s.slug for s in SECTIONS)
             shown = raw if len(raw) <= 40 else raw[:37] + "..."
             label = "it matches" if matches else "valid sections"
-            raise UsageError(f"{what} section {shown!r}", hint=f"{label}: {valid}")
+            raise UnknownSectionError(f"{what} section {shown!r}", hint=f"{label}: {valid}")
         if matches[0] not in out:
             out.append(matches[0])
     return out
 
 
-__all__ = ["BY_SLUG", "Details", "Row", "_placeholder_variants", "resolve_sections"]
+__all__ = ["BY_SLUG", "Details", "Row", "resolve_sections"]

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from codelookup.build.icd10cm import SYSTEM as CM
 from codelookup.errors import CatalogueError
 
 MCC_LIST = ("drg", "data/cms/mcc_list.txt")
@@ -107,7 +108,7 @@ def annotate(
     used: dict[str, list[str]] = {}
     counts = {"cc_mcc_mcc": 0, "cc_mcc_cc": 0, "cc_mcc_non_cc": 0}
     for rec in records:
-        if rec.get("system") != "ICD-10-CM" or not rec.get("billable"):
+        if rec.get("system") != CM or not rec.get("billable"):
             continue
         code = rec["code"]
         level = lists.get(code, "non-CC")
