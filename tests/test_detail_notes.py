@@ -160,3 +160,14 @@ def test_manifestation_code_says_never_first(lib: Any) -> None:
     assert "never listed first" in sections["manifestation"]
     assert "E85" in sections["manifestation"] and "C00-D49" in sections["manifestation"]
     assert "manifestation" not in lib.details.lookup("E11.9", by_wording=False)[0].sections
+
+
+def test_web_page_groups_and_nests_notes(lib: Any) -> None:
+    from codelookup.web.render import code_page
+
+    detail = lib.details.lookup("E11.9", by_wording=False)[0]
+    html = code_page({"records": [detail.as_dict()]}, (), [])
+    assert "from category E11 (Type 2 diabetes mellitus)" in html
+    assert "<li>code to identify control using:<ul><li>injectable non-insulin" in html
+    assert "E11.9 is a non-CC" in html
+    assert "&#x27;level&#x27;" not in html and "source_title" not in html  # no raw note objects
