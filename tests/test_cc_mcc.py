@@ -72,3 +72,13 @@ def test_category_summary_matches_drg(lib: Any, resolver: Any) -> None:
         want["MCC" if resolver.is_mcc(bare) else "CC" if resolver.is_cc(bare) else "non-CC"] += 1
     got = lib.details.lookup("S72", by_wording=False)[0].sections["cc_mcc"]["billable_codes"]
     assert got == want and min(want.values()) > 100
+
+
+def test_block_and_chapter_summaries_count_every_billable_code(lib: Any) -> None:
+    for code in ("E08-E13", "4", "19"):
+        detail = lib.details.lookup(code, ["ICD-10-CM"], by_wording=False)[0]
+        counts = detail.sections["cc_mcc"]["billable_codes"]
+        billable = int(detail.billable_reason.split("its ")[1].split()[0].replace(",", ""))
+        assert sum(counts.values()) == billable, code
+    page = " ".join(plain_page(detail, ["cc_mcc"], 100).split())
+    assert page.count("Chapter 19 is not a complete code") == 1

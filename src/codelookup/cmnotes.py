@@ -199,17 +199,17 @@ def claim_context(data: dict[str, Any], con: sqlite3.Connection) -> dict[str, An
     return out
 
 
-def claim_summary(code: str, con: sqlite3.Connection, system: str = SYSTEM) -> dict[str, Any] | None:
-    """For a category or subcategory: how its billable codes divide into MCC, CC and non-CC.
+def claim_summary(first: str, last: str, con: sqlite3.Connection, system: str = SYSTEM) -> dict[str, Any] | None:
+    """How the billable codes from ``first`` to ``last`` (a category, block or chapter) divide into
+    MCC, CC and non-CC.
 
-    Codes below a category share its characters as a prefix, so one indexed prefix scan counts
-    them; the designation is read from the stored ``cc_mcc`` field.
+    Codes sort by their dotless form, so everything below is one indexed range of ``norm``
+    (``E11`` to ``E11~``, ``E08`` to ``E13~``); the designation is the stored ``cc_mcc`` field.
     """
-    key = code.replace(".", "")
     row = con.execute(
         "SELECT count(*), sum(data LIKE '%\"cc_mcc\":\"MCC\"%'), sum(data LIKE '%\"cc_mcc\":\"CC\"%'), "
-        "sum(data LIKE '%\"cc_mcc\":\"non-CC\"%') FROM rec WHERE system=? AND billable=1 AND norm GLOB ?",
-        (system, key + "*"),
+        "sum(data LIKE '%\"cc_mcc\":\"non-CC\"%') FROM rec WHERE system=? AND billable=1 AND norm BETWEEN ? AND ?",
+        (system, first.replace(".", ""), last.replace(".", "") + "~"),
     ).fetchone()
     total, mcc, cc, non = (int(x or 0) for x in row)
     if not total or mcc + cc + non != total:

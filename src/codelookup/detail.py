@@ -263,13 +263,29 @@ class Details:
         if cmnotes.is_manifestation(row.title, notes):
             sections["manifestation"] = cmnotes.manifestation_text(notes)
         claim = cmnotes.claim_context(row.data, self.con)
-        if claim is None and row.kind in ("category", "subcategory") and not row.billable:
-            claim = cmnotes.claim_summary(row.code, self.con, row.system)
+        if claim is None and not row.billable:
+            span = self._span(row)
+            if span is not None:
+                claim = cmnotes.claim_summary(*span, self.con, row.system)
+                if claim is not None:
+                    claim["of"] = f"{row.kind} {row.code}"
         if claim is not None:
             sections["cc_mcc"] = claim
         refs = self.cross_references(notes, system.name) if system.note_references else []
         if refs:
             sections["cross_references"] = refs
+
+    def _span(self, row: Row) -> tuple[str, str] | None:
+        """First and last code below a group: itself (category), its range (block), its blocks (chapter)."""
+        if "-" in row.code:
+            first, _, last = row.code.partition("-")
+            return first, last
+        if row.kind != "chapter":
+            return row.code, row.code
+        blocks = [k.code for k in self.children(row) if "-" in k.code]
+        if not blocks:
+            return None
+        return blocks[0].partition("-")[0], blocks[-1].partition("-")[2]
 
     def cross_references(
         self, notes: dict[str, list[dict[str, Any]]], system: str, limit: int = 60

@@ -77,8 +77,9 @@ def claim_lines(value: Any, code: str) -> list[str]:
         total = sum(int(n) for n in counts.values())
         parts = [f"{int(counts.get(k, 0)):,} {k}{'' if counts.get(k) == 1 else 's'}" for k in ("MCC", "CC", "non-CC")]
         return [
-            f"{code} is not a complete code, so it has no designation of its own; of its {total:,} billable "
-            f"codes, {parts[0]}, {parts[1]} and {parts[2]} in {value.get('version', 'MS-DRG')}.",
+            f"{str(value.get('of') or code).capitalize()} is not a complete code, so it has no designation of "
+            f"its own; of its {total:,} billable codes, {parts[0]}, {parts[1]} and {parts[2]} in "
+            f"{value.get('version', 'MS-DRG')}.",
             str(value.get("meaning", "")),
         ]
     level = value.get("designation", "")
