@@ -368,3 +368,62 @@ def test_intent_words(words_: list[str], proc: bool, cond: bool) -> None:
     from codelookup.rerank import intent
 
     assert intent(words_) == (proc, cond)
+
+
+# -- with the official HCPCS release imported as a layer (until HCPCS is bundled) --------------
+
+
+@pytest.fixture(scope="module")
+def hcpcs_lib(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A library over the bundled catalogue plus the vendored January 2026 HCPCS file, imported
+    the way a user would (``codelookup import hcpcs FILE``) into a private data and cache dir."""
+    import os
+    import zipfile
+
+    from codelookup.api import Library
+
+    source = REPO / "data" / "sources" / "hcpcs_2026_jan" / "january-2026-alpha-numeric-hcpcs-file.zip"
+    if not source.exists():
+        pytest.skip(f"{source} is not vendored here")
+    base = tmp_path_factory.mktemp("hcpcs-layer")
+    with zipfile.ZipFile(source) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".txt") and "ANWEB" in n)
+        txt = Path(zf.extract(name, base))
+    env = dict(os.environ, CODELOOKUP_DATA_DIR=str(base / "data"), CODELOOKUP_CACHE_DIR=str(base / "cache"))
+    subprocess.run([*codelookup_cmd(), "import", "hcpcs", str(txt)], env=env, check=True, capture_output=True)
+    saved = {k: os.environ.get(k) for k in ("CODELOOKUP_DATA_DIR", "CODELOOKUP_CACHE_DIR")}
+    os.environ.update({k: env[k] for k in saved})
+    try:
+        library = Library(progress=False)
+        _ = library.con  # builds the index with the layer, then the directories may change back
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if "HCPCS" not in library.system_info():
+        pytest.skip("the HCPCS layer did not load")
+    return library
+
+
+def test_hcpcs_items_lead_before_their_accessories(hcpcs_lib: Any) -> None:
+    wheel = codes(hcpcs_lib, "wheelchair", systems=["HCPCS"])
+    assert wheel[0] == "K0001", wheel  # the standard wheelchair, the index's default
+    walker = codes(hcpcs_lib, "walker", systems=["HCPCS"])
+    first_walker = min(walker.index(c) for c in ("E0130", "E0135", "E0143") if c in walker)
+    attachments = [walker.index(c) for c in ("E0154", "E0155", "E0156") if c in walker]
+    assert first_walker <= 1 and all(i > first_walker for i in attachments), walker
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("cpap", "E0601"), ("oxygen concentrator", "E1390"), ("continuous glucose monitor", "E2103")],
+)
+def test_hcpcs_items_by_their_everyday_names(hcpcs_lib: Any, query: str, expected: str) -> None:
+    assert expected in codes(hcpcs_lib, query, 3), codes(hcpcs_lib, query, 3)
+
+
+def test_hcpcs_quality_reporting_codes_stay_below_the_diagnosis(hcpcs_lib: Any) -> None:
+    top = codes(hcpcs_lib, "high blood pressure", 3)
+    assert top[0] == "I10" and not any(c.startswith(("G8", "G9", "M1")) for c in top[:2]), top
