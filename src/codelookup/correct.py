@@ -108,6 +108,20 @@ def phonetic_key(word: str) -> str:  # changing it means bumping index.INDEX_VER
     return w
 
 
+def _plural_like(typed: str, word: str) -> str:
+    """The vocabulary holds stems ('complication', 'calory'); a typed plural ('compliations')
+    is corrected to the plural form with that stem, so the rewritten query reads as meant and
+    finds the same synonym phrases ('kidney stones')."""
+    if not typed.endswith("s") or word.endswith("s"):
+        return word
+    forms = [word + "s", word + "es"] + ([word[:-1] + "ies"] if word.endswith("y") else [])
+    fitting = [f for f in forms if stem(f) == word]
+    if not fitting:
+        return word
+    best = min(fitting, key=lambda f: osa_distance(typed, f, len(f)))
+    return best if osa_distance(typed, best, len(best)) < osa_distance(typed, word, len(word)) else word
+
+
 def _subsequence(short: str, long: str) -> bool:
     """Whether every letter of ``short`` appears in ``long`` in order."""
     it = iter(long)
@@ -237,7 +251,7 @@ class Corrector:
                 if d <= max(3, len(w) // 2):
                     scored[c] = self._word_score(w, c, 2) - 0.2  # sound-alike, not a slip
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
-        return ranked[:MAX_CANDIDATES]
+        return [(_plural_like(w, c), score) for c, score in ranked[:MAX_CANDIDATES]]
 
     def confusions(self, w: str) -> list[tuple[str, float]]:
         """For a known but rare word (document frequency <= RARE_DF), common words one edit
@@ -266,8 +280,9 @@ class Corrector:
             score += OMISSION_BONUS  # letters left out ('sorisis', 'concusion'): the usual slip
         if phonetic_key(w) == phonetic_key(c):
             score += SOUND_BONUS  # spelt as it sounds
-        if c in self.s.synonyms:
-            score += SYNONYM_WORD_BONUS
+        expansions = self.s.synonyms.get(c)
+        if expansions and not any(osa_distance(c, e, 2) <= 2 for e in expansions):
+            score += SYNONYM_WORD_BONUS  # a lay word, not a spelling variant ('haemorrhoids')
         score += DF_WEIGHT * math.log10(1 + self.df(c))
         return score
 
