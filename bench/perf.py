@@ -432,10 +432,10 @@ def latency_summary(times_s: Sequence[float]) -> dict[str, float]:
     }
 
 
-def time_inproc(setup: Setup, queries: Path) -> dict[str, Any]:
+def time_inproc(setup: Setup, queries: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     proc = subprocess.run(
         [setup.python, str(Path(__file__).resolve()), "--inproc", str(queries)],
-        env=setup.env,
+        env={**setup.env, **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -671,6 +671,18 @@ def render(result: dict[str, Any]) -> str:
         _yes(lat["mean"] <= 5),
     )
     row("… p95", f"{lat['p95']:.2f} ms", "< 20 ms", _yes(lat["p95"] < 20))
+    bl = result.get("inproc_baseline")
+    if bl:
+        ours_ms = ", ".join(f"{m:.2f}" for m in bl["ours_means_ms"])
+        base_ms = ", ".join(f"{m:.2f}" for m in bl["baseline_means_ms"])
+        row(
+            f"… mean, ours / baseline {bl['rev']} (3 interleaved runs each: {ours_ms} / {base_ms} ms)",
+            f"{statistics.median(bl['ours_means_ms']):.2f} / {statistics.median(bl['baseline_means_ms']):.2f} ms",
+            "info",
+            "",
+            "",
+            f"{bl['ratio']:.2f}",
+        )
     row("… p50 / p99 / max", f"{lat['p50']:.2f} / {lat['p99']:.1f} / {lat['max']:.1f} ms")
     row("… import / index open (once per process)", f"{lat['import_ms']:.1f} / {lat['open_ms']:.1f} ms")
     jl = result["jsonl"]
@@ -810,6 +822,19 @@ def main(argv: list[str] | None = None) -> int:
         phases = summarise_splits(cmds)
         log(f"timing {len(read_queries(args.queries))} queries in one process…")
         inproc = time_inproc(setup, args.queries)
+        base_inproc: dict[str, Any] | None = None
+        if setup.baseline:
+            log("timing the queries in one process again, interleaved with the baseline…")
+            ours_means, base_means = [], []
+            for _ in range(3):
+                ours_means.append(time_inproc(setup, args.queries)["mean"])
+                base_means.append(time_inproc(setup, args.queries, setup.baseline[1])["mean"])
+            base_inproc = {
+                "rev": setup.baseline[0],
+                "ours_means_ms": ours_means,
+                "baseline_means_ms": base_means,
+                "ratio": statistics.median(o / b for o, b in zip(ours_means, base_means, strict=True)),
+            }
         log("timing `search - --jsonl`…")
         jsonl = time_jsonl(setup, args.queries)
     finally:
@@ -835,6 +860,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "phases": phases,
         "inproc": inproc,
+        "inproc_baseline": base_inproc,
         "jsonl": jsonl,
         "build": build,
         "bench_seconds": time.perf_counter() - started,
