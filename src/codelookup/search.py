@@ -60,6 +60,9 @@ ALIAS_FLAG = 7.5  # our own search phrases (CPT keywords): strong, but no title 
 ALIAS_FIELD = 0.95
 SIDE_PENALTY = 0.3
 LITERAL_BONUS = 0.04
+# Fewer full matches than this and the relaxed pass (all but one word) joins in. A constant, not
+# the limit, so that --all lists exactly the 'total' a limited search reports.
+RELAX_BELOW = 10
 MIN_SHARE = 0.5  # the relaxed pass accepts records matching this share of the query words
 WEAK_WORDS = frozenset(
     [
@@ -597,7 +600,7 @@ class Searcher:
                 cand = set(per_slot[order[0]])
                 for k in order[1:]:
                     cand.intersection_update(per_slot[k].keys())
-                if len(cand) < limit and n >= 2:
+                if len(cand) < RELAX_BELOW and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
                 cand = _relaxed_candidates(per_slot, need)
@@ -657,20 +660,25 @@ class Searcher:
                     best[d] = (score, match)
         if counted is not None:
             counted[0] = len(best)
-        pool = limit + POOL if second_stage else limit
-        top = heapq.nlargest(pool, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        # The second stage re-orders a fixed head (not one that grows with the limit), so every
+        # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
+        head = RELAX_BELOW + POOL if second_stage else 0
+        top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
+        rows: dict[int, tuple[str, str, str, int]] = {}
         ids = [d for d, _ in top]
-        marks = ",".join("?" * len(ids))
-        rows = {
-            r[0]: r[1:]
-            for r in self.con.execute(f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})", ids)
-        }
+        for start in range(0, len(ids), 900):  # SQLite limits the number of bound parameters
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})"
+            rows.update((r[0], r[1:]) for r in self.con.execute(sql, chunk))
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
-            ranked = rerank(words(text), ranked, rows)[:limit]
-        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked]
+            ranked = rerank(words(text), ranked[:head], rows) + ranked[head:]
+        return [
+            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]
+        ]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
