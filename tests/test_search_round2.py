@@ -242,8 +242,15 @@ def test_totals_count_before_the_limit(lib: Any) -> None:
     assert words_result.total > 10_000 and len(words_result.hits) == 10
 
 
-def _run(opts: SearchOptions, lib: Any) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
+class _Terminal(io.StringIO):
+    """stderr as a person's terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _run(opts: SearchOptions, lib: Any, person: bool = True) -> tuple[str, str]:
+    out, err = io.StringIO(), _Terminal() if person else io.StringIO()
     assert run_search(opts, lib, Streams(out, err)) == 0
     return out.getvalue(), err.getvalue()
 
@@ -273,7 +280,16 @@ def test_cli_all_option_in_a_pipe() -> None:
     assert proc.returncode == 0
     assert len(proc.stdout.splitlines()) == 17 and "showing" not in proc.stderr
     cut = subprocess.run([*codelookup_cmd(), "search", "E11.6*"], capture_output=True, text=True, check=False)
-    assert len(cut.stdout.splitlines()) == 10 and "showing 10 of 17" in cut.stderr
+    assert len(cut.stdout.splitlines()) == 10 and cut.stderr == ""  # a script's stderr stays quiet
+
+
+def test_scripts_get_the_total_in_the_data_not_on_stderr(lib: Any) -> None:
+    out, err = _run(SearchOptions("S72.0-S72.1", fmt=OutputFormat.JSONL), lib, person=False)
+    assert json.loads(out)["total"] == 1086 and err == ""
+    _, err_csv = _run(SearchOptions("S72.0-S72.1", fmt=OutputFormat.CSV), lib, person=False)
+    assert err_csv == ""
+    _, err_person = _run(SearchOptions("S72.0-S72.1", fmt=OutputFormat.JSONL), lib)
+    assert "wrote 10 of 1,086 results" in err_person and "--all" in err_person
 
 
 # -- HCPCS lay and brand names (once HCPCS is bundled) -----------------------------------------

@@ -192,9 +192,16 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         extra,
     )
     writer.finish()
-    if result.total > len(rows) and fmt is not OutputFormat.JSON:
+    if result.total > len(rows) and fmt is not OutputFormat.JSON and _for_people(streams):
         note(streams, more_results(len(rows), result.total, fmt))
     return ExitCode.OK
+
+
+def _for_people(streams: Streams) -> bool:
+    """Whether stderr reaches a person: the "cut at the limit" notes are for people; scripts
+    read ``total`` from JSON or JSON Lines, and stay quiet (``... | head -1`` included)."""
+    isatty = getattr(streams.err, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def more_results(shown: int, total: int, fmt: OutputFormat) -> str:
@@ -228,7 +235,7 @@ def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         writer.write(query, [h.as_dict() for h in result.hits], {"total": result.total} if structured else None)
         cut += result.total > len(result.hits)
     writer.finish()
-    if cut:
+    if cut and _for_people(streams):
         streams.err.write(
             f"note: {cut} quer{'y' if cut == 1 else 'ies'} had more results than --limit {opts.limit}"
             " — add --all for every result\n"
