@@ -110,7 +110,9 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
     ),
     "systems": (None, ("json", "format")),
 }  # fmt: skip
-# ``import`` takes file paths and is declared in cli.py only; it never takes the fast path.
+# Commands declared in cli.py only: they never take the fast path (file paths, long-running work,
+# or heavy imports that dwarf Typer's start-up). Add a new command either to COMMANDS (fast) or here.
+TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export"})
 
 
 def option(dest: str) -> Opt:
