@@ -35,6 +35,10 @@ MIN_TEXT_CHARS = 40
 MIN_LIST_ITEMS = 2
 MIN_ITEM_CHARS = 10
 MIN_STEPS = 3
+MIN_REASON_CHARS = 15
+# A sentence shared by a handful of closely related pages is fine; beyond this it is boilerplate.
+MAX_PAGES_PER_SENTENCE = 6
+CPT_CONTENT_DIR = REPO_ROOT / "content" / "cpt"
 
 # The one place (with the README table) that says which model-page sections a kind leaves out.
 OMITTED_BY_KIND: dict[str, frozenset[str]] = {
@@ -51,9 +55,12 @@ STEP_SLUGS = frozenset({"procedure_description"})
 HCPCS_RE = re.compile(r"^[A-V]\d{4}$")
 SIMILAR_RE = re.compile(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$")
 # No links, no coverage-document numbers, no unsourced percentages, no placeholders.
-FORBIDDEN_RE = re.compile(
-    r"https?://|www\.|\bL\d{5}\b|\bA5\d{4}\b|%|\bTBD\b|\bTODO\b|\blorem\b|\.\.\.|…", re.IGNORECASE
-)
+FORBIDDEN_RE = re.compile(r"https?://|www\.|\b(?:D?L|A)\d{5}\b|\bTBD\b|\bTODO\b|\blorem\b|\.\.\.|…", re.IGNORECASE)
+PERCENT_RE = re.compile(r"\d\s*(?:%|percent\b)", re.IGNORECASE)
+# A percentage must name who measured it in the same sentence (same rule as the CPT lint).
+SOURCE_RE = re.compile(r"\b(?:according to|CDC|CMS|FDA|USPSTF|Task Force|study|trial|guideline)\b", re.IGNORECASE)
+GENERIC_REASON_RE = re.compile(r"same family|similar wording|similar code|related code|see also", re.IGNORECASE)
+SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _content_files() -> list[Path]:
@@ -81,6 +88,15 @@ def _all_pages() -> list[tuple[str, str, dict[str, Any]]]:
 
 PAGES = _all_pages()
 PAGE_IDS = [f"{name}:{page.get('code', '?')}" for name, _, page in PAGES]
+
+
+@cache
+def _cpt_pages() -> frozenset[str]:
+    """CPT codes that have a plain-language page, so a similar CPT code links somewhere."""
+    codes: set[str] = set()
+    for path in CPT_CONTENT_DIR.glob("*.toml"):
+        codes.update(str(page.get("code")) for page in _load(path).get("codes", []))
+    return frozenset(codes)
 
 
 @cache
@@ -183,17 +199,42 @@ def test_sections_fit_the_kind_and_are_substantive(name: str, kind: str, page: d
 def test_similar_codes_are_code_shaped_with_reasons(name: str, kind: str, page: dict[str, Any]) -> None:
     similar = page.get("sections", {}).get("similar_codes")
     assert isinstance(similar, list) and similar, "similar_codes missing"
+    reasons: set[str] = set()
     for entry in similar:
         assert set(entry) == {"code", "reason"}, f"bad entry {entry!r}"
-        assert SIMILAR_RE.match(entry["code"]), f"odd similar code {entry['code']!r}"
-        assert entry["code"] != page.get("code"), "a page lists itself as similar"
-        assert len(entry["reason"].strip()) >= MIN_ITEM_CHARS, f"reason too short: {entry!r}"
+        code, reason = entry["code"], entry["reason"].strip()
+        assert SIMILAR_RE.match(code), f"odd similar code {code!r}"
+        assert code != page.get("code"), "a page lists itself as similar"
+        if HCPCS_RE.match(code):
+            assert _hcpcs_terminations().get(code) == "", f"similar code {code} is not a current HCPCS code"
+        else:
+            assert code in _cpt_pages(), f"similar CPT code {code} has no page in content/cpt"
+        assert len(reason) >= MIN_REASON_CHARS, f"reason too short to say why: {entry!r}"
+        assert not GENERIC_REASON_RE.search(reason), f"generic reason: {entry!r}"
+        assert reason.lower() not in reasons, f"two similar codes share the reason {reason!r}"
+        reasons.add(reason.lower())
 
 
 @pytest.mark.parametrize(("name", "kind", "page"), PAGES, ids=PAGE_IDS)
 def test_no_links_document_numbers_percentages_or_placeholders(name: str, kind: str, page: dict[str, Any]) -> None:
     for text in _strings_in(page):
         assert not FORBIDDEN_RE.search(text), f"forbidden text in {text!r}"
+        for sentence in SENTENCE_SPLIT_RE.split(text):
+            if PERCENT_RE.search(sentence):
+                assert SOURCE_RE.search(sentence), f"percentage without a named source: {sentence!r}"
+
+
+def test_no_sentence_repeated_across_many_pages() -> None:
+    """Boilerplate repeated on many pages tells the reader nothing about the code in front of them."""
+    where: dict[str, set[str]] = {}
+    for _, _, page in PAGES:
+        sections = {k: v for k, v in page.get("sections", {}).items() if k != "similar_codes"}
+        for text in _strings_in(sections):
+            for sentence in SENTENCE_SPLIT_RE.split(text.strip()):
+                if len(sentence) >= 15:
+                    where.setdefault(sentence.lower(), set()).add(str(page["code"]))
+    repeated = {s: sorted(c) for s, c in where.items() if len(c) > MAX_PAGES_PER_SENTENCE}
+    assert not repeated, f"sentences on more than {MAX_PAGES_PER_SENTENCE} pages: {repeated}"
 
 
 def test_total_page_count_reaches_target() -> None:
