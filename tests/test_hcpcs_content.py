@@ -237,5 +237,15 @@ def test_no_sentence_repeated_across_many_pages() -> None:
     assert not repeated, f"sentences on more than {MAX_PAGES_PER_SENTENCE} pages: {repeated}"
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    ["No recovery needed.", "No recovery is needed.", "An anesthesiologist or nurse anesthetist."],
+)
+def test_generic_filler_sentences_are_absent(sentence: str) -> None:
+    """The filler the CPT review flagged must not reappear on the HCPCS pages either."""
+    pages = [str(page["code"]) for _, _, page in PAGES if sentence in _strings_in(page.get("sections", {}))]
+    assert not pages, f"{sentence!r} on {pages}"
+
+
 def test_total_page_count_reaches_target() -> None:
     assert len(PAGES) >= MIN_TOTAL_PAGES, f"{len(PAGES)} HCPCS pages, need {MIN_TOTAL_PAGES}"
