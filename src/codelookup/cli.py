@@ -278,6 +278,41 @@ def systems(
     _guard(work)
 
 
+# -- crosswalk (issue 18) ---------------------------------------------------------------------
+@app.command()
+def crosswalk(
+    codes: Annotated[
+        list[str],
+        typer.Argument(
+            help="ICD-9-CM or ICD-10 codes (dots optional); '-' reads one code per line from stdin.",
+            show_default=False,
+            metavar="CODE...",
+        ),
+    ],
+    json_: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """ICD-9-CM <-> ICD-10 equivalents from the CMS GEMs (2018), with their flags in words.
+
+    Shows both GEMs for every code: the forward GEM (ICD-9-CM to ICD-10) and the backward GEM
+    (ICD-10 to ICD-9-CM), each read from whichever side the code is on. Targets no longer valid
+    today are flagged with their current codes.
+
+    Examples: codelookup crosswalk 250.00; codelookup crosswalk 0SRC0J9 --json;
+    cut -f1 icd9.tsv | codelookup crosswalk - --jsonl | jq -c '[.query, .results[0].forward.entries[].code]'
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .crosswalk import run_crosswalk
+
+        return run_crosswalk(tuple(codes), _pick_format(fmt, json_, jsonl, csv_), Library(), Streams())
+
+    _guard(work)
+
+
 @app.command("import")
 def import_(
     kind: Annotated[

@@ -53,6 +53,13 @@ BILLABLE_WORDING = {
 }
 
 
+# Records that can have GEM equivalents or a CCSR category (issue 18).
+_CROSSWALK_KINDS = frozenset(
+    {("ICD-9-CM", "code"), ("ICD-10-PCS", "code"), ("ICD-10-CM", "code"), ("ICD-10-CM", "category"),
+     ("ICD-10-CM", "subcategory")}
+)  # fmt: skip
+
+
 class Row:
     """One record row from the index, with its JSON extras parsed on demand."""
 
@@ -187,6 +194,8 @@ class Details:
         ]
 
     def billable_reason(self, row: Row) -> str:
+        if row.system == "ICD-9-CM":
+            return self.billable_reason_retired(row)
         if row.billable:
             return BILLABLE_WORDING.get(row.system, "billable")
         kind = row.kind or "group"
@@ -212,6 +221,8 @@ class Details:
             refs = self.cross_references(sections)
             if refs:
                 sections["cross_references"] = [r.as_dict() for r in refs]
+        if (row.system, row.kind) in _CROSSWALK_KINDS:
+            sections.update(self._crosswalk_sections(row))  # issue 18: CCSR and GEM equivalents
         if not row.billable:
             kids = self.children(row, 500)
             if kids:
@@ -240,6 +251,18 @@ class Details:
             str(prov.get("source", "")),
             also_in,
         )
+
+    def _crosswalk_sections(self, row: Row) -> dict[str, Any]:
+        from .crosswalk import page_sections, title_lookup
+
+        ccsr = (self.systems.get("ICD-10-CM") or {}).get("ccsr") or {}
+        return page_sections(row.system, row.code, row.kind, row.billable, row.data,
+                             title_lookup(self.con, False), str(ccsr.get("version", "")))  # fmt: skip
+
+    def billable_reason_retired(self, row: Row) -> str:
+        """ICD-9-CM codes: complete codes once, valid on no claim for services after 2015-09-30."""
+        what = "; this was a complete code in its final release, v32" if row.kind == "code" else ""
+        return f"retired: ICD-9-CM is not valid for services after 2015-09-30{what}"
 
     def cross_references(self, sections: dict[str, Any], limit: int = 30) -> list[CodeRef]:
         """Codes the official notes point to ('(E10.-)', '(I10-I16)'), resolved so they can be shown next."""
@@ -379,7 +402,10 @@ class Details:
             return out
         lineage = {(a.system, a.code) for a in ancestors}
         added = 0
-        for hit in self.searcher.related(row.title, limit=16):
+        from .index import OPT_IN_SYSTEMS
+
+        opt_in = [row.system] if row.system in OPT_IN_SYSTEMS else None  # retired/payment systems: their own
+        for hit in self.searcher.related(row.title, limit=16, systems=opt_in):
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from itertools import product
 
 from .errors import NotFoundError, UsageError
-from .index import SYSTEM_ORDER
+from .index import OPT_IN_SYSTEMS, SYSTEM_ORDER
 from .models import Frozen, SearchHit
 from .text import (
     clean_text,
@@ -107,6 +107,10 @@ def looks_like_code(text: str) -> bool:
     return bool(_CODE_TOKEN.match(t)) and any(c.isdigit() for c in t)
 
 
+# Word searches without --system skip the opt-in systems (ICD-9-CM, MS-DRG): see index.OPT_IN_SYSTEMS.
+DEFAULT_ALLOWED = frozenset(i for s, i in SYSTEM_ORDER.items() if s not in OPT_IN_SYSTEMS)
+
+
 def resolve_systems(names: Sequence[str] | None) -> tuple[str, ...] | None:
     """Accept system names case-insensitively and with common spellings ('cm', 'pcs')."""
     if not names:
@@ -121,6 +125,14 @@ def resolve_systems(names: Sequence[str] | None) -> tuple[str, ...] | None:
         "cpt": "CPT",
         "hcpcs": "HCPCS",
         "hcpcs-ii": "HCPCS",
+        # issues 18 and 22
+        "icd9": "ICD-9-CM",
+        "icd9cm": "ICD-9-CM",
+        "icd-9": "ICD-9-CM",
+        "icd-9-cm": "ICD-9-CM",
+        "ms-drg": "MS-DRG",
+        "msdrg": "MS-DRG",
+        "drg": "MS-DRG",
     }
     out: list[str] = []
     for name in names:
@@ -234,7 +246,7 @@ class Searcher:
         if not text:
             raise UsageError("empty query", hint="give words or a code, e.g. codelookup search epidural")
         wanted = resolve_systems(systems)
-        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
+        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else set(DEFAULT_ALLOWED)
         notes: list[str] = []
         hits: list[SearchHit] = []
         if looks_like_code(text) or _RANGE.match(text.upper()):
@@ -567,7 +579,7 @@ class Searcher:
         would cost far more time than they add meaning.
         """
         wanted = resolve_systems(systems)
-        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
+        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else set(DEFAULT_ALLOWED)
         stems = list(dict.fromkeys(stem(w) for w in index_terms(clean_text(text))))
         if not stems:
             return []

@@ -64,6 +64,10 @@ SECTIONS: tuple[Section, ...] = (
     Section("seventh_characters", "7th Characters", Shape.MAPPING, "official"),
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
+    # issue 18: AHRQ CCSR category and CMS GEM equivalents (see codelookup.crosswalk)
+    Section("ccsr", "CCSR Category (AHRQ)", Shape.TEXT, "structure"),
+    Section("icd9_equivalents", "ICD-9-CM Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
+    Section("icd10_equivalents", "ICD-10 Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
     Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),

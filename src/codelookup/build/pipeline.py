@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build import cpt, icd10cm, icd10pcs, pcs_axes, sources
+from codelookup.build import cpt, icd9, icd10cm, icd10pcs, pcs_axes, sources
 from codelookup.build.validate import ensure_valid
 from codelookup.build.writer import serialise
 from codelookup.errors import CatalogueError
@@ -66,6 +66,8 @@ class Catalogue:
     systems: dict[str, Any] = field(default_factory=dict)
     pcs_tables: dict[str, Any] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Files written next to the catalogue (name -> bytes), e.g. crosswalk.tsv (issue 18).
+    side_files: dict[str, bytes] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return serialise(CATALOGUE_RELEASE, self.systems, self.pcs_tables, self.records)
@@ -162,6 +164,16 @@ def add_cpt(cat: Catalogue, content_dir: Path) -> None:
     cat.records.extend(records)
 
 
+def add_icd9(cat: Catalogue) -> None:
+    """ICD-9-CM records, CCSR on ICD-10-CM codes, and the GEM crosswalk file (needs CM and PCS first)."""
+    records, crosswalk = icd9.build_icd9(icd9.repository_root(), cat.records, cat.systems)
+    cat.records.extend(records)
+    cat.side_files[CROSSWALK_FILE] = crosswalk
+
+
+CROSSWALK_FILE = "crosswalk.tsv"
+
+
 def finish(cat: Catalogue, expected: dict[str, dict[str, int]] | None = None) -> bytes:
     ensure_valid(cat.records, cat.systems, EXPECTED_COUNTS if expected is None else expected)
     return cat.to_bytes()
@@ -176,6 +188,7 @@ def steps(content_dir: Path) -> list[Step]:
         ("ICD-10-CM tabular", add_icd10cm),
         ("ICD-10-PCS codes and axes", add_icd10pcs),
         ("CPT pages", lambda cat: add_cpt(cat, content_dir)),
+        ("ICD-9-CM, GEMs and CCSR", add_icd9),
     ]
 
 

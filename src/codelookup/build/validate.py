@@ -18,6 +18,7 @@ KINDS: dict[str, frozenset[str]] = {
     "ICD-10-PCS": frozenset({"section", "body_system", "table", "code"}),
     "CPT": frozenset({"section", "code"}),
     "HCPCS": frozenset({"section", "code"}),
+    "ICD-9-CM": frozenset({"group", "code"}),  # issue 18
 }
 
 # A non-billable record of these kinds with nothing below it would be a dead end for users
