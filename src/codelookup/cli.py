@@ -289,6 +289,10 @@ def crosswalk(
             metavar="CODE...",
         ),
     ],
+    gem: Annotated[
+        str,
+        typer.Option("--gem", help="Which GEM: forward (ICD-9 to ICD-10), backward (ICD-10 to ICD-9) or both."),
+    ] = "both",
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv_: CsvOpt = False,
@@ -301,14 +305,14 @@ def crosswalk(
     today are flagged with their current codes.
 
     Examples: codelookup crosswalk 250.00; codelookup crosswalk 0SRC0J9 --json;
-    cut -f1 icd9.tsv | codelookup crosswalk - --jsonl | jq -c '[.query, .results[0].forward.entries[].code]'
+    cut -f1 icd9.tsv | codelookup crosswalk - --jsonl --gem forward > icd10.jsonl
     """
 
     def work() -> int:
         from .api import Library
         from .crosswalk import run_crosswalk
 
-        return run_crosswalk(tuple(codes), _pick_format(fmt, json_, jsonl, csv_), Library(), Streams())
+        return run_crosswalk(tuple(codes), _pick_format(fmt, json_, jsonl, csv_), Library(), Streams(), gem.lower())
 
     _guard(work)
 

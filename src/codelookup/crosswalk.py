@@ -197,7 +197,7 @@ def candidates(text: str) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     if len(key) == 7 and "." not in raw:
         out.append(("ICD-10-PCS", "procedure", key))
-    if key[0].isalpha() and key[1:3].isdigit():
+    if key[0].isalpha() and key[1:2].isdigit():
         out.append(("ICD-10-CM", "diagnosis", key))
     if key[0] in "VE" or key.isdigit():
         if dot < 0 or (dot == 4 if key[0] == "E" else dot == 3):
@@ -210,9 +210,13 @@ def candidates(text: str) -> list[tuple[str, str, str]]:
 class Resolver:
     """Looks codes up in the GEMs and dresses the entries with titles and validity."""
 
-    def __init__(self, cross: Crosswalk, title: Callable[[str, str], str]) -> None:
+    def __init__(self, cross: Crosswalk, title: Callable[[str, str], str], gems: str = "both") -> None:
+        if gems not in ("both", "forward", "backward"):
+            raise UsageError(f"--gem must be forward, backward or both, not {gems!r}")
+        self.gems = gems
         self.cross = cross
         self.title = title  # (system, dotted code) -> title or ""
+        self._entries: dict[tuple[str, str, str, str], dict[str, Any]] = {}
 
     def lookup(self, text: str) -> list[dict[str, Any]]:
         """Every reading of ``text`` that the GEMs know; NotFoundError when there is none."""
@@ -242,18 +246,11 @@ class Resolver:
         maps: dict[str, Any] = {}
         for gem, reading in ((src_gem, "source"), (tgt_gem, "target")):
             gsrc, gtgt, _, direction = GEMS[gem]
+            if self.gems not in ("both", direction):
+                continue
             other = gtgt if reading == "source" else gsrc
-            entries = []
-            for ocode, flags in self.cross.entries(f"{gem}.{'src' if reading == 'source' else 'tgt'}", code):
-                entry: dict[str, Any] = {
-                    "code": ocode if ocode in ("NoDx", "NoPCS") else dotted(other, kind, ocode),
-                    "system": other,
-                    "title": "" if ocode in ("NoDx", "NoPCS") else self.title(other, dotted(other, kind, ocode)),
-                }
-                entry.update(flag_words(flags))
-                if not entry["no_map"]:
-                    entry.update(self._validity(other, ocode))
-                entries.append(entry)
+            section = f"{gem}.{'src' if reading == 'source' else 'tgt'}"
+            entries = [self._entry(other, kind, ocode, flags) for ocode, flags in self.cross.entries(section, code)]
             what = f"{direction} GEM ({gsrc} to {gtgt}): " + (
                 f"what {out['code']} maps to" if reading == "source" else f"{other} codes that map to {out['code']}"
             )
@@ -272,6 +269,23 @@ class Resolver:
         out["forward"] = maps.get("forward")
         out["backward"] = maps.get("backward")
         return out
+
+    def _entry(self, system: str, kind: str, code: str, flags: str) -> dict[str, Any]:
+        """One GEM entry as shown; memoised, since batches meet the same targets again and again.
+
+        The dictionaries are shared between results and must not be modified by callers.
+        """
+        key = (system, kind, code, flags)
+        found = self._entries.get(key)
+        if found is None:
+            no_map = code in ("NoDx", "NoPCS")
+            shown = code if no_map else dotted(system, kind, code)
+            found = {"code": shown, "system": system, "title": "" if no_map else self.title(system, shown)}
+            found.update(flag_words(flags))
+            if not found["no_map"]:
+                found.update(self._validity(system, code))
+            self._entries[key] = found
+        return found
 
     def _validity(self, system: str, code: str) -> dict[str, Any]:
         if system == "ICD-9-CM":
@@ -367,7 +381,7 @@ def title_lookup(con: Any, preload: bool) -> Callable[[str, str], str]:
     return one
 
 
-def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any) -> int:
+def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any, gems: str = "both") -> int:
     """``codelookup crosswalk CODE... | -``: GEM entries of each code, both GEMs, both readings."""
     from .commands import EXIT_NOT_FOUND, EXIT_OK, check_format, check_length, envelope, stdin_lines
     from .formats import OutputFormat, dumps, resolve_format
@@ -381,7 +395,7 @@ def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any) -> i
     cross = Crosswalk()
     if batch:
         cross.preload()
-    resolver = Resolver(cross, title_lookup(lib.con, batch))
+    resolver = Resolver(cross, title_lookup(lib.con, batch), gems)
     env = envelope(lib)
     inputs = stdin_lines(streams) if batch else iter(codes)
     collected: list[dict[str, Any]] = []
@@ -396,10 +410,17 @@ def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any) -> i
     elif batch and fmt in (OutputFormat.PLAIN, OutputFormat.TABLE):
         streams.out.write("\t".join(ROW_HEADER) + "\n")
     out = streams.out
+    memo: dict[str, tuple[list[dict[str, Any]], str]] = {}  # upper-cased query -> results, their JSON
+    head = dumps(env)[:-1] + ',"query":'
     for text in inputs:
+        key = text.upper()
+        cached = memo.get(key)
+        if cached is not None and fmt is OutputFormat.JSONL:
+            out.write(head + dumps(text) + ',"results":' + cached[1] + "}\n")
+            continue
         try:
             check_length(text, "code")
-            results = resolver.lookup(text)
+            results = cached[0] if cached is not None else resolver.lookup(text)
         except (NotFoundError, UsageError) as exc:
             missing += 1
             err = {"query": text, "error": exc.message}
@@ -411,7 +432,10 @@ def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any) -> i
                 streams.err.write(f"codelookup: {exc}\n")
             continue
         if fmt is OutputFormat.JSONL:
-            out.write(dumps({**env, "query": text, "results": results}) + "\n")
+            encoded = dumps(results)
+            if batch and len(memo) < 200_000:
+                memo[key] = (results, encoded)
+            out.write(head + dumps(text) + ',"results":' + encoded + "}\n")
         elif fmt is OutputFormat.JSON:
             collected.append({"query": text, "results": results})
         elif writer is not None:
