@@ -50,6 +50,7 @@ BILLABLE_WORDING = {
     "ICD-10-PCS": "billable: a complete 7-character code, valid on inpatient claims",
     "CPT": "reportable CPT code",
     "HCPCS": "reportable HCPCS Level II code",
+    "MS-DRG": "payable MS-DRG: a hospital stay is paid under one DRG",
 }
 
 
@@ -223,6 +224,10 @@ class Details:
                 sections["cross_references"] = [r.as_dict() for r in refs]
         if (row.system, row.kind) in _CROSSWALK_KINDS:
             sections.update(self._crosswalk_sections(row))  # issue 18: CCSR and GEM equivalents
+        if row.system == "MS-DRG" and isinstance(row.data.get("drg"), dict):
+            from .msdrg import page_sections as drg_sections  # issue 22
+
+            sections.update(drg_sections(row.code, row.data["drg"]))
         if not row.billable:
             kids = self.children(row, 500)
             if kids:
@@ -373,6 +378,14 @@ class Details:
                 )
             )
             seen.add((row.system, str(item["code"])))
+        drg_family = (row.data.get("drg") or {}).get("family") if row.system == "MS-DRG" else None
+        for sib_code in drg_family or ():  # issue 22: the with MCC / with CC / without siblings first
+            sib_row = self._get(row.system, str(sib_code))
+            if sib_row is not None and (sib_row.system, sib_row.code) not in seen:
+                from .msdrg import family_reason
+
+                seen.add((sib_row.system, sib_row.code))
+                out.append(sib_row.ref(family_reason(sib_row.title)))
         parent = ancestors[0] if ancestors else None
         family = row.data.get("family")
         if isinstance(family, str) and family:

@@ -34,7 +34,7 @@ INDEX_VERSION = 11  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
-SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3, "ICD-9-CM": 4, "MS-DRG": 5}
+SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3, "MS-DRG": 4, "ICD-9-CM": 5}
 # Systems that word searches include only when asked for (--system): ICD-9-CM is retired and
 # MS-DRG titles describe payment groups, not codes for a chart (issues 18 and 22).
 OPT_IN_SYSTEMS = frozenset({"ICD-9-CM", "MS-DRG"})

@@ -68,6 +68,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("ccsr", "CCSR Category (AHRQ)", Shape.TEXT, "structure"),
     Section("icd9_equivalents", "ICD-9-CM Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
     Section("icd10_equivalents", "ICD-10 Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
+    # issue 22: MS-DRG facts from Table 5 and their meaning (see codelookup.msdrg)
+    Section("drg_facts", "DRG Facts (CMS Table 5, FY2026)", Shape.BULLETS, "structure"),
+    Section("drg_explanation", "What This DRG Means", Shape.TEXT, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
     Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),

@@ -10,4 +10,4 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "codelookup-catalogue"
-SYSTEM_ORDER: tuple[str, ...] = ("ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS")
+SYSTEM_ORDER: tuple[str, ...] = ("ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS", "MS-DRG", "ICD-9-CM")

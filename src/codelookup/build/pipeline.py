@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build import cpt, icd9, icd10cm, icd10pcs, pcs_axes, sources
+from codelookup.build import cpt, icd9, icd10cm, icd10pcs, msdrg, pcs_axes, sources
 from codelookup.build.validate import ensure_valid
 from codelookup.build.writer import serialise
 from codelookup.errors import CatalogueError
@@ -174,6 +174,11 @@ def add_icd9(cat: Catalogue) -> None:
 CROSSWALK_FILE = "crosswalk.tsv"
 
 
+def add_msdrg(cat: Catalogue) -> None:
+    """MS-DRG v43 from CMS Table 5 (issue 22)."""
+    cat.records.extend(msdrg.build_msdrg(cat.systems))
+
+
 def finish(cat: Catalogue, expected: dict[str, dict[str, int]] | None = None) -> bytes:
     ensure_valid(cat.records, cat.systems, EXPECTED_COUNTS if expected is None else expected)
     return cat.to_bytes()
@@ -188,6 +193,7 @@ def steps(content_dir: Path) -> list[Step]:
         ("ICD-10-CM tabular", add_icd10cm),
         ("ICD-10-PCS codes and axes", add_icd10pcs),
         ("CPT pages", lambda cat: add_cpt(cat, content_dir)),
+        ("MS-DRG v43 (Table 5)", add_msdrg),
         ("ICD-9-CM, GEMs and CCSR", add_icd9),
     ]
 

@@ -19,6 +19,7 @@ KINDS: dict[str, frozenset[str]] = {
     "CPT": frozenset({"section", "code"}),
     "HCPCS": frozenset({"section", "code"}),
     "ICD-9-CM": frozenset({"group", "code"}),  # issue 18
+    "MS-DRG": frozenset({"group", "code"}),  # issue 22
 }
 
 # A non-billable record of these kinds with nothing below it would be a dead end for users
