@@ -317,6 +317,58 @@ def crosswalk(
     _guard(work)
 
 
+# -- group (issue 22) ----------------------------------------------------------------------------
+@app.command()
+def group(
+    batch: Annotated[
+        str | None,
+        typer.Argument(help="'-' reads one stay per line from stdin as JSON; prints JSON Lines.", show_default=False),
+    ] = None,
+    dx: Annotated[
+        list[str] | None,
+        typer.Option("--dx", help="ICD-10-CM diagnosis (repeatable); the first is the principal diagnosis."),
+    ] = None,
+    proc: Annotated[list[str] | None, typer.Option("--proc", help="ICD-10-PCS procedure (repeatable).")] = None,
+    sex: Annotated[str | None, typer.Option("--sex", help="F or M (asked for only when it changes the DRG).")] = None,
+    alive: Annotated[
+        bool, typer.Option("--discharged-alive/--died", help="Whether the patient was discharged alive.")
+    ] = True,
+    version: Annotated[
+        str | None, typer.Option("--version", help="MS-DRG version, v36 to v43.1 (default v43, FY2026).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Discharge date (YYYY-MM-DD): picks the version in effect.")
+    ] = None,
+    json_: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """Which MS-DRG a hospital stay groups to, with its title, weight and the path in words.
+
+    Uses drgpy, an independent implementation of the CMS MS-DRG tables (not the CMS grouper).
+    Every code is checked against the catalogue first.
+
+    Examples: codelookup group --dx M17.11 --proc 0SRC0J9; codelookup group --dx J18.9 --dx N17.9 --json;
+    echo '{"dx": ["J18.9"], "sex": "M"}' | codelookup group - | jq .drg
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .grouper import Stay, run_group
+
+        chosen = _pick_format(fmt, json_, jsonl)
+        if batch is not None:
+            if batch != "-":
+                raise UsageError(f"unexpected argument {batch!r}", hint="use '-' to read stays from stdin")
+            if dx or proc:
+                raise UsageError("give stays on stdin or with --dx/--proc, not both")
+            return run_group(None, chosen, Library(), Streams())
+        stay = Stay(tuple(dx or ()), tuple(proc or ()), sex, alive, version, date)
+        return run_group(stay, chosen, Library(), Streams())
+
+    _guard(work)
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 8765,
