@@ -19,7 +19,7 @@ CASES = [
     ["search", "--limit=2", "asthma", "--format", "jsonl"],
     ["search", "qqqxzvw", "--json"],
     ["search", "x", "--limit", "0"],
-    ["search", "x", "--system", "ICD-9"],
+    ["search", "x", "--system", "ICD-11"],
     ["show", "E11.621", "--json"],
     ["show", "62264", "--section", "risks", "-S", "pat"],
     ["show", "0SRC0J9", "NOPE99", "--jsonl"],
