@@ -351,7 +351,7 @@ def rows(query: str, result: dict[str, Any]) -> list[list[str]]:
     for key in ("forward", "backward"):
         block = result.get(key) or {}
         for e in block.get("entries", ()):
-            note = "" if e.get("valid", True) else "not valid today"
+            note = "retired" if e["system"] == "ICD-9-CM" else "" if e.get("valid", True) else "not valid today"
             out.append([query, result["code"], result["system"], key, block["reading"], e["code"], e["system"],
                         e["flags"], e["meaning"], note])  # fmt: skip
     return out
@@ -422,6 +422,8 @@ def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any, gems
             check_length(text, "code")
             results = cached[0] if cached is not None else resolver.lookup(text)
         except (NotFoundError, UsageError) as exc:
+            if isinstance(exc, UsageError) and not batch:
+                raise
             missing += 1
             err = {"query": text, "error": exc.message}
             if fmt is OutputFormat.JSONL:
