@@ -65,14 +65,33 @@ def crosswalk_file() -> str:
     )
 
 
+# What the GEMs need to know per system, as data (the registry owns everything else):
+# GEM codes have no decimal points; this is where people put them.
+_DOT_AFTER: dict[tuple[str, str], int] = {
+    ("ICD-10-CM", "diagnosis"): 3,  # E11.9
+    ("ICD-9-CM", "diagnosis"): 3,  # 250.00 (E codes: 4, E880.9)
+    ("ICD-9-CM", "procedure"): 2,  # 81.54
+}
+# The GEM whose source side a system is on; the other GEM has it as target.
+OWN_GEM: dict[str, str] = {"ICD-9-CM": "forward", "ICD-10-CM": "backward", "ICD-10-PCS": "backward"}
+# The page section listing a code's equivalents in the other revision.
+EQUIVALENTS_SLUG: dict[str, str] = {
+    "ICD-9-CM": "icd10_equivalents",
+    "ICD-10-CM": "icd9_equivalents",
+    "ICD-10-PCS": "icd9_equivalents",
+}
+ICD10_KIND: dict[str, str] = {"ICD-10-CM": "diagnosis", "ICD-10-PCS": "procedure"}  # GEM kind of an ICD-10 system
+CCSR_SYSTEMS = frozenset({"ICD-10-CM"})  # AHRQ CCSR categorises ICD-10-CM diagnoses
+
+
 def dotted(system: str, kind: str, code: str) -> str:
     """The way people write a GEM code (GEMs have no decimal points)."""
-    if system == "ICD-10-CM":
-        return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-    if system == "ICD-9-CM":
-        head = 2 if kind == "procedure" else 4 if code.startswith("E") else 3
-        return code if len(code) <= head else f"{code[:head]}.{code[head:]}"
-    return code
+    head = _DOT_AFTER.get((system, kind))
+    if head is None:
+        return code
+    if kind == "diagnosis" and code.startswith("E") and OWN_GEM.get(system) == "forward":
+        head = 4  # ICD-9-CM E codes (external causes): E880.9
+    return code if len(code) <= head else f"{code[:head]}.{code[head:]}"
 
 
 def flag_words(flags: str) -> dict[str, Any]:
@@ -288,12 +307,12 @@ class Resolver:
         return found
 
     def _validity(self, system: str, code: str) -> dict[str, Any]:
-        if system == "ICD-9-CM":
+        if system not in ICD10_KIND:
             return {"valid": False, "status": RETIRED_NOTE}
         below = self.cross.stale(system, code)
         if below is None:
             return {"valid": True}
-        kind = "diagnosis" if system == "ICD-10-CM" else "procedure"
+        kind = ICD10_KIND[system]
         current = [{"code": (d := dotted(system, kind, c)), "title": self.title(system, d)} for c in below]
         status = (
             f"no longer a valid {system} code; current codes below it: " + ", ".join(c["code"] for c in current)
@@ -383,7 +402,8 @@ def title_lookup(con: Any, preload: bool) -> Callable[[str, str], str]:
 
 def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any, gems: str = "both") -> int:
     """``codelookup crosswalk CODE... | -``: GEM entries of each code, both GEMs, both readings."""
-    from .commands import EXIT_NOT_FOUND, EXIT_OK, check_format, check_length, envelope, stdin_lines
+    from .commands import check_format, check_length, envelope, stdin_lines
+    from .errors import ExitCode
     from .formats import OutputFormat, dumps, resolve_format
 
     check_format(fmt, (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON,
@@ -460,7 +480,7 @@ def run_crosswalk(codes: tuple[str, ...], fmt: Any, lib: Any, streams: Any, gems
                   "from the record. Source: CMS GEMs 2018 (final).\n")  # fmt: skip
     if missing and batch:
         streams.err.write(f"codelookup: {missing} code{'' if missing == 1 else 's'} had no GEM entry\n")
-    return EXIT_NOT_FOUND if missing else EXIT_OK
+    return ExitCode.NOT_FOUND if missing else ExitCode.OK
 
 
 # -- the detail page ------------------------------------------------------------------------------
@@ -484,7 +504,7 @@ def page_sections(system: str, code: str, kind: str, billable: bool, extra: dict
     only for the systems the GEMs cover; a missing crosswalk file leaves the page without them.
     """
     out: dict[str, Any] = {}
-    if system == "ICD-10-CM" and billable:
+    if system in CCSR_SYSTEMS and billable:
         category = extra.get("ccsr")
         out["ccsr"] = (
             f"{category}: AHRQ CCSR {ccsr_version} default category; "
@@ -492,14 +512,10 @@ def page_sections(system: str, code: str, kind: str, billable: bool, extra: dict
             if category
             else f"No CCSR category: this code is newer than AHRQ CCSR {ccsr_version}."
         )
-    if system == "ICD-9-CM":
-        gem_kind = str(extra.get("icd9_type") or "")
-        slug = "icd10_equivalents"
-    elif system in ("ICD-10-CM", "ICD-10-PCS"):
-        gem_kind = "diagnosis" if system == "ICD-10-CM" else "procedure"
-        slug = "icd9_equivalents"
-    else:
+    slug = EQUIVALENTS_SLUG.get(system)
+    if slug is None:
         return out
+    gem_kind = ICD10_KIND.get(system) or str(extra.get("icd9_type") or "")
     if (system, gem_kind) not in READINGS:
         return out
     try:
@@ -509,7 +525,7 @@ def page_sections(system: str, code: str, kind: str, billable: bool, extra: dict
         return out
     refs: list[dict[str, Any]] = []
     seen: set[str] = set()
-    own = "forward" if system == "ICD-9-CM" else "backward"
+    own = OWN_GEM[system]
     for key in (own, "backward" if own == "forward" else "forward"):
         block = result.get(key) or {}
         for e in block.get("entries", ()):
@@ -537,3 +553,16 @@ def page_sections(system: str, code: str, kind: str, billable: bool, extra: dict
     if refs:
         out[slug] = refs
     return out
+
+
+# Record kinds that can have GEM equivalents or a CCSR category.
+_GEM_KINDS = frozenset({"code", "category", "subcategory"})
+
+
+def detail_sections(details: Any, row: Any) -> dict[str, Any]:
+    """The registry's page hook for ICD-9-CM, ICD-10-CM and ICD-10-PCS pages (see systems.py)."""
+    if row.kind not in _GEM_KINDS:
+        return {}
+    ccsr = (details.systems.get("ICD-10-CM") or {}).get("ccsr") or {}
+    return page_sections(row.system, row.code, row.kind, row.billable, row.data,
+                         title_lookup(details.con, False), str(ccsr.get("version", "")))  # fmt: skip

@@ -331,7 +331,8 @@ def _stay_from_json(text: str) -> Stay:
 
 def run_group(stay: Stay | None, fmt: Any, lib: Any, streams: Any) -> int:
     """One stay from the options, or (``stay`` None) one JSON object per line on stdin."""
-    from .commands import EXIT_NOT_FOUND, EXIT_OK, check_format, envelope, stdin_lines
+    from .commands import check_format, envelope, stdin_lines
+    from .errors import ExitCode
     from .formats import OutputFormat, dumps, resolve_format
 
     check_format(fmt, (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON,
@@ -347,7 +348,7 @@ def run_group(stay: Stay | None, fmt: Any, lib: Any, streams: Any) -> int:
             streams.out.write(dumps({**env, **result}) + "\n")
         else:
             streams.out.write(plain(result))
-        return EXIT_OK
+        return ExitCode.OK
     failed = 0
     for n, line in enumerate(stdin_lines(streams), 1):
         try:
@@ -360,4 +361,4 @@ def run_group(stay: Stay | None, fmt: Any, lib: Any, streams: Any) -> int:
         streams.out.write(dumps({**env, **result}) + "\n")
     if failed:
         streams.err.write(f"codelookup: {failed} stay{'' if failed == 1 else 's'} could not be grouped\n")
-    return EXIT_NOT_FOUND if failed else EXIT_OK
+    return ExitCode.NOT_FOUND if failed else ExitCode.OK

@@ -97,3 +97,9 @@ def family_reason(title: str) -> str:
         if words in low:
             return f"same family, {words.replace('cc/mcc', 'CC/MCC').replace('mcc', 'MCC').replace('cc', 'CC')}"
     return "same family of DRGs"
+
+
+def detail_sections(details: Any, row: Any) -> dict[str, Any]:
+    """The registry's page hook for MS-DRG pages (see systems.py): facts and explanation."""
+    info = row.data.get("drg")
+    return page_sections(row.code, info) if isinstance(info, dict) else {}

