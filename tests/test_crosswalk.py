@@ -224,3 +224,11 @@ def test_icd9_only_in_search_when_asked(lib: Any) -> None:
     asked = lib.search("diabetes mellitus without mention of complication", systems=["icd9"], limit=5)
     assert asked.hits and all(h.system == "ICD-9-CM" for h in asked.hits)
     assert lib.search("250.00").hits[0].code == "250.00"
+
+
+def test_show_keeps_the_typed_decimal_point(lib: Any) -> None:
+    assert [d.record.code for d in lib.lookup("00.10", systems=["icd9"], by_wording=False)] == ["00.10"]
+    assert [d.record.code for d in lib.lookup("001.0", systems=["icd9"], by_wording=False)] == ["001.0"]
+    assert {d.record.code for d in lib.lookup("0010", systems=["icd9"], by_wording=False)} == {"001.0", "00.10"}
+    # a code that is both an ICD-10-CM and a retired ICD-9-CM code: the current one first
+    assert [d.record.system for d in lib.lookup("V01.0", by_wording=False)] == ["ICD-10-CM", "ICD-9-CM"]

@@ -132,6 +132,11 @@ class Details:
         rows = [Row(r) for r in self.con.execute(f"SELECT {_COLS} FROM rec WHERE norm=? ORDER BY id", (key,))]
         if wanted:
             rows = [r for r in rows if r.system in wanted]
+        if "." in cleaned and len(rows) > 1:
+            # The decimal point is part of what was typed: 001.0 (ICD-9-CM diagnosis) is not 00.10
+            # (ICD-9-CM procedure), though both are 0010 without it (issue 18).
+            exact = [r for r in rows if r.code == cleaned.upper().replace(" ", "")]
+            rows = exact or rows
         return rows
 
     def not_found(self, text: str, systems: list[str] | None = None) -> NotFoundError:

@@ -166,6 +166,9 @@ def icd9_records(dx: Sequence[tuple[str, str]], sg: Sequence[tuple[str, str]]) -
                     "kind": "code",
                     "parent": parent,
                     "icd9_type": kind,
+                    # retired: validation and export report it like a deleted code, with the date
+                    "status": "retired",
+                    "termination_date": RETIRED,
                 }
             )
     return records
