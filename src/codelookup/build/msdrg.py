@@ -1,212 +1,123 @@
-"""MS-DRG v43 (FY2026) from CMS IPPS Table 5, as shipped in the ``drg`` 1.0.0 package.
+"""MS-DRG v43 (FY2026) CC/MCC designations of ICD-10-CM codes, from CMS's IPPS tables.
 
-Table 5 lists every MS-DRG with its MDC, type (medical or surgical), title, relative weight
-(before and after the 10% cap on reductions), geometric and arithmetic mean length of stay,
-and the post-acute transfer and special pay flags. The MDC names come from the same package
-(``data/tuva/mdc.csv``, the Tuva Project's copy of CMS's list).
+The ``drg`` package ships CMS's FY2026 IPPS final-rule tables as text: 6I (complete MCC list),
+6J (complete CC list) and 6K (CC exclusions: every CC/MCC code with the "PDX collection" of
+principal diagnoses that cancel it, then the collections, then the few codes that count only if
+the patient was discharged alive). This module reads them once at build time, so the page can say
+what a code does to the payment grouping without the package being installed at run time.
 
-Records are grouped under their MDC (``MDC-08``), the pre-MDC group (``MDC-PRE``: transplants,
-ECMO, tracheostomy, assigned before any MDC) and ``MDC-ANY`` for the DRGs that belong to no single
-MDC (unrelated operating-room procedures, ungroupable records).
+Record fields written on ICD-10-CM billable codes (documented in README, "Claim context"):
+
+- ``cc_mcc``: ``"MCC"``, ``"CC"`` or ``"non-CC"`` (not on either v43 list);
+- ``cc_exclusion``: the 6K PDX collection number (``"0002"``) when the CC/MCC has exclusions;
+- ``cc_alive_only``: ``true`` for the 6K Part 2 codes (CC/MCC only if discharged alive).
+
+The collections themselves go once into the catalogue's table area as ``_ccx_<number>``: a
+list of dotted codes, so a page reads only the one it needs.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
 
-from codelookup.build.sources import Source, locate
+from codelookup.build.icd10cm import SYSTEM as CM
 from codelookup.errors import CatalogueError
 
-SYSTEM = "MS-DRG"
-VERSION = "v43"
-RELEASE = "v43 (FY2026, CMS IPPS final rule Table 5; effective 2025-10-01)"
-TABLE5 = ("drg", "data/cms/drg_weights.txt")
-MDC_NAMES = ("drg", "data/tuva/mdc.csv")
-EXPECTED_DRGS = 772  # rows of Table 5 (FY2026 final rule), 001 to 999 with gaps
+MCC_LIST = ("drg", "data/cms/mcc_list.txt")
+CC_LIST = ("drg", "data/cms/cc_list.txt")
+CC_EXCLUSIONS = ("drg", "data/cms/cc_exclusions.txt")
+TABLE_PREFIX = "_ccx_"
+VERSION = "MS-DRG v43 (FY2026)"
 
-# Abbreviations kept in capitals when a title is put in readable case.
-_KEEP = {
-    "MCC": "MCC",
-    "CC": "CC",
-    "CC/MCC": "CC/MCC",
-    "O.R.": "O.R.",
-    "NON-O.R.": "non-O.R.",
-    "ECMO": "ECMO",
-    "MV": "MV",
-    "HIV": "HIV",
-    "AMI": "AMI",
-    "AICD": "AICD",
-    "PTCA": "PTCA",
-    "CNS": "CNS",
-    "D&C": "D&C",
-    "C.D.E.": "C.D.E.",
-    "AMA": "AMA",
-    "TPA": "tPA",
-    "URI": "URI",
-    "CAR": "CAR",
-    "T-CELL": "T-cell",
-}
-_TOKEN = re.compile(r"^([(\[]*)(.*?)([),.;:\]]*)$")
-_SEVERITY = re.compile(r"\s(?:WITH|WITHOUT)\s(?:MCC|CC)\b")
+_PART1 = re.compile(r"^ ([A-Z0-9]{3,7})\s+(CC|MCC)\s+(?:(\d{4}):([\d,]+) codes?|No Excl)", re.MULTILINE)
+_PDX_LINE = re.compile(r"^  ([A-Z0-9]{3,7})\s")
 
 
-def readable(title: str) -> str:
-    """'MAJOR HIP AND KNEE JOINT ... WITHOUT MCC' -> 'Major hip and knee joint ... without MCC'."""
-    out: list[str] = []
-    for raw in title.split():
-        lead, core, tail = _TOKEN.match(raw).groups()  # type: ignore[union-attr]
-        word = _KEEP.get(core, core.lower())
-        out.append(f"{lead}{word}{tail}")
-    text = " ".join(out)
-    return text[:1].upper() + text[1:] if text else text
+def dotted(code: str) -> str:
+    """CMS tables write codes without the dot (``A0100``); the catalogue writes ``A01.00``."""
+    code = code.strip().upper()
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
-def family_key(mdc: str, title: str) -> str:
-    """DRGs that differ only by severity (with MCC / with CC / without CC/MCC) share this key."""
-    found = _SEVERITY.search(title)
-    base = title[: found.start()] if found else title
-    return f"{mdc}|{base.strip()}"
-
-
-def _number(text: str) -> float | None:
-    text = text.strip()
-    if not text or text == ".":
-        return None
+def read_list(path: Path) -> set[str]:
+    """Table 6I or 6J: a title line, a header line, then ``code<TAB>description`` rows."""
     try:
-        return float(text)
-    except ValueError:
-        raise CatalogueError(f"Table 5: {text!r} is not a number") from None
-
-
-def read_table5(path: Path) -> list[dict[str, Any]]:
-    """The rows of Table 5 (tab-separated text, Windows-1252, two title lines then a header)."""
-    try:
-        text = path.read_bytes().decode("cp1252")
+        lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"cannot read Table 5 {path}: {exc}") from exc
-    lines = text.splitlines()
-    header_at = next((i for i, line in enumerate(lines) if line.startswith("MS-DRG")), -1)
-    if header_at < 0:
-        raise CatalogueError(f"{path}: no 'MS-DRG' header line")
-    out = []
-    for row in csv.reader(lines[header_at + 1 :], delimiter="\t"):
-        if not row or not row[0].strip():
+        raise CatalogueError(f"cannot read MS-DRG table {path}: {exc}") from exc
+    out = {line.split("\t", 1)[0].strip() for line in lines[2:] if "\t" in line}
+    return {c for c in out if c}
+
+
+class Exclusions:
+    """Table 6K, parsed: level and PDX collection per CC/MCC code, the collections, Part 2."""
+
+    def __init__(self, text: str) -> None:
+        head, sep, rest = text.partition("\nPDX collection ")
+        if not sep:
+            raise CatalogueError("MS-DRG table 6K has no PDX collections")
+        self.level: dict[str, str] = {}
+        self.collection: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        for m in _PART1.finditer(head):
+            code = dotted(m.group(1))
+            self.level[code] = m.group(2)
+            if m.group(3):
+                self.collection[code] = m.group(3)
+                self.counts[m.group(3)] = int(m.group(4).replace(",", ""))
+        body, _, part2 = ("PDX collection " + rest).partition("K Part 2")
+        self.collections: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in body.splitlines():
+            if line.startswith("PDX collection "):
+                current = self.collections.setdefault(line.split()[2], [])
+                continue
+            pdx = _PDX_LINE.match(line)
+            if pdx and current is not None:
+                current.append(dotted(pdx.group(1)))
+        part2 = part2.split("K Part 3", 1)[0]
+        self.alive_only = {dotted(m.group(1)) for m in (_PDX_LINE.match(x) for x in part2.splitlines()) if m}
+
+
+def read_exclusions(path: Path) -> Exclusions:
+    try:
+        return Exclusions(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"cannot read MS-DRG table 6K {path}: {exc}") from exc
+
+
+def annotate(
+    records: list[dict[str, Any]], mcc: set[str], cc: set[str], excl: Exclusions
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Write the CC/MCC fields on every billable ICD-10-CM record; return the collections used.
+
+    The three tables must agree (a code's 6K level equals the list it is on, and every
+    collection 6K names exists with the count it states); a disagreement stops the build.
+    """
+    lists = {**{c: "CC" for c in cc}, **{c: "MCC" for c in mcc}}
+    if cc & mcc:
+        raise CatalogueError(f"MS-DRG tables 6I and 6J share codes: {sorted(cc & mcc)[:5]}")
+    if lists != excl.level:
+        diff = sorted(set(lists.items()) ^ set(excl.level.items()))[:5]
+        raise CatalogueError(f"MS-DRG tables 6I/6J and 6K disagree, e.g. {diff}")
+    for number, n in excl.counts.items():
+        if len(excl.collections.get(number, ())) != n:
+            raise CatalogueError(f"MS-DRG table 6K: PDX collection {number} does not list {n} codes")
+    used: dict[str, list[str]] = {}
+    counts = {"cc_mcc_mcc": 0, "cc_mcc_cc": 0, "cc_mcc_non_cc": 0}
+    for rec in records:
+        if rec.get("system") != CM or not rec.get("billable"):
             continue
-        if len(row) < 10:
-            raise CatalogueError(f"{path}: short row {row!r}")
-        drg, post_acute, special, mdc, kind, title, before, after, gmlos, amlos = (c.strip() for c in row[:10])
-        if not re.fullmatch(r"[0-9]{3}", drg):
-            raise CatalogueError(f"{path}: bad MS-DRG {drg!r}")
-        out.append(
-            {
-                "drg": drg,
-                "post_acute": post_acute == "Yes",
-                "special_pay": special == "Yes",
-                "mdc": mdc,
-                "type": {"SURG": "surgical", "MED": "medical"}.get(kind, ""),
-                "title": title,
-                "weight_before_cap": _number(before),
-                "weight": _number(after),
-                "gmlos": _number(gmlos),
-                "amlos": _number(amlos),
-            }
-        )
-    return out
-
-
-def read_mdc_names(path: Path) -> dict[str, str]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row[0].strip(): row[1].strip() for row in csv.reader(handle) if row}
-
-
-def group_code(mdc: str) -> str:
-    if mdc == "PRE":
-        return "MDC-PRE"
-    return f"MDC-{mdc}" if mdc else "MDC-ANY"
-
-
-def group_title(mdc: str, names: dict[str, str]) -> str:
-    if mdc == "PRE":
-        return "Pre-MDC: DRGs assigned before any major diagnostic category (transplants, ECMO, tracheostomy)"
-    if not mdc:
-        return "DRGs not tied to one major diagnostic category (unrelated operating-room procedures, ungroupable)"
-    return f"MDC {mdc}: {names.get(mdc, '')}".rstrip(": ")
-
-
-def records(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
-    """Group records (one per MDC, in MDC order) then one record per DRG, in DRG order."""
-    mdcs = sorted({r["mdc"] for r in rows}, key=lambda m: (m != "PRE", m == "", m))
-    out: list[dict[str, Any]] = [
-        {
-            "code": group_code(m),
-            "system": SYSTEM,
-            "title": group_title(m, names),
-            "billable": False,
-            "kind": "group",
-            "parent": None,
-        }
-        for m in mdcs
-    ]
-    families: dict[str, list[str]] = {}
-    for r in rows:
-        families.setdefault(family_key(r["mdc"], r["title"]), []).append(r["drg"])
-    for r in rows:
-        family = [d for d in families[family_key(r["mdc"], r["title"])] if d != r["drg"]]
-        rec: dict[str, Any] = {
-            "code": r["drg"],
-            "system": SYSTEM,
-            "title": readable(r["title"]),
-            "billable": r["type"] != "",  # 998 and 999 are error groups, not payable DRGs
-            "kind": "code",
-            "parent": group_code(r["mdc"]),
-            "drg": {
-                "version": VERSION,
-                "mdc": r["mdc"] or None,
-                "mdc_name": (names.get(r["mdc"]) if r["mdc"] not in ("", "PRE") else group_title(r["mdc"], names)),
-                "type": r["type"] or None,
-                "weight": r["weight"],
-                "weight_before_cap": r["weight_before_cap"],
-                "gmlos": r["gmlos"],
-                "amlos": r["amlos"],
-                "post_acute": r["post_acute"],
-                "special_pay": r["special_pay"],
-                "family": family,
-                "table_title": r["title"],
-            },
-        }
-        out.append(rec)
-    return out
-
-
-def build_msdrg(systems: dict[str, Any]) -> list[dict[str, Any]]:
-    table: Source = locate(TABLE5)
-    names_src = locate(MDC_NAMES)
-    rows = read_table5(table.path)
-    if len(rows) != EXPECTED_DRGS:
-        raise CatalogueError(f"Table 5 has {len(rows)} MS-DRGs, expected {EXPECTED_DRGS}")
-    out = records(rows, read_mdc_names(names_src.path))
-    systems[SYSTEM] = {
-        "name": SYSTEM,
-        "release": RELEASE,
-        "source": f"PyPI package {table.distribution} {table.version} (CMS FY2026 IPPS final rule Table 5)",
-        "source_file": f"{TABLE5[0]}/{TABLE5[1]}; {MDC_NAMES[0]}/{MDC_NAMES[1]}",
-        "publisher": "Centers for Medicare & Medicaid Services (CMS)",
-        "licence": "US public domain",
-        "counts": {
-            "records": len(out),
-            "drgs": len(rows),
-            "billable": sum(1 for r in out if r["billable"]),
-            "surgical": sum(1 for r in rows if r["type"] == "surgical"),
-            "medical": sum(1 for r in rows if r["type"] == "medical"),
-        },
-        "notes": (
-            "Titles are CMS's, put in readable case (abbreviations such as MCC, CC and O.R. kept). "
-            "'weight' is the FY2026 relative weight with the 10% cap on reductions applied (the "
-            "payment weight); 'weight_before_cap' is the uncapped figure. 998 and 999 are error "
-            "groups (invalid principal diagnosis, ungroupable) without weights."
-        ),
-    }
-    return out
+        code = rec["code"]
+        level = lists.get(code, "non-CC")
+        rec["cc_mcc"] = level
+        counts["cc_mcc_" + level.lower().replace("-", "_")] += 1
+        collection = excl.collection.get(code)
+        if collection:
+            rec["cc_exclusion"] = collection
+            used[TABLE_PREFIX + collection] = excl.collections[collection]
+        if code in excl.alive_only:
+            rec["cc_alive_only"] = True
+    return used, counts
