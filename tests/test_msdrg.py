@@ -169,3 +169,18 @@ def test_show_and_search_never_load_drgpy() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert proc.stderr.strip().endswith("CLEAN"), proc.stderr
+
+
+def test_cc_mcc_section_names_the_drg_families_it_can_raise(runner: CliRunner, lib: Any) -> None:
+    cc = json.loads(_invoke(runner, "show", "N17.9", "--json").stdout)["records"][0]["sections"]["cc_mcc"]
+    assert cc["designation"] == "CC"
+    raised = [r["code"] for r in cc["can_raise_drgs"]]
+    assert "194" in raised and "193" not in raised and "195" not in raised
+    mcc = json.loads(_invoke(runner, "show", "J96.01", "--json").stdout)["records"][0]["sections"]["cc_mcc"]
+    assert mcc["designation"] == "MCC" and "193" in [r["code"] for r in mcc["can_raise_drgs"]]
+    # every DRG named is a real Table 5 DRG whose title says the severity it is raised to
+    for r in cc["can_raise_drgs"]:
+        title = lib.lookup(r["code"], systems=["ms-drg"], by_wording=False)[0].record.title
+        assert title == r["title"] and "with CC" in title
+    plain = _invoke(runner, "show", "N17.9", "--section", "cc_mcc", "--format", "plain").stdout
+    assert "DRG families it can raise" in plain
