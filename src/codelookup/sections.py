@@ -73,3 +73,17 @@ BY_SLUG: dict[str, Section] = {s.slug: s for s in SECTIONS}
 
 # The plain-language page sections every CPT page must carry (similar_codes is authored too).
 PAGE_SLUGS: tuple[str, ...] = tuple(s.slug for s in SECTIONS if s.group == "page")
+
+# HCPCS Level II pages (content/hcpcs/*.toml) describe things as different as an ambulance ride,
+# a drug, a box of test strips and a wheelchair, so each page declares a kind, and only the
+# sections that make sense for that kind are written (and required). This is the one place that
+# says which: the build validates pages against it and the README in content/hcpcs quotes it.
+HCPCS_KINDS: dict[str, tuple[str, ...]] = {
+    "service": PAGE_SLUGS,
+    "drug": tuple(s for s in PAGE_SLUGS if s != "recovery"),
+    "supply": tuple(
+        s for s in PAGE_SLUGS if s not in ("preparation", "procedure_description", "duration", "personnel", "recovery")
+    ),
+    "equipment": tuple(s for s in PAGE_SLUGS if s not in ("duration", "recovery")),
+    "transport": tuple(s for s in PAGE_SLUGS if s != "recovery"),
+}
