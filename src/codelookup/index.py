@@ -198,8 +198,9 @@ def _merge_layers(
             # A new release's tables replace the bundled ones table by table; the bundled
             # approach definitions stay (releases rarely change them), per-code overrides do not.
             fresh = dict(lheader["pcs_tables"])
-            if "_approach_definitions" not in fresh and "_approach_definitions" in pcs_tables:
-                fresh["_approach_definitions"] = pcs_tables["_approach_definitions"]
+            for keep in ("_approach_definitions", "_definitions"):
+                if keep not in fresh and keep in pcs_tables:
+                    fresh[keep] = pcs_tables[keep]
             pcs_tables = fresh
         if mode == "overlay":
             for rec in lrecords:

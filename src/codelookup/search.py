@@ -301,6 +301,9 @@ class Searcher:
             rows = self.con.execute(cols + "norm GLOB ?" + extra + order, [key, *args, limit]).fetchall()
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
+        if len(exact) > 1:  # the reading written as typed wins: J1100 is HCPCS, J11.00 ICD-10-CM
+            typed = "".join(upper.split())
+            exact.sort(key=lambda r: str(r[0]).upper() != typed)
         hits = self._rows_to_hits(exact, 100.0, "exact-code")
         if len(exact) > 1:
             notes.append(f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact))

@@ -37,6 +37,7 @@ class Section(Frozen):
 
 # Order is the model page's order, then official ICD-10-CM notes, then structural sections.
 SECTIONS: tuple[Section, ...] = (
+    Section("release_status", "Release Status", Shape.TEXT, "official"),
     Section("name", "Name of the Procedure", Shape.TEXT, "page"),
     Section("summary", "Summary", Shape.TEXT, "page"),
     Section("purpose", "Purpose", Shape.TEXT, "page"),
@@ -62,6 +63,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("code_also", "Code Also", Shape.BULLETS, "official"),
     Section("notes", "Notes", Shape.BULLETS, "official"),
     Section("seventh_characters", "7th Characters", Shape.MAPPING, "official"),
+    Section("cms_fields", "CMS Fields for Billers (HCPCS)", Shape.BULLETS, "official"),
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),

@@ -17,7 +17,7 @@ KINDS: dict[str, frozenset[str]] = {
     "ICD-10-CM": frozenset({"chapter", "block", "category", "subcategory", "code"}),
     "ICD-10-PCS": frozenset({"section", "body_system", "table", "code"}),
     "CPT": frozenset({"section", "code"}),
-    "HCPCS": frozenset({"section", "code"}),
+    "HCPCS": frozenset({"section", "code", "modifier"}),
 }
 
 # A non-billable record of these kinds with nothing below it would be a dead end for users
