@@ -304,3 +304,101 @@ def load_release(path: Path) -> tuple[Release, list[dict[str, Any]], dict[str, i
     entries = parse_lines(release.text.splitlines())
     records, counts = build_records(entries, parse_notes(release.notes_text), release.period)
     return release, records, counts
+
+
+# --- plain-language pages (content/hcpcs/*.toml) ---------------------------------------------
+
+_PAGE_KEYS = frozenset({"code", "title", "keywords", "sections"})
+_FAMILY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_PAGE_TITLE = 90
+
+
+def _page_fail(path: Path, code: str | None, message: str) -> CatalogueError:
+    where = f"{path.name} code {code}" if code else path.name
+    return CatalogueError(f"HCPCS content {where}: {message}")
+
+
+def load_pages(paths: Iterable[Path]) -> list[tuple[Path, str, str, dict[str, Any]]]:
+    """(file, family id, kind, entry) for every page, checked against content/hcpcs/README.md."""
+    import tomllib
+
+    from codelookup.build.cpt import _check_sections
+    from codelookup.sections import HCPCS_KINDS
+
+    out: list[tuple[Path, str, str, dict[str, Any]]] = []
+    families: dict[str, Path] = {}
+    for path in sorted(paths):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise _page_fail(path, None, f"cannot be read: {exc}") from exc
+        family = data.get("family")
+        if not isinstance(family, dict) or not isinstance(family.get("id"), str):
+            raise _page_fail(path, None, "[family] with an id is required")
+        fid, kind = family["id"], family.get("kind")
+        if not _FAMILY_RE.match(fid):
+            raise _page_fail(path, None, f"family id {fid!r} must be a lowercase slug")
+        if fid in families:
+            raise _page_fail(path, None, f"family id {fid!r} is also used in {families[fid].name}")
+        families[fid] = path
+        if not isinstance(family.get("title"), str) or not family["title"].strip():
+            raise _page_fail(path, None, "[family] title is required")
+        if kind not in HCPCS_KINDS:
+            raise _page_fail(path, None, f"[family] kind must be one of {', '.join(HCPCS_KINDS)} (got {kind!r})")
+        codes = data.get("codes")
+        if not isinstance(codes, list) or not codes:
+            raise _page_fail(path, None, "at least one [[codes]] entry is required")
+        for entry in codes:
+            code = entry.get("code") if isinstance(entry, dict) else None
+            if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
+                raise _page_fail(path, str(code), "code must be a letter and 4 digits")
+            unknown = set(entry) - _PAGE_KEYS
+            if unknown:
+                raise _page_fail(path, code, f"unknown key(s) {', '.join(sorted(unknown))}")
+            title = entry.get("title")
+            if not isinstance(title, str) or not title.strip() or len(title) > MAX_PAGE_TITLE:
+                raise _page_fail(path, code, f"title is required, at most {MAX_PAGE_TITLE} characters")
+            keywords = entry.get("keywords")
+            if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+                raise _page_fail(path, code, "keywords must be a list of strings")
+            try:
+                sections = _check_sections(path, code, entry.get("sections"), HCPCS_KINDS[kind], f"kind {kind!r}")
+            except CatalogueError as exc:
+                raise CatalogueError(exc.message.replace("CPT content", "HCPCS content", 1)) from exc
+            out.append((path, fid, kind, {**entry, "sections": sections}))
+    return out
+
+
+def attach_pages(records: list[dict[str, Any]], content_dir: Path) -> int:
+    """Add our plain-language pages to the bundled records; the CMS title stays the title.
+
+    The page's everyday name and keywords become search terms, its sections the page; every
+    page must name a current code of the release, and its similar codes must exist in it.
+    """
+    paths = sorted(content_dir.glob("*.toml")) if content_dir.is_dir() else []
+    if not paths:
+        return 0
+    by_code = {r["code"]: r for r in records if r["kind"] in ("code", "modifier")}
+    attached: dict[str, Path] = {}
+    for path, family, kind, entry in load_pages(paths):
+        code = entry["code"]
+        rec = by_code.get(code)
+        if rec is None or rec["kind"] != "code":
+            raise _page_fail(path, code, "is not a code of the bundled HCPCS release")
+        if rec.get("status") == "terminated":
+            raise _page_fail(path, code, "is terminated in the bundled release; write pages for current codes")
+        if code in attached:
+            raise _page_fail(path, code, f"duplicate page (also in {attached[code].name})")
+        attached[code] = path
+        for item in entry["sections"].get("similar_codes", []):
+            if item["code"] not in by_code:
+                raise _page_fail(path, code, f"similar code {item['code']} is not in the bundled HCPCS release")
+        terms = list(rec.get("terms", []))
+        for term in [entry["title"].strip(), *(k.strip() for k in entry["keywords"])]:
+            if term and term not in terms:
+                terms.append(term)
+        rec["terms"] = terms
+        rec["sections"] = entry["sections"]
+        rec["family"] = family
+        rec["page_kind"] = kind
+    return len(attached)

@@ -154,17 +154,21 @@ def add_icd10pcs(cat: Catalogue) -> None:
     cat.records.extend(records)
 
 
-def add_hcpcs(cat: Catalogue) -> None:
-    """HCPCS Level II from CMS's quarterly zip, read in place."""
+def add_hcpcs(cat: Catalogue, content_dir: Path | None = None) -> None:
+    """HCPCS Level II from CMS's quarterly zip, read in place, with our pages attached."""
     path = sources.vendored(sources.HCPCS_ZIP)
     release, records, counts = hcpcs.load_release(path)
+    if content_dir is not None:
+        counts["pages"] = hcpcs.attach_pages(records, content_dir)
     cat.systems[hcpcs.SYSTEM] = {
         "name": hcpcs.SYSTEM,
         "release": release.label,
-        "source": f"CMS HCPCS quarterly file {release.data_name} with its record layout and processing notes",
+        "source": f"CMS HCPCS quarterly file {release.data_name} with its record layout and processing notes"
+        + ("; plain-language pages written by the codelookup team (content/hcpcs)" if counts.get("pages") else ""),
         "source_file": f"data/sources/{sources.HCPCS_ZIP}",
         "publisher": "Centers for Medicare & Medicaid Services (CMS)",
-        "licence": "US public domain",
+        "licence": "US public domain"
+        + ("; plain-language pages © codelookup contributors (MIT)" if counts.get("pages") else ""),
         "counts": {"records": len(records), **counts},
         "notes": HCPCS_NOTES.format(
             codes=f"{counts['codes']:,}",
@@ -213,7 +217,7 @@ def steps(content_dir: Path) -> list[Step]:
         ("ICD-10-CM tabular", add_icd10cm),
         ("ICD-10-PCS tables and titles", add_icd10pcs),
         ("CPT pages", lambda cat: add_cpt(cat, content_dir)),
-        ("HCPCS Level II", add_hcpcs),
+        ("HCPCS Level II", lambda cat: add_hcpcs(cat, content_dir.parent / "hcpcs")),
     ]
 
 
