@@ -41,7 +41,10 @@ def test_hcpcs_import_reaches_every_command(env: dict[str, str]) -> None:
     listed = json.loads(cli(env, "import", "--list", "--json")[1])["results"]
     assert [r["kind"] for r in listed] == ["hcpcs"]
     assert cli(env, "import", "--remove", "hcpcs")[0] == 0
-    assert cli(env, "show", "A4206")[0] == 1
+    # Removing the import falls back to the bundled January 2026 release, not to nothing.
+    systems = {r["name"]: r for r in json.loads(cli(env, "systems", "--json")[1])["results"]}
+    assert systems["HCPCS"]["release"] == "HCPCS Level II, January 2026"
+    assert "fixture wording" not in json.loads(cli(env, "show", "A9999", "--json")[1])["records"][0]["title"]
     assert cli(env, "import", "--remove", "hcpcs")[0] == 1
 
 
