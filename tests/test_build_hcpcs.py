@@ -139,7 +139,7 @@ def test_page_rules(release: Any, tmp_path: Path) -> None:
     extra = {**_sections("supply"), "recovery": ["Item."]}
     with pytest.raises(CatalogueError, match="section 'recovery' does not apply to kind 'supply'"):
         hcpcs.attach_pages(records, _page(tmp_path, "supply", "A4253", extra))
-    with pytest.raises(CatalogueError, match="HCPCS content t.toml code E0601: missing section"):
+    with pytest.raises(CatalogueError, match=r"HCPCS content t\.toml code E0601: missing section"):
         hcpcs.attach_pages(records, _page(tmp_path, "equipment", "E0601", _sections("supply")))
     with pytest.raises(CatalogueError, match="kind must be one of"):
         hcpcs.attach_pages(records, _page(tmp_path, "gadget", "E0601", _sections("supply")))
