@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 11  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 12  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
@@ -134,7 +134,24 @@ def _title_prior(
         prior += CPT_PAGE_BONUS  # a page written for people: usually what a lay query means
     if system == "ICD-10-CM" and code in common:
         prior += COMMON_BONUS
+    if system == "HCPCS" and _reporting_only(code, rec):
+        prior -= REPORTING_PENALTY
     return prior, min(tlen, 255)
+
+
+REPORTING_PENALTY = 0.06
+
+
+def _reporting_only(code: str, rec: dict[str, Any]) -> bool:
+    """HCPCS quality-reporting codes (M1000-M1999, and unpriced G8000-G9999 such as "Documented
+    reason for not screening for high blood pressure"): they repeat clinical words, but people
+    searching those words rarely mean a quality-measure report, so they rank below real services."""
+    if len(code) != 5 or not code[1:].isdigit():
+        return False
+    if code[0] == "M" and code >= "M1000":
+        return True
+    fields = rec.get("hcpcs")
+    return code[0] == "G" and code >= "G8000" and isinstance(fields, dict) and fields.get("pricing") == ["00"]
 
 
 def _alias_text(rec: dict[str, Any]) -> str:
