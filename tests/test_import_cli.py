@@ -24,7 +24,7 @@ def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 
 def test_hcpcs_import_reaches_every_command(env: dict[str, str]) -> None:
-    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"))
+    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force")
     assert code == 0 and "imported" in err
     code, out, _ = cli(env, "search", "A4206", "--json")
     hit = json.loads(out)["results"][0]
@@ -58,8 +58,8 @@ def test_cpt_descriptors_are_added_to_our_pages(env: dict[str, str]) -> None:
 
 
 def test_broken_import_is_one_line_and_keeps_the_previous_layer(env: dict[str, str]) -> None:
-    assert cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"))[0] == 0
-    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_broken_recid.txt"))
+    assert cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force")[0] == 0
+    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_broken_recid.txt"), "--force")
     assert code == 3 and err.count("\n") == 1 and "HCPC2025_JAN_ANWEB_broken_recid.txt:" in err
     assert cli(env, "show", "A4206")[0] == 0
 

@@ -41,7 +41,11 @@ def cli(
 
 
 # The one-time index build announces itself; that is progress, not an error line.
-PROGRESS = ("codelookup: building the search index", "codelookup: search index ready")
+PROGRESS = (
+    "codelookup: building the search index",
+    "codelookup: updating the search index after the import",
+    "codelookup: search index ready",
+)
 
 
 def check_stderr(stderr: bytes, *, error: bool) -> str:

@@ -317,6 +317,10 @@ def import_(
         str | None,
         typer.Option("--remove", help="Remove the layer of this kind.", show_default=False),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Import even an older release, or one with >10% fewer codes (warns)."),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Load an official release into your own catalogue layer (the bundled file is never changed).
@@ -329,7 +333,7 @@ def import_(
         from .commands import run_import_command
 
         return run_import_command(
-            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams()
+            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams(), force
         )
 
     _guard(work)

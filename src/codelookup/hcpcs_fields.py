@@ -274,12 +274,14 @@ def explain(fields: dict[str, Any]) -> list[str]:
     if units:
         out.append(f"Anesthesia base units: {units.lstrip('0') or '0'}.")
     dates = []
-    if fields.get("added"):
-        dates.append(f"added to HCPCS {fields['added']}")
-    if fields.get("action_date"):
+    added = fields.get("added") or fields.get("add_date")  # bundled / imported names
+    acted = fields.get("action_date") or fields.get("effective_date")
+    if added:
+        dates.append(f"added to HCPCS {added}")
+    if acted:
         action = fields.get("action_code")
         what = f" ({_known(ACTION, action)})" if action else ""
-        dates.append(f"latest action effective {fields['action_date']}{what}")
+        dates.append(f"latest action effective {acted}{what}")
     elif fields.get("action_code"):
         dates.append("action code " + _known(ACTION, fields["action_code"]))
     if fields.get("termination_date"):

@@ -227,8 +227,11 @@ def _merge_layers(
 
     def merged() -> Iterator[dict[str, Any]]:
         seen: set[tuple[str, str]] = set()
+        pages: dict[tuple[str, str], dict[str, Any]] = {}
         for rec in records:
             if rec["system"] in replaced:
+                if rec.get("sections"):  # our written page: it outlives the bundled release
+                    pages[(rec["system"], rec["code"])] = rec
                 continue
             key = (rec["system"], norm_code(rec["code"]))
             extra = overlays.get(key)
@@ -238,12 +241,32 @@ def _merge_layers(
                 rec["sections"] = {**(rec.get("sections") or {}), **(extra.get("sections") or {})}
             yield rec
         for rec in sorted(replacements, key=lambda r: SYSTEM_ORDER.get(r["system"], 9)):
+            page = pages.get((rec["system"], rec["code"]))
+            if page is not None and rec.get("billable") and not rec.get("sections"):
+                rec = _with_page(rec, page)
             yield rec
         for key, rec in overlays.items():
             if key not in seen:
                 yield rec
 
     return systems, pcs_tables, merged()
+
+
+def _with_page(rec: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+    """A newer release's record of a code we wrote a page for keeps the page (sections, family,
+    search phrases); its own official title and fields stay."""
+    out = dict(rec)
+    out["sections"] = page["sections"]
+    for key in ("family", "page_kind"):
+        if key in page:
+            out[key] = page[key]
+    terms = list(rec.get("terms") or [])
+    for term in page.get("terms") or []:
+        if term not in terms:
+            terms.append(term)
+    if terms:
+        out["terms"] = terms
+    return out
 
 
 def _load_synonyms() -> dict[str, tuple[str, ...]]:
@@ -556,7 +579,8 @@ def connect(progress: bool = True) -> sqlite3.Connection:
     except OSError:
         tmp = None
     if progress:
-        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
+        why = "updating the search index after the import" if layers else "building the search index (first run)"
+        print(f"codelookup: {why}, a few seconds…", file=sys.stderr)
     if tmp is None:
         # No writable cache directory: build in memory; slower per run, but it works.
         if lock is not None:
