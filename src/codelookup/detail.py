@@ -353,8 +353,15 @@ class Details:
                     definition = approach_defs[char]
             by_label = definitions.get(str(pos + 1), {})
             if label:
-                # Device terms are defined per body system ("Spacer in Lower Joints").
-                definition = by_label.get(label) or by_label.get(f"{label} in {body_system[1]}") or definition
+                # Device terms may be defined per operation and body system ("Synthetic Substitute,
+                # Metal for Replacement in Lower Joints", "Spacer in Lower Joints"): most specific first.
+                operation = table.get("operation") or ["", ""]
+                definition = (
+                    by_label.get(f"{label} for {operation[1]} in {body_system[1]}")
+                    or by_label.get(f"{label} in {body_system[1]}")
+                    or by_label.get(label)
+                    or definition
+                )
             axes.append(
                 {
                     "position": str(pos + 1),
