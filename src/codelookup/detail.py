@@ -219,6 +219,8 @@ class Details:
         if row.billable:
             return registry.billable_wording(row.system)
         kind = row.kind or "group"
+        if kind == "modifier":
+            return "not billable (modifier): added to a code on a claim line to tell more, never billed alone"
         if row.nbill:
             noun = "code" if row.nbill == 1 else "codes"
             return f"not billable ({kind}): choose one of its {row.nbill:,} billable {noun}"
