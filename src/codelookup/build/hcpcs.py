@@ -268,9 +268,8 @@ def build_records(
         }
         if terminated:
             rec["status"] = "terminated"
-        short = fields.get("short_description", "")
-        if short and short.lower() != title.lower():
-            rec["terms"] = [short]
+        # The short description is not made a search term: CMS abbreviates and misspells in it
+        # ("Replacment pt electronic sys"), and such words would stop typo correction of queries.
         counts["terminated"] += terminated
         if kind == "code":
             counts["codes"] += 1
