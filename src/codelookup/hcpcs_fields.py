@@ -24,7 +24,7 @@ PRICING: dict[str, str] = {
     "33": "DME fee schedule: oxygen and oxygen equipment",
     "34": "DME fee schedule: supplies used with equipment",
     "35": "DME fee schedule: surgical dressings",
-    "36": "DME fee schedule: capped rental equipment (rented monthly, then owned)",
+    "36": "DME fee schedule: capped rental equipment (rented monthly; ownership passes after a set rental period)",
     "37": "DME fee schedule: ostomy, tracheostomy and urological supplies",
     "38": "DME fee schedule: orthotics, prosthetics, prosthetic devices and vision items",
     "39": "parenteral and enteral nutrition fee schedule",
@@ -209,6 +209,9 @@ def _known(table: dict[str, str], value: str) -> str:
 def explain(fields: dict[str, Any]) -> list[str]:
     """One plain sentence per field present in the record, in the order a biller reads them."""
     out: list[str] = []
+    short = fields.get("short_description")
+    if short:
+        out.append(f"CMS short description (the 28-character version): {short}.")
     pricing = fields.get("pricing") or []
     if pricing:
         out.append(
