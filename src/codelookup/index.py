@@ -188,6 +188,8 @@ def read_layers(
             for keep in ("_approach_definitions", "_definitions"):
                 if keep not in fresh and keep in pcs_tables:
                     fresh[keep] = pcs_tables[keep]
+            # MS-DRG CC exclusion collections belong to ICD-10-CM, not to the PCS tables.
+            fresh.update({k: v for k, v in pcs_tables.items() if k.startswith("_ccx_") and k not in fresh})
             pcs_tables = fresh
         if mode == "overlay":
             for rec in lrecords:
