@@ -85,11 +85,12 @@ OPTIONS: dict[str, Opt] = {
             "all",
             ("--all",),
             FLAG,
-            "Everything: every search result, however many; for browse, every billable code of a system"
-            " or every code below a code.",
+            "Everything: every search result, however many; for browse, every code of a system"
+            " (deleted ones marked) or every code below a code.",
         ),
         Opt("list", ("--list",), FLAG, "List the imported layers."),
         Opt("remove", ("--remove",), VALUE, "Remove the layer of this kind.", metavar="KIND"),
+        Opt("force", ("--force",), FLAG, "Import even an older release, or one with >10% fewer codes (warns)."),
     )
 }
 
@@ -118,7 +119,7 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
 }  # fmt: skip
 # Commands declared in cli.py only: they never take the fast path (file paths, long-running work,
 # or heavy imports that dwarf Typer's start-up). Add a new command either to COMMANDS (fast) or here.
-TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export"})
+TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export", "crosswalk", "group"})
 
 
 def option(dest: str) -> Opt:
