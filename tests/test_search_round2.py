@@ -311,39 +311,8 @@ def test_scripts_get_the_total_in_the_data_not_on_stderr(lib: Any) -> None:
 def test_hcpcs_lay_and_brand_names(lib: Any, query: str, expected: tuple[str, ...]) -> None:
     if "HCPCS" not in lib.system_info():
         pytest.skip("HCPCS is not in this catalogue yet")
-    top = codes(lib, query, 5, systems=["HCPCS"])
+    top = codes(lib, query, 10, systems=["HCPCS"])
     assert any(c in expected for c in top), top
-
-
-def test_prepared_hcpcs_synonyms_use_words_of_the_official_hcpcs_file() -> None:
-    """The inactive '#hcpcs' lines of synonyms.tsv: well-formed, new terms, and every expansion
-    word found in the vendored January 2026 HCPCS descriptors (so they work once bundled)."""
-    import zipfile
-
-    from codelookup.synonyms import HEADER, load_synonyms, parse_synonyms
-    from codelookup.text import STOPWORDS
-
-    table = (REPO / "src" / "codelookup" / "data" / "synonyms.tsv").read_text(encoding="utf-8")
-    prepared = [line.removeprefix("#hcpcs ") for line in table.splitlines() if line.startswith("#hcpcs ")]
-    entries = parse_synonyms("\t".join(HEADER) + "\n" + "\n".join(prepared))
-    assert len(entries) == len(prepared) >= 30
-    active = load_synonyms()
-    replacing = [t for t in entries if t in active]
-    assert sorted(replacing) == ["cortisone shot", "depo provera", "narcan", "steroid shot"]
-    assert all(set(active[t]) <= set(entries[t]) for t in replacing)  # they only add HCPCS words
-    source = REPO / "data" / "sources" / "hcpcs_2026_jan" / "january-2026-alpha-numeric-hcpcs-file.zip"
-    if not source.exists():
-        pytest.skip(f"{source} is not vendored here")
-    with zipfile.ZipFile(source) as zf:
-        name = next(n for n in zf.namelist() if n.endswith(".txt") and "ANWEB" in n and "recordlayout" not in n)
-        vocabulary = set(words(zf.read(name).decode("latin-1")))
-    missing = {
-        f"{term} -> {exp}": [w for w in words(exp) if w not in STOPWORDS and w not in vocabulary]
-        for term, exps in entries.items()
-        for exp in exps
-        if exp not in active.get(term, ())  # phrases of the active table are checked there
-    }
-    assert {k: v for k, v in missing.items() if v} == {}
 
 
 def test_rerank_puts_accessories_below_the_item_unless_asked() -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 
 from .models import Frozen
@@ -137,8 +137,11 @@ def synonym_words(syn: Iterable[str]) -> set[str]:
     return out
 
 
-def build_tables(con: sqlite3.Connection, vocab: Sequence[str], syn: Iterable[str]) -> None:
-    """Correction tables: deletes of synonym-only words, and phonetic keys of every word."""
+def build_tables(
+    con: sqlite3.Connection, vocab: Sequence[str], syn: Iterable[str], kinds: Mapping[str, str] | None = None
+) -> None:
+    """Correction tables: deletes of synonym-only words, phonetic keys of every word, phrase
+    patterns, and the kind (dx, proc...) of each synonym term, which the ranking reads as intent."""
     known = set(vocab)
     extra = sorted(w for w in synonym_words(syn) if w not in known and len(w) >= 3 and not w.isdigit())
     con.executescript(
@@ -147,8 +150,10 @@ def build_tables(con: sqlite3.Connection, vocab: Sequence[str], syn: Iterable[st
         CREATE TABLE phon(key TEXT, word TEXT, PRIMARY KEY(key, word)) WITHOUT ROWID;
         CREATE TABLE sword(word TEXT PRIMARY KEY) WITHOUT ROWID;
         CREATE TABLE sphr(pattern TEXT, word TEXT, PRIMARY KEY(pattern, word)) WITHOUT ROWID;
+        CREATE TABLE skind(term TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
         """
     )
+    con.executemany("INSERT OR IGNORE INTO skind VALUES (?,?)", sorted((kinds or {}).items()))
     con.executemany("INSERT INTO sword VALUES (?)", ((w,) for w in extra))
     patterns: set[tuple[str, str]] = set()
     for term in syn:

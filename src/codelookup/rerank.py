@@ -63,6 +63,7 @@ PROC_WORDS = frozenset(
         "insert",
         "resection",
         "ablation",
+        "epidural",
         "mri",
         "ct",
         "ultrasound",
@@ -172,6 +173,15 @@ _STATUS = re.compile(
 # unless the query asks for them.
 _ACCESSORY = re.compile(r"\b(accessor(?:y|ies)|attachments?|replacement parts?)\b|^replacement,", re.IGNORECASE)
 ACCESSORY_PENALTY = 0.15
+# Codes that are about a procedure or a disease without being it: anesthesia for an operation,
+# a vaccine against a disease. Below the thing itself unless the query asks for them.
+_ASK_ONLY = re.compile(r"^anesthesia\b|\banesthesia for\b|\bvaccines?\b|\bvaccination\b|\bimmunization\b", re.I)
+ASK_ONLY_WORDS = frozenset(
+    ["anesthesia", "anaesthesia", "anesthetic", "sedation", "vaccine", "vaccines", "vaccination", "shot", "shots",
+     "immunization", "immunisation", "jab"]
+)  # fmt: skip
+ASK_ONLY_PENALTY = 0.2
+COND_ONLY_PENALTY = 0.1  # procedure codes, for a query that names only a condition
 PROC_BOOST = 0.15  # procedure codes, for a procedure query
 STATUS_PENALTY = 0.3  # status/complication diagnoses, for a bare procedure query
 OTHER_DX_PENALTY = 0.05  # other diagnoses, for a procedure query
@@ -210,19 +220,27 @@ def rerank(
     query_words: Sequence[str],
     pool: Sequence[tuple[int, float, str]],
     info: Mapping[int, tuple[str, str, str, Any]],
+    kinds: frozenset[str] = frozenset(),
 ) -> list[tuple[int, float, str]]:
     """Re-order ``(record id, score, match)`` candidates, best first, with adjusted scores.
 
-    ``info`` maps a record id to (code, system, title, billable).
+    ``info`` maps a record id to (code, system, title, billable); ``kinds`` are the synonym-table
+    kinds of the lay phrases in the query ('dx' for 'the flu', 'proc' for 'c-section').
     """
     from .systems import registry
 
     proc, cond = intent(query_words)
+    proc = proc or "proc" in kinds
+    cond = cond or "dx" in kinds
     asked = set(query_words)
     procedural = set(registry.with_feature("codes_procedures"))
     adjusted: list[tuple[float, int, str, str]] = []
     for d, score, match in pool:
         code, system, title, _ = info[d]
+        if cond and not proc and system in procedural:
+            score -= COND_ONLY_PENALTY
+        if _ASK_ONLY.search(title) and not asked & ASK_ONLY_WORDS:
+            score -= ASK_ONLY_PENALTY
         if proc:
             if system in procedural:
                 if not cond:

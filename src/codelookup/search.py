@@ -14,7 +14,7 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise, product
 
 from .errors import EmptyInputError, NotFoundError, UsageError
@@ -332,6 +332,29 @@ class Searcher:
             return self.con.execute(f"SELECT 1 FROM sword WHERE word IN ({marks})", glued).fetchone() is not None
         return False
 
+    def _query_kinds(self, text: str) -> frozenset[str]:
+        """Kinds (dx, proc...) of the synonym-table phrases in a query, longest phrase first,
+        as :meth:`_variants` reads them."""
+        ws = words(text)
+        syn = self.synonyms
+        terms: list[str] = []
+        i = 0
+        while i < len(ws):
+            for n in (4, 3, 2, 1):
+                if i + n <= len(ws) and " ".join(ws[i : i + n]) in syn:
+                    terms.append(" ".join(ws[i : i + n]))
+                    i += n
+                    break
+            else:
+                i += 1
+        if not terms:
+            return frozenset()
+        try:
+            marks = ",".join("?" * len(terms))
+            return frozenset(r[0] for r in self.con.execute(f"SELECT kind FROM skind WHERE term IN ({marks})", terms))
+        except sqlite3.OperationalError:  # an index built before kinds were stored
+            return frozenset()
+
     def _rare(self, w: str) -> bool:
         """Whether a vocabulary word occurs in at most two records (a binary search)."""
         vocab = self.vocab
@@ -612,10 +635,14 @@ class Searcher:
                 cand = set(per_slot[order[0]])
                 for k in order[1:]:
                     cand.intersection_update(per_slot[k].keys())
+                if allowed is not None or billable_only:
+                    # Count only what may be listed: eleven ICD-9-CM "Behcet's syndrome" codes
+                    # (opt-in) must not stop the relaxed pass from finding M35.2.
+                    cand = {d for d in cand if _keep(sysb[d], allowed, billable_only)}
                 if len(cand) < RELAX_BELOW and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
-                cand = _relaxed_candidates(per_slot, need)
+                cand = _relaxed_candidates(per_slot, need, lambda d: _keep(sysb[d], allowed, billable_only))
             fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
@@ -687,7 +714,7 @@ class Searcher:
             rows.update((r[0], r[1:]) for r in self.con.execute(sql, chunk))
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
-            ranked = rerank(words(text), ranked[:head], rows) + ranked[head:]
+            ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
         return [
             SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]
         ]
@@ -761,7 +788,14 @@ BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only sco
 RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
 
 
-def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]:
+def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
+    """Whether a record (its packed system/billable byte) passes the system and billable filters."""
+    return (allowed is None or sb >> 1 in allowed) and (not billable_only or bool(sb & 1))
+
+
+def _relaxed_candidates(
+    per_slot: list[dict[int, float]], need: int, keep: Callable[[int], bool] | None = None
+) -> set[int]:
     """Records matching at least ``need`` of the query words, cheaply.
 
     Counting runs in C (``Counter``) over the rarer words only; a very common word can still
@@ -776,7 +810,7 @@ def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]
     counts = Counter(chain.from_iterable(rare))
     levels: dict[int, list[int]] = {}
     for doc, count in counts.items():
-        if count >= need_rare:
+        if count >= need_rare and (keep is None or keep(doc)):
             levels.setdefault(count, []).append(doc)
     out: set[int] = set()
     for count in sorted(levels, reverse=True):
