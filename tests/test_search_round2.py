@@ -357,41 +357,14 @@ def test_intent_words(words_: list[str], proc: bool, cond: bool) -> None:
     assert intent(words_) == (proc, cond)
 
 
-# -- with the official HCPCS release imported as a layer (until HCPCS is bundled) --------------
+# -- HCPCS items against the bundled January 2026 release ------------------------------------
 
 
 @pytest.fixture(scope="module")
-def hcpcs_lib(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A library over the bundled catalogue plus the vendored January 2026 HCPCS file, imported
-    the way a user would (``codelookup import hcpcs FILE``) into a private data and cache dir."""
-    import os
-    import zipfile
-
-    from codelookup.api import Library
-
-    source = REPO / "data" / "sources" / "hcpcs_2026_jan" / "january-2026-alpha-numeric-hcpcs-file.zip"
-    if not source.exists():
-        pytest.skip(f"{source} is not vendored here")
-    base = tmp_path_factory.mktemp("hcpcs-layer")
-    with zipfile.ZipFile(source) as zf:
-        name = next(n for n in zf.namelist() if n.endswith(".txt") and "ANWEB" in n)
-        txt = Path(zf.extract(name, base))
-    env = dict(os.environ, CODELOOKUP_DATA_DIR=str(base / "data"), CODELOOKUP_CACHE_DIR=str(base / "cache"))
-    subprocess.run([*codelookup_cmd(), "import", "hcpcs", str(txt)], env=env, check=True, capture_output=True)
-    saved = {k: os.environ.get(k) for k in ("CODELOOKUP_DATA_DIR", "CODELOOKUP_CACHE_DIR")}
-    os.environ.update({k: env[k] for k in saved})
-    try:
-        library = Library(progress=False)
-        _ = library.con  # builds the index with the layer, then the directories may change back
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    if "HCPCS" not in library.system_info():
-        pytest.skip("the HCPCS layer did not load")
-    return library
+def hcpcs_lib(lib: Any) -> Any:
+    if "HCPCS" not in lib.system_info():
+        pytest.skip("HCPCS is not in this catalogue")
+    return lib
 
 
 def test_hcpcs_items_lead_before_their_accessories(hcpcs_lib: Any) -> None:
