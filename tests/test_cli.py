@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codelookup.cli import app
-from codelookup.formats import WRITERS, OutputFormat
+from codelookup.formats import RENDERERS, OutputFormat
 
 from .conftest import run_cli
 
@@ -125,7 +125,7 @@ def test_unknown_section_lists_valid_ones(runner: CliRunner) -> None:
 
 
 def test_every_output_format_has_a_writer() -> None:
-    assert set(WRITERS) | {OutputFormat.AUTO} == set(OutputFormat)
+    assert set(RENDERERS) | {OutputFormat.AUTO} == set(OutputFormat)
 
 
 @pytest.mark.parametrize("fmt", [f for f in OutputFormat])

@@ -141,7 +141,7 @@ def test_a_toy_system_needs_one_registry_entry(toy: CodeSystem) -> None:
     result = lib.search("zebra", systems=["toy"])  # type: ignore[attr-defined]
     assert [h.code for h in result.hits] == ["T001", "T002"] and {h.system for h in result.hits} == {"TOY-1"}
     assert [h.code for h in lib.search("t001").hits] == ["T001"]  # type: ignore[attr-defined]
-    detail = lib.lookup("t001")[0]  # type: ignore[attr-defined]
+    detail = lib.lookup("t001")  # type: ignore[attr-defined]
     assert detail.billable_reason == "reportable toy code"
     assert [r.code for r in detail.breadcrumb] == ["T000"]
     names = [i.name for i in lib.system_info().values()]  # type: ignore[attr-defined]

@@ -530,6 +530,11 @@ class _BuildLock:
             self.fd = None
 
 
+def _announce(progress: bool) -> None:
+    if progress:
+        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
+
+
 def connect(progress: bool = True) -> sqlite3.Connection:
     """An open, valid index for the current catalogue and layers, building it if needed."""
     cat = catalogue_file()
@@ -559,18 +564,20 @@ def connect(progress: bool = True) -> sqlite3.Connection:
         os.close(fd)
     except OSError:
         tmp = None
-    if progress:
-        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
     if tmp is None:
         # No writable cache directory: build in memory; slower per run, but it works.
         if lock is not None:
             lock.release()
+        _announce(progress)
         con = sqlite3.connect(":memory:", check_same_thread=False)
         header2, pcs_tables, records = open_catalogue(cat)
         systems, pcs_tables, records = _merge_layers(header2, pcs_tables, records)
         _fill(con, header2, systems, pcs_tables, records, key, False)
         return con
     try:
+        # Announced inside the try: a Ctrl-C that the announcement prompts (a user, or a test
+        # waiting for this line) always finds the temp file's removal armed.
+        _announce(progress)
         build_index(tmp, cat, key, progress)
         os.replace(tmp, path)
     except BaseException:
