@@ -25,10 +25,14 @@ __all__ = [
     "UnknownSystemError",
     "UsageError",
     "__version__",
+    "annotate",
     "browse",
+    "is_billable",
+    "is_valid",
     "lookup",
     "search",
     "systems",
+    "validate",
 ]
 
 TYPE_CHECKING = False
@@ -44,8 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
         UnknownSystemError,
         UsageError,
     )
+    from .validation import annotate, is_billable, is_valid, validate
 
 _API = frozenset({"search", "lookup", "browse", "systems", "Library"})
+_BULK = frozenset({"validate", "annotate", "is_valid", "is_billable"})
 _ERRORS = frozenset(
     {"CatalogueError", "CodelookupError", "ExitCode", "NotFoundError", "UnknownSystemError", "UsageError"}
 )
@@ -60,6 +66,10 @@ class _Package(_ModuleType):  # type: ignore[misc,valid-type]
             from . import api
 
             value = getattr(api, name)
+        elif name in _BULK:
+            from . import validation
+
+            value = getattr(validation, name)
         elif name in _ERRORS:
             from . import errors
 

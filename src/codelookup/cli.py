@@ -193,6 +193,84 @@ def systems(
     _dispatch("systems", locals())
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; the default keeps the page private to this machine.")
+    ] = "127.0.0.1",
+    open_: Annotated[bool, typer.Option("--open", help="Open the page in your web browser.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log each request on stderr.")] = False,
+) -> None:
+    """The same search and code pages in your web browser, offline and read-only.
+
+    Example: codelookup serve --open   (then visit http://127.0.0.1:8765/code/62264)
+    """
+
+    def work() -> int:
+        if not 0 <= port <= 65535:
+            raise UsageError(f"--port must be between 0 and 65535, not {port}")
+        from .web.server import serve as run_server
+
+        return run_server(host, port, open_browser=open_, quiet=quiet)
+
+    _guard(work)
+
+
+@app.command()
+def validate(
+    source: Annotated[
+        str, typer.Argument(help="'-' reads standard input (one code per line, or CSV/TSV with --column).")
+    ],
+    column: Annotated[
+        str | None, typer.Option("--column", "-c", help="CSV/TSV column: 1-based number or header name.")
+    ] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="Validate against this system only.")] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Comma-separated output fields (default: all).")
+    ] = None,
+    csv_: CsvOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any code is invalid.")] = False,
+) -> None:
+    """Check a stream of codes (valid, billable, deleted, title, reason): JSON Lines or CSV out, summary on stderr.
+
+    Example: cut -d, -f3 claims.csv | codelookup validate - --csv > checked.csv
+    """
+
+    def work() -> int:
+        if source != "-":
+            raise UsageError("validate reads standard input", hint="use '-', e.g. codelookup validate - < codes.txt")
+        from .bulk import run_validate
+        from .validation import FIELDS
+
+        chosen = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else FIELDS
+        return run_validate(sys.stdin, sys.stdout, sys.stderr, column=column, system=system, fields=chosen,
+                            fmt="csv" if csv_ else "jsonl", strict=strict)  # fmt: skip
+
+    _guard(work)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, parquet or sqlite.")] = "csv",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (required for parquet and sqlite).")
+    ] = None,
+    system: SystemOpt = None,
+) -> None:
+    """Write the whole catalogue (codes, titles, billable, hierarchy, notes, status) for joins elsewhere.
+
+    Example: codelookup export --format parquet -o codes.parquet --system ICD-10-CM
+    """
+
+    def work() -> int:
+        from .bulk import run_export
+
+        return run_export(fmt, output, system or [], sys.stdout, sys.stderr)
+
+    _guard(work)
+
+
 @app.command("import")
 def import_(
     kind: Annotated[
