@@ -222,9 +222,9 @@ def export_rows(con: sqlite3.Connection, systems: Sequence[str] = ()) -> Iterato
 def _resolve(systems: Sequence[str]) -> list[str]:
     if not systems:
         return []
-    from .search import resolve_systems
+    from .systems import registry
 
-    return list(resolve_systems(list(systems)) or [])
+    return list(registry.resolve(list(systems)) or [])
 
 
 def run_export(fmt: str, output: str | None, systems: Sequence[str], out: TextIO, err: TextIO) -> int:

@@ -12,7 +12,7 @@ import typer
 
 from . import __version__, grammar
 from .commands import Streams, dispatch
-from .errors import CodelookupError, ExitCode
+from .errors import CodelookupError, ExitCode, UsageError
 from .formats import OutputFormat
 from .systems import registry
 

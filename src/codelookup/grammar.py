@@ -110,7 +110,10 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
     ),
     "systems": (None, ("json", "format")),
 }  # fmt: skip
-# ``import`` takes file paths and is declared in cli.py only; it never takes the fast path.
+# Commands declared in cli.py only, which never take the fast path: ``import`` takes file paths,
+# ``serve`` runs a server, ``validate`` and ``export`` stream whole files (their start-up cost is
+# not what the user waits for).
+TYPER_ONLY = ("import", "serve", "validate", "export")
 
 
 def option(dest: str) -> Opt:

@@ -165,9 +165,9 @@ class CodeTable:
         return self._flags
 
     def _system_map(self, system: str) -> dict[str, int]:
-        from .search import resolve_systems
+        from .systems import registry
 
-        names = resolve_systems([system])
+        names = registry.resolve([system])
         name = names[0] if names else system
         if name not in self.by_system:
             raise UsageError(f"{name} is not in the catalogue", hint="see 'codelookup systems'")
