@@ -72,6 +72,7 @@ class CodeSystem:
         "id",
         "import_kind",
         "import_source",
+        "importer",
         "inherits_notes",
         "kinds",
         "layer_mode",
@@ -105,6 +106,7 @@ class CodeSystem:
         layer_mode: str = "replace",
         import_kind: str = "",
         import_source: str = "",
+        importer: str = "",
         has_pages: bool = False,
         rank_prior: RankPrior = no_prior,
         encodes_laterality: bool = False,
@@ -145,6 +147,9 @@ class CodeSystem:
         self.import_kind = import_kind
         #: Default ``source`` wording of an imported layer.
         self.import_source = import_source
+        #: Module implementing :class:`codelookup.importers.Importer` for ``import_kind``
+        #: (default ``codelookup.importers.<import_kind>``).
+        self.importer = importer or (f"codelookup.importers.{import_kind}" if import_kind else "")
         #: Whether records carry our plain-language pages (a "replace" import keeps them).
         self.has_pages = has_pages
         #: Ranking hook: a static prior added when the index is built (see :func:`no_prior`).
