@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import __version__, grammar
+from . import grammar
 from .commands import Streams, dispatch
 from .errors import CodelookupError, ExitCode, UsageError
 from .formats import OutputFormat
@@ -84,15 +84,9 @@ def _dispatch(command: str, params: dict[str, Any]) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        release = ""
-        try:
-            from .catalogue import catalogue_path, read_header
+        from .fastpath import version_line
 
-            header = read_header(catalogue_path())
-            release = f", catalogue {header.get('catalogue_release', '?')} (schema {header.get('schema_version')})"
-        except CodelookupError as exc:
-            release = f", catalogue unavailable: {exc}"
-        typer.echo(f"codelookup {__version__}{release}")
+        typer.echo(version_line())
         raise typer.Exit()
 
 
