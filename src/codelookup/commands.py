@@ -229,6 +229,8 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                     + " (use --system to pick one)",
                 )
             for d in details:
+                if d.record.extra.get("resolution_note"):
+                    note(streams, str(d.record.extra["resolution_note"]))
                 doc = d.as_dict()
                 if only is not None:
                     doc["sections"] = {k: v for k, v in doc["sections"].items() if k in only}
@@ -298,7 +300,9 @@ SYSTEM_COLUMNS = (
 def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     info = lib.system_info()
     env = {**envelope(lib), "content_sha256": lib.meta("content_sha256")}
-    with open_renderer(fmt, streams.out, env, SYSTEM_COLUMNS) as out:
+    from .page import rich_systems
+
+    with open_renderer(fmt, streams.out, env, SYSTEM_COLUMNS, table_view=rich_systems) as out:
         out.listing([i.as_dict() for i in info.values()])
     from .systems import registry
 

@@ -15,7 +15,7 @@ there are no rows. Rich is imported only by the table renderer, so scripts never
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 TYPE_CHECKING = False
@@ -81,11 +81,23 @@ def _cell(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _csv_cell(value: Any) -> Any:
+    """CSV is a data format: booleans as JSON spells them (true/false), not Python's True/False.
+
+    Human formats (table, plain) say yes/no; data formats (JSON, JSON Lines, CSV) true/false.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
 class Renderer:
     """Base of every format. ``batch``: one listing per input line (``search -``).
 
     ``envelope`` heads every JSON document and JSON Lines record; ``columns`` are the fields a
-    listing shows, ``more`` the extra ones formats that carry every field add (CSV).
+    listing shows, ``more`` the extra ones formats that carry every field add (CSV);
+    ``table_view`` draws a listing's rows for people instead of the default table (systems: one
+    panel per system); ``pager`` sends pages through the user's pager.
     """
 
     def __init__(
@@ -98,6 +110,7 @@ class Renderer:
         batch: bool = False,
         pager: bool = False,
         width: int = 100,
+        table_view: Callable[[list[dict[str, Any]], Console], None] | None = None,
     ) -> None:
         self.out = out
         self.envelope = envelope
@@ -106,6 +119,7 @@ class Renderer:
         self.batch = batch
         self.pager = pager
         self.width = width
+        self.table_view = table_view
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Renderer:
@@ -141,9 +155,14 @@ class Renderer:
 
 
 class PlainRenderer(Renderer):
-    """Tab-separated rows without a header, and pages as wrapped text: for cut, sort and grep."""
+    """Tab-separated rows without a header, and pages as wrapped text: for cut, sort and grep.
+
+    With ``pager`` (a terminal whose pager cannot show colour) the pages are collected and
+    handed to the pager at the end.
+    """
 
     _pages = 0
+    _paged: list[str] | None = None
 
     def listing(
         self,
@@ -163,11 +182,20 @@ class PlainRenderer(Renderer):
     def page(self, detail: CodeDetail, doc: dict[str, Any], only: list[str] | None, query: str) -> None:
         from .page import plain_page
 
-        if self._pages:
-            self.out.write("\n")
+        text = ("\n" if self._pages else "") + plain_page(detail, only, self.width)
         self._pages += 1
-        self.out.write(plain_page(detail, only, self.width))
+        if self.pager:
+            self._paged = [*(self._paged or []), text]
+            return
+        self.out.write(text)
         self.out.flush()
+
+    def finish(self) -> None:
+        if self._paged:
+            import pydoc
+
+            pydoc.pager("".join(self._paged))
+        super().finish()
 
 
 class CsvRenderer(Renderer):
@@ -199,7 +227,7 @@ class CsvRenderer(Renderer):
         writer = self._csv()
         prefix = [query or ""] if self.batch else []
         for row in rows:
-            writer.writerow(prefix + ["" if row.get(k) is None else row.get(k) for k, _ in self.columns + self.more])
+            writer.writerow(prefix + [_csv_cell(row.get(k)) for k, _ in self.columns + self.more])
 
     def page(self, detail: CodeDetail, doc: dict[str, Any], only: list[str] | None, query: str) -> None:
         raise AssertionError("pages have no CSV form")  # commands refuse --csv for show first
@@ -314,6 +342,9 @@ class TableRenderer(Renderer):
     ) -> None:
         if error and not rows and not self.batch:
             return  # one search that found nothing: the error on stderr says it all
+        if self.table_view is not None:
+            self.table_view(rows, self.console())
+            return
         from rich.table import Table
         from rich.text import Text
 
@@ -363,8 +394,20 @@ def renderer_for(fmt: OutputFormat) -> type[Renderer]:
 
 def open_renderer(fmt: OutputFormat, out: TextIO, envelope: dict[str, Any], columns: Sequence[Column] = SEARCH_COLUMNS,
                   **options: Any) -> Renderer:  # fmt: skip
-    """A renderer for ``fmt`` on ``out`` (``auto``: a table on a terminal, plain text in a pipe)."""
-    return renderer_for(resolve_format(fmt, out.isatty()))(out, envelope, columns, **options)
+    """A renderer for ``fmt`` on ``out`` (``auto``: a table on a terminal, plain text in a pipe).
+
+    Pages for a pager that cannot show colour (see :func:`codelookup.page.pager_styles`) are
+    rendered as plain text.
+    """
+    chosen = resolve_format(fmt, out.isatty())
+    if chosen is OutputFormat.TABLE and options.get("pager"):
+        import os
+
+        from .page import pager_styles
+
+        if not pager_styles(os.environ):
+            chosen = OutputFormat.PLAIN
+    return renderer_for(chosen)(out, envelope, columns, **options)
 
 
 RENDERERS: dict[OutputFormat, type[Renderer]] = {f: renderer_for(f) for f in OutputFormat if f is not OutputFormat.AUTO}

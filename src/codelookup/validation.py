@@ -31,9 +31,6 @@ HEADING = "a heading, not a code"
 # Kinds of records that are groupings rather than codes (see index.GROUP_KINDS).
 _GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
 
-# Preference when one spelling (e.g. "J1100") is a code in two systems and the input's form does
-# not decide: the earlier system wins (HCPCS J1100 over ICD-10-CM J11.00 for the undotted form).
-_PREFERENCE = ("HCPCS", "CPT", "ICD-10-PCS", "ICD-10-CM", "MS-DRG", "ICD-9-CM")
 
 
 def _key(code: str) -> str:
@@ -57,7 +54,9 @@ class CodeTable:
         self._flags: dict[str, dict[str, bool]] | None = None
         self._padded: dict[str, list[Any]] = {}
         exact: dict[str, int] = {}
-        rank = {name: i for i, name in enumerate(_PREFERENCE)}
+        from .systems import registry
+
+        order = registry.order_of
         for code, system, title, billable, kind, status_value, when_value in rows:
             i = len(self.code)
             status = str(status_value or "")
@@ -88,7 +87,8 @@ class CodeTable:
             per.setdefault(code, i)
             exact[code] = i
             other = self.keys.get(key)
-            if other is None or (not group and rank.get(system, 99) < rank.get(self.system[other], 99)):
+            # One undotted spelling in two systems: a code beats a heading, then display order.
+            if other is None or (not group and order(system) < order(self.system[other])):
                 self.keys[key] = i
         # The code as displayed always means that record (J11.00 is ICD-10-CM, J1100 is HCPCS).
         self.keys.update(exact)
