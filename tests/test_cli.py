@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from codelookup.cli import app
@@ -15,7 +16,7 @@ from codelookup.formats import RENDERERS, OutputFormat
 
 from .conftest import run_cli
 
-COMMANDS = ["search", "show", "browse", "sections", "systems", "import"]
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]  # every command, from the app itself
 
 
 def invoke(runner: CliRunner, *args: str, input: str | None = None) -> Any:
