@@ -102,3 +102,29 @@ def test_broken_import_is_one_line_and_keeps_the_previous_layer(cli: Cli) -> Non
 def test_import_usage_errors(cli: Cli, args: list[str], code: int) -> None:
     rc, _, err = cli(*args)
     assert rc == code and err.startswith("codelookup: ") and err.count("\n") == 1
+
+
+def test_a_replace_import_keeps_our_written_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_records: list[dict[str, object]]
+) -> None:
+    # A system with written pages (has_pages) that is also imported in "replace" mode: the
+    # official file brings codes and titles, our bundled page keeps its plain-language sections.
+    from codelookup.systems import registry
+
+    hcpcs = registry.get("HCPCS")
+    assert hcpcs is not None and hcpcs.layer_mode == "replace"
+    page = {"code": "A4206", "system": "HCPCS", "title": "Syringe with needle", "billable": True, "kind": "code",
+            "parent": None, "sections": {"summary": "A small syringe with its needle, for one injection."}}  # fmt: skip
+    catalogue = write_catalogue(tmp_path / "codes.json", records=[*small_records, page])
+    env = {"CODELOOKUP_CATALOGUE": str(catalogue), "CODELOOKUP_DATA_DIR": str(tmp_path / "data"),
+           "CODELOOKUP_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
+    registry.register(hcpcs.replace(has_pages=True))
+    try:
+        assert run_main("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), env=env,
+                        monkeypatch=monkeypatch)[0] == 0  # fmt: skip
+        code, out, _ = run_main("show", "A4206", "--json", env=env, monkeypatch=monkeypatch)
+    finally:
+        registry.register(hcpcs)
+    rec = json.loads(out)["records"][0]
+    assert code == 0 and rec["title"] != page["title"]  # the official title from the import
+    assert rec["sections"]["summary"] == page["sections"]["summary"]  # our page survived

@@ -175,6 +175,15 @@ class CodeSystem:
         #: "Similar wording, same category" is meaningful (the first three characters group codes).
         self.related_by_category = related_by_category
 
+    def replace(self, **changes: Any) -> CodeSystem:
+        """A copy with some fields changed (``registry.register(entry.replace(has_pages=True))``)."""
+        copy = object.__new__(CodeSystem)
+        for name in self.__slots__:
+            setattr(copy, name, changes.pop(name, getattr(self, name)))
+        if changes:
+            raise TypeError(f"CodeSystem has no field(s) {', '.join(changes)}")
+        return copy
+
     def matches_code(self, key: str) -> bool:
         """Whether a normalised code (upper case, no dots) has this system's shape."""
         pattern = _compiled(self)
