@@ -19,7 +19,7 @@ import os
 import sys
 
 from . import __version__
-from .grammar import COMMANDS, TYPER_ONLY, parse
+from .grammar import COMMANDS, TYPER_ONLY, hoist_global_options, parse
 
 HELP_FLAGS = ("--help", "-h")
 VERSION_FLAGS = ("--version", "-V")
@@ -123,6 +123,10 @@ def _remember(path: str, text: str) -> None:
 
 
 def try_run(argv: list[str]) -> int | None:
+    argv = hoist_global_options(argv)
+    if len(argv) > 1 and argv[0] == "--no-color":  # what the Typer app's callback does with it
+        os.environ["NO_COLOR"] = "1"
+        argv = argv[1:]
     if len(argv) == 1 and argv[0] in VERSION_FLAGS:
         sys.stdout.write(version_line() + "\n")
         return 0
