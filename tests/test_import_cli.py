@@ -1,8 +1,8 @@
 """`codelookup import` end to end: the layer reaches search, show, systems and browse.
 
 In-process (the entry point with StringIO streams) over a small catalogue of real records (every
-CPT page and the E11 family of data/codes.json), so each import's index rebuild takes a moment
-instead of seconds.
+CPT page, the bundled HCPCS release and the E11 family of data/codes.json), so each import's index
+rebuild takes a moment instead of seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "import"
 CATALOGUE = REPO / "data" / "codes.json"
 
 
+KEEP = ('"system":"CPT"', '"system":"HCPCS"', '"code":"E11', '"code":"4"', '"code":"E08-E13"')
+
+
 @pytest.fixture(scope="module")
 def small_records() -> list[dict[str, object]]:
     if not CATALOGUE.is_file():
@@ -27,7 +30,7 @@ def small_records() -> list[dict[str, object]]:
     keep = []
     with CATALOGUE.open(encoding="utf-8") as fh:
         for line in fh:
-            if '"system":"CPT"' in line or '"code":"E11' in line or '"code":"4"' in line or '"code":"E08-E13"' in line:
+            if any(key in line for key in KEEP):
                 keep.append(json.loads(line.rstrip().rstrip(",")))
     return keep
 
@@ -52,7 +55,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_records: list[dic
 
 
 def test_hcpcs_import_reaches_every_command(cli: Cli) -> None:
-    code, _, err = cli("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"))
+    code, _, err = cli("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force")
     assert code == 0 and "imported" in err
     code, out, _ = cli("search", "A4206", "--json")
     hit = json.loads(out)["results"][0]
@@ -69,7 +72,10 @@ def test_hcpcs_import_reaches_every_command(cli: Cli) -> None:
     listed = json.loads(cli("import", "--list", "--json")[1])["results"]
     assert [r["kind"] for r in listed] == ["hcpcs"]
     assert cli("import", "--remove", "hcpcs")[0] == 0
-    assert cli("show", "A4206")[0] == 1
+    # Removing the import falls back to the bundled January 2026 release, not to nothing.
+    systems = {r["name"]: r for r in json.loads(cli("systems", "--json")[1])["results"]}
+    assert systems["HCPCS"]["release"] == "HCPCS Level II, January 2026"
+    assert "fixture wording" not in json.loads(cli("show", "A9999", "--json")[1])["records"][0]["title"]
     assert cli("import", "--remove", "hcpcs")[0] == 1
 
 
@@ -83,8 +89,8 @@ def test_cpt_descriptors_are_added_to_our_pages(cli: Cli) -> None:
 
 
 def test_broken_import_is_one_line_and_keeps_the_previous_layer(cli: Cli) -> None:
-    assert cli("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"))[0] == 0
-    code, _, err = cli("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_broken_recid.txt"))
+    assert cli("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force")[0] == 0
+    code, _, err = cli("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_broken_recid.txt"), "--force")
     assert code == 3 and err.count("\n") == 1 and "HCPC2025_JAN_ANWEB_broken_recid.txt:" in err
     assert cli("show", "A4206")[0] == 0
 
@@ -115,12 +121,13 @@ def test_a_replace_import_keeps_our_written_pages(
     assert hcpcs is not None and hcpcs.layer_mode == "replace"
     page = {"code": "A4206", "system": "HCPCS", "title": "Syringe with needle", "billable": True, "kind": "code",
             "parent": None, "sections": {"summary": "A small syringe with its needle, for one injection."}}  # fmt: skip
-    catalogue = write_catalogue(tmp_path / "codes.json", records=[*small_records, page])
+    others = [r for r in small_records if r["code"] != "A4206"]
+    catalogue = write_catalogue(tmp_path / "codes.json", records=[*others, page])
     env = {"CODELOOKUP_CATALOGUE": str(catalogue), "CODELOOKUP_DATA_DIR": str(tmp_path / "data"),
            "CODELOOKUP_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
     registry.register(hcpcs.replace(has_pages=True))
     try:
-        assert run_main("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), env=env,
+        assert run_main("import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force", env=env,
                         monkeypatch=monkeypatch)[0] == 0  # fmt: skip
         code, out, _ = run_main("show", "A4206", "--json", env=env, monkeypatch=monkeypatch)
     finally:
