@@ -248,7 +248,19 @@ def test_facet_levels_are_joints_not_nerves(code: str) -> None:
 @pytest.mark.parametrize(("code", "slug"), [("64491", "summary"), ("64494", "summary")])
 def test_second_level_facet_add_on_means_a_second_joint(code: str, slug: str) -> None:
     text = _page(code)["sections"][slug]
-    assert "one facet joint" in text and "different joint" in text
+    assert "one facet joint" in text and "different spinal level" in text
+
+
+FACET_CODES = ("64490", "64491", "64492", "64493", "64494", "64495", "64633", "64634", "64635", "64636")
+
+
+@pytest.mark.parametrize("code", FACET_CODES)
+def test_facet_other_side_of_same_level_is_bilateral_not_another_level(code: str) -> None:
+    """The codes are per level, one side; the other side of the same level takes a bilateral modifier."""
+    page = _page(code)
+    for text in _texts(page):
+        assert not re.search(r"same joint on both sides|both sides without", text), f"{code}: {text!r}"
+    assert "bilateral modifier" in page["sections"]["summary"] + page["sections"]["purpose"]
 
 
 @pytest.mark.parametrize("code", ["64492", "64495"])
