@@ -268,10 +268,12 @@ def _hcpcs_long_descriptions() -> dict[str, str]:
 DOSE_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(?:mg|mcg|units?|cc|ml)\b", re.IGNORECASE)
 
 
-@pytest.mark.parametrize(
-    ("name", "kind", "page"), [p for p in PAGES if p[1] == "drug"], ids=[i for i, p in zip(PAGE_IDS, PAGES) if p[1] == "drug"]
-)
-def test_drug_title_states_the_billing_unit_of_the_official_description(name: str, kind: str, page: dict[str, Any]) -> None:
+DRUG_PAGES = [p for p in PAGES if p[1] == "drug"]
+DRUG_IDS = [i for i, p in zip(PAGE_IDS, PAGES, strict=True) if p[1] == "drug"]
+
+
+@pytest.mark.parametrize(("name", "kind", "page"), DRUG_PAGES, ids=DRUG_IDS)
+def test_drug_title_carries_the_official_billing_unit(name: str, kind: str, page: dict[str, Any]) -> None:
     """A J-code is billed in the dose unit CMS wrote into it; the title must carry that number."""
     doses = DOSE_RE.findall(_hcpcs_long_descriptions().get(str(page["code"]), ""))
     if not doses:
