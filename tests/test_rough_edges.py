@@ -147,17 +147,17 @@ def test_non_code_gets_no_unrelated_codes(runner: CliRunner) -> None:
 
 # 10. CPT similar codes
 def test_cpt_similar_codes_are_written_relationships(lib: Any) -> None:
-    similar = lib.lookup("62264")[0].sections["similar_codes"]
+    similar = lib.lookup("62264").sections["similar_codes"]
     codes = [s["code"] for s in similar]
     assert "62270" not in codes and codes[0] == "62263"
     for code in ("62264", "99213", "45378"):
-        for ref in lib.lookup(code)[0].sections["similar_codes"]:
+        for ref in lib.lookup(code).sections["similar_codes"]:
             assert "same family of pages" not in ref["reason"] and "similar wording" not in ref["reason"]
 
 
 # 11. CPT release
 def test_cpt_release_is_the_content_release(lib: Any) -> None:
-    page = lib.lookup("62264")[0]
+    page = lib.lookup("62264")
     assert page.release.startswith("content release ") and "255 codes" not in page.release
 
 

@@ -81,9 +81,10 @@ OPTIONS: dict[str, Opt] = {
             type="format",
         ),
         Opt("pager", ("--pager",), FLAG, "Page long output through your pager."),
-        Opt("all", ("--all",), FLAG, "Every billable code of a system, or every code below a code."),
+        Opt("all", ("--all",), FLAG, "Every code of a system (deleted ones marked), or every code below a code."),
         Opt("list", ("--list",), FLAG, "List the imported layers."),
         Opt("remove", ("--remove",), VALUE, "Remove the layer of this kind.", metavar="KIND"),
+        Opt("force", ("--force",), FLAG, "Import even an older release, or one with >10% fewer codes (warns)."),
     )
 }
 
@@ -113,6 +114,24 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
 # Commands declared in cli.py only: they never take the fast path (file paths, long-running work,
 # or heavy imports that dwarf Typer's start-up). Add a new command either to COMMANDS (fast) or here.
 TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export", "crosswalk", "group"})
+
+
+# Options of the program itself, accepted after the subcommand too (`show E11.9 --no-color`).
+GLOBAL_FLAGS = ("--no-color",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global flags given after the subcommand to before it, where Click expects them.
+
+    Only flags (no values) are moved, and nothing after a literal ``--``, so a query or a
+    code can never be mistaken for one.
+    """
+    if not argv or not any(a in GLOBAL_FLAGS for a in argv[1:]):
+        return argv
+    end = argv.index("--") if "--" in argv else len(argv)
+    moved = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    rest = [a for a in argv[:end] if a not in GLOBAL_FLAGS]
+    return [*dict.fromkeys(moved), *rest, *argv[end:]]
 
 
 def option(dest: str) -> Opt:

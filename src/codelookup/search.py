@@ -14,7 +14,7 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import product
 
 from .errors import EmptyInputError, NotFoundError, UsageError
@@ -30,6 +30,10 @@ from .text import (
     stem,
     words,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
 
 MAX_QUERY_WORDS = 12
 MAX_WORD = 40
@@ -78,7 +82,12 @@ MISSING_PENALTY = 0.3
 
 
 class SearchResult(Frozen):
-    """Hits plus the notes a user should see on stderr (corrections, ambiguities)."""
+    """Hits plus the notes a user should see on stderr (corrections, ambiguities).
+
+    It is also a read-only sequence of its hits (``len``, iteration, indexing, ``== [...]``),
+    so ``search(...)`` reads like the list the README shows; no hits is an empty, falsy result
+    (data, not an error: the CLI turns it into exit 1 with did-you-mean suggestions).
+    """
 
     __slots__ = ("hits", "notes", "query")
     query: str
@@ -87,6 +96,22 @@ class SearchResult(Frozen):
 
     def __init__(self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = ()) -> None:
         self._init(query=query, hits=hits, notes=notes)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[SearchHit]:
+        return iter(self.hits)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.hits[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            return list(self.hits) == list(other)
+        return super().__eq__(other)
+
+    __hash__ = Frozen.__hash__
 
 
 class _Slot:
@@ -281,8 +306,13 @@ class Searcher:
         key = norm_code(upper)
         if "*" in key or "?" in key:
             rows = self.con.execute(cols + "norm GLOB ?" + extra + order, [key, *args, limit]).fetchall()
+            if "." in upper:  # a dotted pattern (E11.6*) means dotted codes, not HCPCS E1160
+                rows = [r for r in rows if "." in str(r[0]) or len(norm_code(str(r[0]))) <= 3]
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
+        if len(exact) > 1:  # the reading written as typed wins: J1100 is HCPCS, J11.00 ICD-10-CM
+            typed = "".join(upper.split())
+            exact.sort(key=lambda r: str(r[0]).upper() != typed)
         hits = self._rows_to_hits(exact, 100.0, "exact-code")
         if len(exact) > 1:
             notes.append(f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact))
