@@ -61,7 +61,6 @@ class Command:
     prints: bool = True
     tty: bool = False  # stdout is a pseudo-terminal (the interactive path)
     split: bool = False  # a phase child: its JSON report is kept, its wall time is not reported
-    env: dict[str, str] = field(default_factory=dict)  # overrides for this command only
     samples: list[Sample] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
 
@@ -81,7 +80,7 @@ class Setup:
     python: str
     peer: list[str] | None
     env: dict[str, str]
-    baseline: tuple[str, dict[str, str]] | None = None  # (revision, env overrides) of --baseline-rev
+    baseline: list[str] | None = None  # another codelookup (e.g. the previous commit), same rounds
 
 
 def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, stderr: Path | None = None) -> Sample:
@@ -204,33 +203,8 @@ def find_setup(args: argparse.Namespace, cache: Path, data: Path) -> Setup:
         else:
             how = "`python -m codelookup` (no `codelookup` executable found; an installed script starts the same way)"
     peer_exe = None if args.no_peer else _which("icd10-coder", args.peer)
-    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env)
-
-
-def baseline_setup(rev: str, cache: Path) -> tuple[str, dict[str, str]]:
-    """Unpack ``rev``'s ``src/`` next to the temporary cache; it runs with its own cache dir.
-
-    A separate cache directory matters: each version keeps only its own index in a cache
-    directory, so sharing one would make both rebuild on every run. The catalogue is this
-    work tree's, so both versions search the same data.
-    """
-    root = cache / "baseline"
-    root.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"], capture_output=True, check=False)
-    if archive.returncode != 0:
-        raise SystemExit(f"perf: git archive {rev} failed: {archive.stderr.decode(errors='replace').strip()}")
-    subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
-    base_cache = root / "cache"
-    base_cache.mkdir()
-    catalogue = os.environ.get("CODELOOKUP_CATALOGUE") or str(REPO / "data" / "codes.json")
-    short = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", rev], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    return short or rev, {
-        "PYTHONPATH": str(root / "src"),
-        "CODELOOKUP_CACHE_DIR": str(base_cache),
-        "CODELOOKUP_CATALOGUE": catalogue,
-    }
+    baseline = [args.baseline] if args.baseline else None
+    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env, baseline)
 
 
 # -- cold starts ------------------------------------------------------------------------
@@ -262,13 +236,17 @@ def cold_commands(setup: Setup) -> list[Command]:
             [*ours, "show", SHOW_CODE],
             tty=True,
         ),
+        Command("browse", "cold `browse E11` (plain)", [*ours, "browse", "E11"]),
+        Command("systems", "cold `systems` (plain)", [*ours, "systems"]),
+        Command("help", "cold `--help`", [*ours, "--help"]),
+        Command("search_help", "cold `search --help`", [*ours, "search", "--help"]),
     ]
     if setup.baseline:
-        rev, benv = setup.baseline
-        base = [setup.python, "-m", "codelookup"]
+        n = len(ours)
         cmds += [
-            Command("base_search", f"baseline {rev} cold `search '{SEARCH_Q}'`", [*base, "search", SEARCH_Q], env=benv),
-            Command("base_show", f"baseline {rev} cold `show {SHOW_CODE}`", [*base, "show", SHOW_CODE], env=benv),
+            Command(f"base_{c.key}", c.label, [*setup.baseline, *c.argv[n:]], tty=c.tty)
+            for c in list(cmds)
+            if c.key != "python"
         ]
     if setup.peer:
         cmds += [
@@ -280,23 +258,21 @@ def cold_commands(setup: Setup) -> list[Command]:
 
 def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
     for cmd in cmds:  # warm the page cache and fail early; not counted
-        cenv = {**env, **cmd.env}
         if cmd.split:
-            run_split(cmd.argv, cenv)
+            run_split(cmd.argv, env)
         elif cmd.tty:
-            sample = run_tty(cmd.argv, cenv)
+            sample = run_tty(cmd.argv, env)
             if sample.rc not in cmd.ok_rcs:
                 raise SystemExit(f"perf: {' '.join(cmd.argv)!r} failed in a terminal (exit {sample.rc})")
         else:
-            check(cmd.argv, cenv, cmd.ok_rcs, cmd.prints)
+            check(cmd.argv, env, cmd.ok_rcs, cmd.prints)
     for r in range(runs):
         shift = r % len(cmds)
         for cmd in cmds[shift:] + cmds[:shift]:
-            cenv = {**env, **cmd.env}
             if cmd.split:
-                cmd.reports.append(run_split(cmd.argv, cenv))
+                cmd.reports.append(run_split(cmd.argv, env))
                 continue
-            sample = run_tty(cmd.argv, cenv) if cmd.tty else run(cmd.argv, cenv)
+            sample = run_tty(cmd.argv, env) if cmd.tty else run(cmd.argv, env)
             if sample.rc not in cmd.ok_rcs:
                 raise SystemExit(f"perf: {cmd.argv!r} exited {sample.rc} during timing")
             cmd.samples.append(sample)
@@ -432,10 +408,10 @@ def latency_summary(times_s: Sequence[float]) -> dict[str, float]:
     }
 
 
-def time_inproc(setup: Setup, queries: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+def time_inproc(setup: Setup, queries: Path) -> dict[str, Any]:
     proc = subprocess.run(
         [setup.python, str(Path(__file__).resolve()), "--inproc", str(queries)],
-        env={**setup.env, **(env or {})},
+        env=setup.env,
         capture_output=True,
         text=True,
         check=False,
@@ -637,7 +613,9 @@ def render(result: dict[str, Any]) -> str:
 
     row(cold["python"]["label"], _cold_cell(cold["python"]), "floor")
     pairs = {"search": "peer_dx", "search_json": "peer_dx", "show": "peer_code", "show_json": "peer_code"}
-    for key in ("search", "search_json", "show", "show_json", "version", "search_table", "search_tty", "show_tty"):
+    keys = ("search", "search_json", "show", "show_json", "version", "search_table", "search_tty", "show_tty",
+            "browse", "systems", "help", "search_help")  # fmt: skip
+    for key in keys:
         c = cold[key]
         peer = cold.get(pairs.get(key, ""))
         if peer:
@@ -645,18 +623,6 @@ def render(result: dict[str, Any]) -> str:
             row(c["label"], _cold_cell(c), "≤ peer", _yes(ratio <= 1), _cold_cell(peer), f"{ratio:.2f}")
         else:
             row(c["label"], _cold_cell(c), *(("≤ peer", "–") if key in pairs else ()))
-    for key, base_key in (("search", "base_search"), ("show", "base_show")):
-        if base_key in cold:
-            b = cold[base_key]
-            ratio = paired_ratio(cold[key]["walls_ms"], b["walls_ms"])
-            row(
-                f"{b['label']} (ours / baseline, paired)",
-                _cold_cell(b),
-                "no regression (≤ 1.05)",
-                _yes(ratio <= 1.05),
-                "",
-                f"{ratio:.2f}",
-            )
     for which, ph in result["phases"].items():
         if ph:
             row(
@@ -671,18 +637,6 @@ def render(result: dict[str, Any]) -> str:
         _yes(lat["mean"] <= 5),
     )
     row("… p95", f"{lat['p95']:.2f} ms", "< 20 ms", _yes(lat["p95"] < 20))
-    bl = result.get("inproc_baseline")
-    if bl:
-        ours_ms = ", ".join(f"{m:.2f}" for m in bl["ours_means_ms"])
-        base_ms = ", ".join(f"{m:.2f}" for m in bl["baseline_means_ms"])
-        row(
-            f"… mean, ours / baseline {bl['rev']} (3 interleaved runs each: {ours_ms} / {base_ms} ms)",
-            f"{statistics.median(bl['ours_means_ms']):.2f} / {statistics.median(bl['baseline_means_ms']):.2f} ms",
-            "info",
-            "",
-            "",
-            f"{bl['ratio']:.2f}",
-        )
     row("… p50 / p99 / max", f"{lat['p50']:.2f} / {lat['p99']:.1f} / {lat['max']:.1f} ms")
     row("… import / index open (once per process)", f"{lat['import_ms']:.1f} / {lat['open_ms']:.1f} ms")
     jl = result["jsonl"]
@@ -752,6 +706,14 @@ def render(result: dict[str, Any]) -> str:
     header = ("measurement", "codelookup", "icd10-coder", "ours / peer (paired)", "goal", "met")
     lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
+    base = [(key, cold[f"base_{key}"]) for key in ("python", *keys) if f"base_{key}" in cold]
+    if base:
+        lines += ["", f"Before/after in the same rounds (before: `{result.get('baseline')}`):", ""]
+        lines += ["| command | before | after | after / before (paired) |", "|---|---:|---:|---:|"]
+        for key, before in base:
+            after = cold[key]
+            ratio = paired_ratio(after["walls_ms"], before["walls_ms"])
+            lines.append(f"| {after['label']} | {_cold_cell(before)} | {_cold_cell(after)} | {ratio:.2f} |")
     return "\n".join(lines)
 
 
@@ -785,11 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-runs", type=int, default=3, help="fresh index builds to time (default 3)")
     ap.add_argument("--codelookup", help="path of the codelookup executable to measure")
     ap.add_argument("--peer", help="path of the icd10-coder executable")
-    ap.add_argument(
-        "--baseline-rev",
-        metavar="REV",
-        help="also time cold search/show of this revision's src/ (e.g. HEAD~3), interleaved: before/after",
-    )
+    ap.add_argument("--baseline", help="another codelookup executable (e.g. an older commit) timed in the same rounds")
     ap.add_argument("--inproc", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.inproc:
@@ -802,8 +760,6 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(tempfile.mkdtemp(prefix="perf-data-"))
     try:
         setup = find_setup(args, cache, data)
-        if args.baseline_rev:
-            setup.baseline = baseline_setup(args.baseline_rev, cache)
 
         def log(msg: str) -> None:
             if not args.json:
@@ -822,19 +778,6 @@ def main(argv: list[str] | None = None) -> int:
         phases = summarise_splits(cmds)
         log(f"timing {len(read_queries(args.queries))} queries in one process…")
         inproc = time_inproc(setup, args.queries)
-        base_inproc: dict[str, Any] | None = None
-        if setup.baseline:
-            log("timing the queries in one process again, interleaved with the baseline…")
-            ours_means, base_means = [], []
-            for _ in range(3):
-                ours_means.append(time_inproc(setup, args.queries)["mean"])
-                base_means.append(time_inproc(setup, args.queries, setup.baseline[1])["mean"])
-            base_inproc = {
-                "rev": setup.baseline[0],
-                "ours_means_ms": ours_means,
-                "baseline_means_ms": base_means,
-                "ratio": statistics.median(o / b for o, b in zip(ours_means, base_means, strict=True)),
-            }
         log("timing `search - --jsonl`…")
         jsonl = time_jsonl(setup, args.queries)
     finally:
@@ -844,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment(),
         "codelookup": setup.how,
         "peer": setup.peer[0] if setup.peer else None,
+        "baseline": setup.baseline[0] if setup.baseline else None,
         "runs": args.runs,
         "cold": [
             {
@@ -860,7 +804,6 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "phases": phases,
         "inproc": inproc,
-        "inproc_baseline": base_inproc,
         "jsonl": jsonl,
         "build": build,
         "bench_seconds": time.perf_counter() - started,

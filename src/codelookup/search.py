@@ -14,7 +14,7 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise, product
 
 from .errors import EmptyInputError, NotFoundError, UsageError
@@ -34,7 +34,9 @@ from .text import (
 )
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from typing import Any
+
     from .correct import Corrector
 
 MAX_QUERY_WORDS = 12
@@ -90,7 +92,12 @@ MISSING_PENALTY = 0.3
 
 
 class SearchResult(Frozen):
-    """Hits plus the notes a user should see on stderr (corrections, ambiguities)."""
+    """Hits plus the notes a user should see on stderr (corrections, ambiguities).
+
+    It is also a read-only sequence of its hits (``len``, iteration, indexing, ``== [...]``),
+    so ``search(...)`` reads like the list the README shows; no hits is an empty, falsy result
+    (data, not an error: the CLI turns it into exit 1 with did-you-mean suggestions).
+    """
 
     __slots__ = ("hits", "notes", "query", "total")
     query: str
@@ -102,6 +109,22 @@ class SearchResult(Frozen):
         self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = (), total: int | None = None
     ) -> None:
         self._init(query=query, hits=hits, notes=notes, total=max(len(hits), total or 0))
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[SearchHit]:
+        return iter(self.hits)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.hits[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            return list(self.hits) == list(other)
+        return super().__eq__(other)
+
+    __hash__ = Frozen.__hash__
 
 
 class _Slot:
@@ -715,9 +738,7 @@ class Searcher:
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
             ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
-        return [
-            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]
-        ]
+        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
