@@ -224,10 +224,13 @@ def parse_tables(path: Path, progress: Callable[[int, int], None] | None = None)
                     elif elem.tag == "pcsTable" and depth == 1:
                         try:
                             table = parse_table(elem)
-                            for code, _ in table.codes():
-                                if code in seen:
-                                    raise _Bad(f"code {code} is listed twice")
-                                seen.add(code)
+                            for row in table.rows:
+                                chars = ([c for c, _ in axis] for axis in row.axes)
+                                for combo in itertools.product(*chars):
+                                    code = table.prefix + "".join(combo)
+                                    if code in seen:
+                                        raise _Bad(f"code {code} is listed twice")
+                                    seen.add(code)
                         except _Bad as exc:
                             raise PcsFileError(path.name, table_line, f"in <pcsTable>: {exc}") from None
                         tables.append(table)
