@@ -335,3 +335,30 @@ def test_urine_pregnancy_test_is_billed_without_the_qw_modifier() -> None:
 def test_93241_covers_more_than_48_hours_up_to_7_days() -> None:
     page = _page("93241")
     assert "more than 2" in page["title"] and "7 days" in page["title"]
+
+
+# --- facts corrected in the accuracy review of the b-* pages -------------------------------------
+
+
+def test_00851_is_tubal_ligation_or_transection_not_tube_removal() -> None:
+    """00851 covers tying, cutting or blocking the tubes; removing the tubes is another operation."""
+    page = _page("00851")
+    assert "removal" not in page["title"].lower()
+    assert "tied, cut or blocked" in page["sections"]["summary"]
+
+
+# Vaccine products given by injection; only the oral rotavirus vaccines (90680, 90681) are drops.
+INJECTED_VACCINES = ["90619", "90620", "90633", "90651", "90677", "90700", "90707", "90710", "90716", "90734"]
+
+
+@pytest.mark.parametrize("code", INJECTED_VACCINES)
+def test_injected_vaccines_are_not_described_as_drops(code: str) -> None:
+    texts = " ".join(_texts(_page(code)["sections"])).lower()
+    assert not re.search(r"\bdrops\b|\bby mouth\b", texts), f"{code} is an injected vaccine"
+
+
+@pytest.mark.parametrize("code", ["90619", "90734"])
+def test_menacwy_routine_schedule_is_two_doses(code: str) -> None:
+    """MenACWY is one dose at 11 or 12 and a booster at 16, never a three-dose series."""
+    texts = " ".join(_texts(_page(code)["sections"])).lower()
+    assert "three-dose" not in texts and "three doses" not in texts
