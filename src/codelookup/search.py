@@ -13,9 +13,9 @@ import math
 import re
 import sqlite3
 from array import array
-from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
-from itertools import pairwise, product
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, pairwise, product
 
 from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
@@ -127,6 +127,28 @@ class SearchResult(Frozen):
     __hash__ = Frozen.__hash__
 
 
+class _Scoring:
+    """One reading of a query ready to score: its listed candidates and weighted word postings."""
+
+    __slots__ = ("cand", "full", "is_syn", "rank", "slots", "weighted")
+
+    def __init__(
+        self,
+        cand: set[int],
+        weighted: list[tuple[dict[int, float], float]],
+        is_syn: bool,
+        rank: int,
+        slots: list[_Slot],
+        full: bool,
+    ) -> None:
+        self.cand = cand
+        self.full = full  # every candidate matches every word
+        self.weighted = weighted
+        self.is_syn = is_syn
+        self.rank = rank
+        self.slots = slots
+
+
 class _Slot:
     """One query word: the index terms that satisfy it, with their match quality."""
 
@@ -170,6 +192,10 @@ class Searcher:
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
         self._corrector: Corrector | None = None
+        self._listed_cache: dict[tuple[frozenset[int] | None, bool], frozenset[int]] = {}
+        self._buckets: list[tuple[int, list[int], list[float]]] | None = None
+        # False scores every candidate (the slow path the tests compare the fast one with).
+        self.prune = True
 
     @property
     def corrector(self) -> Corrector:
@@ -639,7 +665,13 @@ class Searcher:
         sideless = {s.id for s in registry.ordered() if not s.encodes_laterality} if sided else set()
         best: dict[int, tuple[float, str]] = {}
         slot_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
-        prior, tlen, sysb = self.prior, self.tlen, self.sysb
+        # The second stage re-orders a fixed head (not one that grows with the limit), so every
+        # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
+        head = RELAX_BELOW + POOL if second_stage else 0
+        wanted_top = max(limit, head)
+        # -- tail work (issue 20): candidates first, scores later, and only where they can count.
+        scored: list[_Scoring] = []
+        everyone: list[set[int]] = []  # each reading's listed candidates: their union is 'total'
         for slots, is_syn, rank in variants:
             if all(s.word in WEAK_WORDS for s in slots) and not is_syn and len(slots) < len(words(text)):
                 continue  # only words like 'right' survived: whatever matches is noise
@@ -654,78 +686,34 @@ class Searcher:
             need = n if min_match >= 1.0 else max(1, math.ceil(n * min_match))
             cand: set[int] = set()
             if need == n:
+                # Intersect from the rarest word up: the candidate set never grows.
                 order = sorted(range(n), key=lambda k: len(per_slot[k]))
                 cand = set(per_slot[order[0]])
                 for k in order[1:]:
+                    if not cand:
+                        break
                     cand.intersection_update(per_slot[k].keys())
                 if allowed is not None or billable_only:
                     # Count only what may be listed: eleven ICD-9-CM "Behcet's syndrome" codes
                     # (opt-in) must not stop the relaxed pass from finding M35.2.
-                    cand = {d for d in cand if _keep(sysb[d], allowed, billable_only)}
+                    cand = self._listed(cand, allowed, billable_only)
                 if len(cand) < RELAX_BELOW and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
-                cand = _relaxed_candidates(per_slot, need, lambda d: _keep(sysb[d], allowed, billable_only))
-            fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
+                cand = _relaxed_candidates(per_slot, need, self._listed_set(allowed, billable_only))
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
-            weighted = list(zip(per_slot, _missing_weights(per_slot, len(tlen)), strict=True))
-            for d in cand:
-                sb = sysb[d]
-                if allowed is not None and sb >> 1 not in allowed:
-                    continue
-                if billable_only and not sb & 1:
-                    continue
-                total = 0.0
-                in_title = 0
-                matched = 0
-                in_body = 0
-                in_alias = 0
-                inexact = 0
-                fuzzy = False
-                lost = 0.0
-                for docs, weight in weighted:
-                    v = docs.get(d)
-                    if v is None:
-                        lost += weight
-                        continue
-                    matched += 1
-                    if v >= TITLE_FLAG:
-                        v -= TITLE_FLAG
-                        in_title += 1
-                        q = v
-                    elif v >= ALIAS_FLAG:
-                        v -= ALIAS_FLAG
-                        q = v / ALIAS_FIELD
-                        in_alias += 1
-                    elif v >= OTHER_FLAG:
-                        v -= OTHER_FLAG
-                        q = v / OTHER_FIELD
-                    else:
-                        q = v / BODY_FIELD
-                        in_body += 1
-                    if q < fuzzy_below:
-                        fuzzy = True
-                    if q < Q_EXACT - 1e-9:
-                        inexact += 1
-                    total += v
-                coverage = min(1.0, in_title / tlen[d])
-                score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                score -= MISSING_PENALTY * lost + EXPANSION_STEP * rank
-                if not is_syn and not inexact and matched == n and not in_body and not in_alias:
-                    score += LITERAL_BONUS  # the user's own words, in a title or official term
-                if sided and sb >> 1 in sideless:
-                    score -= SIDE_PENALTY
-                match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
-                cur = best.get(d)
-                if cur is None or score > cur[0]:
-                    best[d] = (score, match)
+            weighted = list(zip(per_slot, _missing_weights(per_slot, len(self.tlen)), strict=True))
+            everyone.append(cand)
+            scored.append(_Scoring(cand, weighted, is_syn, rank, slots, need >= n))
+        if self.prune and scored and sum(len(v.cand) for v in scored) > PRUNE_ABOVE:
+            self._score_top(scored, best, wanted_top, sided, sideless)
+        else:
+            for v in scored:
+                self._score(v, v.cand, best, sided, sideless)
         if counted is not None:
-            counted[0] = len(best)
-        # The second stage re-orders a fixed head (not one that grows with the limit), so every
-        # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
-        head = RELAX_BELOW + POOL if second_stage else 0
-        top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+            counted[0] = len(everyone[0]) if len(everyone) == 1 else len(set().union(*everyone))
+        top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
         rows: dict[int, tuple[str, str, str, int]] = {}
@@ -739,6 +727,143 @@ class Searcher:
         if second_stage:
             ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
         return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]]
+
+    # -- scoring: every candidate, or only those that can reach the top (issue 20) -----------
+    def _listed_set(self, allowed: set[int] | None, billable_only: bool) -> frozenset[int] | None:
+        """Record ids the system and billable filters keep (None: no filter), built once per filter
+        in C (a byte translation and ``compress``) rather than a Python test per candidate."""
+        if allowed is None and not billable_only:
+            return None
+        key = (frozenset(allowed) if allowed is not None else None, billable_only)
+        got = self._listed_cache.get(key)
+        if got is None:
+            table = bytes(int(_keep(b, allowed, billable_only)) for b in range(256))
+            got = frozenset(compress(range(len(self.sysb)), self.sysb.translate(table)))
+            self._listed_cache[key] = got
+        return got
+
+    def _listed(self, cand: set[int], allowed: set[int] | None, billable_only: bool) -> set[int]:
+        if len(cand) < LISTED_SET_ABOVE and not self._listed_cache:
+            sysb = self.sysb  # a few candidates on a cold start: not worth a whole-catalogue set
+            return {d for d in cand if _keep(sysb[d], allowed, billable_only)}
+        listed = self._listed_set(allowed, billable_only)
+        return cand if listed is None else cand & listed
+
+    def _score(
+        self, v: _Scoring, docs: Iterable[int], best: dict[int, tuple[float, str]], sided: bool, sideless: set[int]
+    ) -> None:
+        """Exact scores of ``docs`` in one reading, kept in ``best`` when better than another's."""
+        prior, tlen, sysb = self.prior, self.tlen, self.sysb
+        weighted, is_syn, rank = v.weighted, v.is_syn, v.rank
+        n = len(weighted)
+        fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
+        for d in docs:
+            sb = sysb[d]
+            total = 0.0
+            in_title = 0
+            matched = 0
+            in_body = 0
+            in_alias = 0
+            inexact = 0
+            fuzzy = False
+            lost = 0.0
+            for docs_of_slot, weight in weighted:
+                val = docs_of_slot.get(d)
+                if val is None:
+                    lost += weight
+                    continue
+                matched += 1
+                if val >= TITLE_FLAG:
+                    val -= TITLE_FLAG
+                    in_title += 1
+                    q = val
+                elif val >= ALIAS_FLAG:
+                    val -= ALIAS_FLAG
+                    q = val / ALIAS_FIELD
+                    in_alias += 1
+                elif val >= OTHER_FLAG:
+                    val -= OTHER_FLAG
+                    q = val / OTHER_FIELD
+                else:
+                    q = val / BODY_FIELD
+                    in_body += 1
+                if q < fuzzy_below:
+                    fuzzy = True
+                if q < Q_EXACT - 1e-9:
+                    inexact += 1
+                total += val
+            coverage = min(1.0, in_title / tlen[d])
+            score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
+            score -= MISSING_PENALTY * lost + EXPANSION_STEP * rank
+            if not is_syn and not inexact and matched == n and not in_body and not in_alias:
+                score += LITERAL_BONUS  # the user's own words, in a title or official term
+            if sided and sb >> 1 in sideless:
+                score -= SIDE_PENALTY
+            match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
+            cur = best.get(d)
+            if cur is None or score > cur[0]:
+                best[d] = (score, match)
+
+    @property
+    def buckets(self) -> list[tuple[int, list[int], list[float]]]:
+        """Every record id grouped by its title's content-word count, each group by prior, best
+        first (with the negated priors, ascending, for bisection): the order in which records
+        can score highest. Built once per process, at the first broad query (~0.1 s)."""
+        if self._buckets is None:
+            prior, tlen = self.prior, self.tlen
+            neg = [-x for x in prior.tolist()]
+            groups: dict[int, list[int]] = {}
+            for d in sorted(range(len(neg)), key=neg.__getitem__):
+                groups.setdefault(tlen[d], []).append(d)
+            self._buckets = [(t, ids, [neg[d] for d in ids]) for t, ids in sorted(groups.items())]
+        return self._buckets
+
+    def _score_top(
+        self,
+        scored: list[_Scoring],
+        best: dict[int, tuple[float, str]],
+        wanted: int,
+        sided: bool,
+        sideless: set[int],
+    ) -> None:
+        """Exact scores for every record that can be among the ``wanted`` best, and few others.
+
+        In a reading, a record matching ``m`` of its ``n`` words scores at most
+        ``A(m) + prior + COVERAGE_WEIGHT * min(1, m / tlen)``, where ``A(m)`` (the ``m`` best
+        match values averaged over ``n``, the literal bonus when ``m == n``, less the smallest
+        possible missing-word penalty and the reading's expansion step) is the same for every
+        such record. Records are visited in falling order of that bound (groups by title
+        length, each sorted by prior), a little at a time, and scored exactly; once the
+        ``wanted``-th best score so far is above every unvisited bound, no unvisited record can
+        enter the head or tie with it, in any reading: the head is exactly what scoring every
+        candidate gives. Readings with few candidates are scored in full.
+        """
+        walks: list[_SortedWalk | _BucketWalk] = []
+        for v in scored:
+            if len(v.cand) <= PRUNE_ABOVE // 4 or len(v.cand) <= wanted:
+                self._score(v, v.cand, best, sided, sideless)
+                continue
+            for a, m, group in _bound_groups(v, BOUND_SLACK):
+                if len(group) <= WALK_ABOVE:
+                    self._score(v, group, best, sided, sideless)
+                elif len(group) * BUCKETS_SHARE >= len(self.tlen):
+                    walks.append(_BucketWalk(v, a, m, group, self.buckets))
+                else:
+                    walks.append(_SortedWalk(v, a, m, group, self.prior, self.tlen))
+        while walks:
+            head = max(w.head() for w in walks)  # the highest bound of any unvisited record
+            if head == -math.inf:
+                return  # everything visited
+            threshold = head - THRESHOLD_STEP
+            if len(best) >= wanted:
+                kth = heapq.nlargest(wanted, (sc for sc, _ in best.values()))[-1]
+                if kth > head:
+                    return
+                threshold = max(threshold, kth)
+            for w in walks:
+                docs = w.take(threshold)
+                if docs:
+                    self._score(w.reading, docs, best, sided, sideless)
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
@@ -805,8 +930,92 @@ class Searcher:
         return tuple(dict.fromkeys(out))[:limit]
 
 
+PRUNE_ABOVE = 4_000  # candidates in all readings beyond which only those that can reach the top are scored
+LISTED_SET_ABOVE = 3_000  # candidates beyond which the filters use a whole-catalogue id set
+THRESHOLD_STEP = 0.02  # how far below the best unvisited bound each round of scoring reaches
+WALK_ABOVE = 300  # smaller groups of candidates are scored in full, not walked
+BUCKETS_SHARE = 8  # a group holding an eighth of the catalogue walks the shared buckets instead
+BOUND_SLACK = 1e-6  # floating-point headroom: a bound must never fall below the exact score
 BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only score, never seed
 RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
+
+
+class _SortedWalk:
+    """One group's records in falling order of their score bound (sorted once, in C)."""
+
+    def __init__(self, v: _Scoring, a: float, m: int, group: set[int], prior: array[float], tlen: bytes) -> None:
+        self.reading = v
+        cov = [0.0] + [COVERAGE_WEIGHT * min(1.0, m / t) for t in range(1, 256)]
+        pairs = sorted((-(a + prior[d] + cov[tlen[d]]), d) for d in group)
+        self.neg = [b for b, _ in pairs]  # negated bounds, ascending
+        self.ids = [d for _, d in pairs]
+        self.pos = 0
+
+    def head(self) -> float:
+        return -self.neg[self.pos] if self.pos < len(self.neg) else -math.inf
+
+    def take(self, threshold: float) -> list[int]:
+        """The unvisited records bounded at or above ``threshold``, now visited."""
+        end = bisect_right(self.neg, -threshold)
+        out = self.ids[self.pos : end]
+        self.pos = max(self.pos, end)
+        return out
+
+
+class _BucketWalk:
+    """A group too large to sort (a broad word's tens of thousands of records): the catalogue's
+    records by title length, each by prior (``Searcher.buckets``), skipping the others."""
+
+    def __init__(
+        self, v: _Scoring, a: float, m: int, group: set[int], buckets: list[tuple[int, list[int], list[float]]]
+    ) -> None:
+        self.reading = v
+        self.group = group
+        # Per title length: the bound's constant part, the ids and their negated priors.
+        self.parts = [(a + COVERAGE_WEIGHT * min(1.0, m / t), ids, neg) for t, ids, neg in buckets]
+        self.pos = [0] * len(buckets)
+
+    def head(self) -> float:
+        out = -math.inf
+        for (add, ids, neg), p in zip(self.parts, self.pos, strict=True):
+            if p < len(ids) and add - neg[p] > out:
+                out = add - neg[p]
+        return out
+
+    def take(self, threshold: float) -> list[int]:
+        out: list[int] = []
+        group = self.group
+        for k, (add, ids, neg) in enumerate(self.parts):
+            end = bisect_right(neg, add - threshold)  # prior >= threshold - add
+            start = self.pos[k]
+            if end > start:
+                out += [d for d in ids[start:end] if d in group]
+                self.pos[k] = end
+        return out
+
+
+def _bound_groups(v: _Scoring, slack: float) -> list[tuple[float, int, set[int]]]:
+    """A reading's candidates grouped by how many query words they match, each group with the
+    part of the score bound that is the same for all its records (see ``_score_top``)."""
+    n = len(v.weighted)
+    tops = sorted((max(s.terms.values()) for s in v.slots), reverse=True)
+    weights = sorted(w for _, w in v.weighted)
+    base = slack - EXPANSION_STEP * v.rank
+    if v.full:
+        return [(base + sum(tops) / n + LITERAL_BONUS, n, v.cand)]  # every word matched
+    from collections import Counter
+
+    counts: Counter[int] = Counter()
+    for docs, _ in v.weighted:
+        counts.update(v.cand.intersection(docs))
+    groups: dict[int, set[int]] = {}
+    for d in v.cand:
+        groups.setdefault(counts[d], set()).add(d)
+    out = []
+    for m, group in groups.items():
+        a = base + sum(tops[:m]) / n - MISSING_PENALTY * sum(weights[: n - m])
+        out.append((a + (LITERAL_BONUS if m == n else 0.0), m, group))
+    return out
 
 
 def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
@@ -815,7 +1024,7 @@ def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
 
 
 def _relaxed_candidates(
-    per_slot: list[dict[int, float]], need: int, keep: Callable[[int], bool] | None = None
+    per_slot: list[dict[int, float]], need: int, keep: frozenset[int] | None = None
 ) -> set[int]:
     """Records matching at least ``need`` of the query words, cheaply.
 
@@ -831,7 +1040,7 @@ def _relaxed_candidates(
     counts = Counter(chain.from_iterable(rare))
     levels: dict[int, list[int]] = {}
     for doc, count in counts.items():
-        if count >= need_rare and (keep is None or keep(doc)):
+        if count >= need_rare and (keep is None or doc in keep):
             levels.setdefault(count, []).append(doc)
     out: set[int] = set()
     for count in sorted(levels, reverse=True):
