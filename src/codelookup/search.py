@@ -194,6 +194,8 @@ class Searcher:
         self._corrector: Corrector | None = None
         self._listed_cache: dict[tuple[frozenset[int] | None, bool], frozenset[int]] = {}
         self._buckets: list[tuple[int, list[int], list[float]]] | None = None
+        self._docs_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
+        self._docs_held = 0
         # False scores every candidate (the slow path the tests compare the fast one with).
         self.prune = True
 
@@ -627,6 +629,22 @@ class Searcher:
             notes.append("no code mentions " + ", ".join(repr(w) for w in dict.fromkeys(dropped)))
         return variants
 
+    def _cached_slot_docs(self, key: tuple[tuple[str, float], ...], slot: _Slot) -> dict[int, float]:
+        """:meth:`_slot_docs`, kept across queries for common words: a batch meets 'left',
+        'unspecified' or 'approach' again and again, and mapping their tens of thousands of
+        postings is most of such a query's cost. Bounded (oldest dropped first); read-only."""
+        docs = self._docs_cache.get(key)
+        if docs is not None:
+            return docs
+        docs = self._slot_docs(slot)
+        if len(docs) >= SLOT_CACHE_FROM:
+            held = self._docs_cache
+            while held and self._docs_held + len(docs) > SLOT_CACHE_ENTRIES:
+                self._docs_held -= len(held.pop(next(iter(held))))
+            held[key] = docs
+            self._docs_held += len(docs)
+        return docs
+
     def _slot_docs(self, slot: _Slot) -> dict[int, float]:
         """doc id -> best encoded match value (see TITLE_FLAG for the encoding)."""
         pairs: list[tuple[float, array[int]]] = []
@@ -680,7 +698,7 @@ class Searcher:
                 key = tuple(sorted(slot.terms.items()))
                 docs = slot_cache.get(key)
                 if docs is None:  # readings share most words: map each word's postings once
-                    docs = slot_cache[key] = self._slot_docs(slot)
+                    docs = slot_cache[key] = self._cached_slot_docs(key, slot)
                 per_slot.append(docs)
             n = len(per_slot)
             need = n if min_match >= 1.0 else max(1, math.ceil(n * min_match))
@@ -692,7 +710,7 @@ class Searcher:
                 for k in order[1:]:
                     if not cand:
                         break
-                    cand.intersection_update(per_slot[k].keys())
+                    cand = per_slot[k].keys() & cand  # in C, looking up the (smaller) candidates
                 if allowed is not None or billable_only:
                     # Count only what may be listed: eleven ICD-9-CM "Behcet's syndrome" codes
                     # (opt-in) must not stop the relaxed pass from finding M35.2.
@@ -933,6 +951,8 @@ class Searcher:
 PRUNE_ABOVE = 4_000  # candidates in all readings beyond which only those that can reach the top are scored
 LISTED_SET_ABOVE = 3_000  # candidates beyond which the filters use a whole-catalogue id set
 THRESHOLD_STEP = 0.02  # how far below the best unvisited bound each round of scoring reaches
+SLOT_CACHE_FROM = 2_000  # a word's record map this large is kept for the next query...
+SLOT_CACHE_ENTRIES = 400_000  # ... up to this many records in all (tens of MB)
 WALK_ABOVE = 300  # smaller groups of candidates are scored in full, not walked
 BUCKETS_SHARE = 8  # a group holding an eighth of the catalogue walks the shared buckets instead
 BOUND_SLACK = 1e-6  # floating-point headroom: a bound must never fall below the exact score
@@ -1007,7 +1027,7 @@ def _bound_groups(v: _Scoring, slack: float) -> list[tuple[float, int, set[int]]
 
     counts: Counter[int] = Counter()
     for docs, _ in v.weighted:
-        counts.update(v.cand.intersection(docs))
+        counts.update(docs.keys() & v.cand)  # in C, over the smaller side
     groups: dict[int, set[int]] = {}
     for d in v.cand:
         groups.setdefault(counts[d], set()).add(d)
@@ -1038,13 +1058,11 @@ def _relaxed_candidates(
     rare = [docs for docs in per_slot if len(docs) <= BIG_POSTINGS] or per_slot
     need_rare = max(1, need - (len(per_slot) - len(rare)))
     counts = Counter(chain.from_iterable(rare))
-    levels: dict[int, list[int]] = {}
-    for doc, count in counts.items():
-        if count >= need_rare and (keep is None or doc in keep):
-            levels.setdefault(count, []).append(doc)
     out: set[int] = set()
-    for count in sorted(levels, reverse=True):
-        out.update(levels[count])
+    # Level by level from the best, each picked out in C; usually one or two levels suffice.
+    for count in sorted({c for c in set(counts.values()) if c >= need_rare}, reverse=True):
+        level = compress(counts.keys(), map(count.__eq__, counts.values()))
+        out.update(level if keep is None else keep.intersection(level))
         if len(out) >= RELAXED_ENOUGH:
             break
     return out
