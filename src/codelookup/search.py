@@ -16,6 +16,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress, pairwise, product
+from operator import add
 
 from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
@@ -196,6 +197,7 @@ class Searcher:
         self._buckets: list[tuple[int, list[int], list[float]]] | None = None
         self._docs_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
         self._docs_held = 0
+        self._docs_uses: dict[tuple[tuple[str, float], ...], int] = {}
         # False scores every candidate (the slow path the tests compare the fast one with).
         self.prune = True
 
@@ -632,15 +634,25 @@ class Searcher:
     def _cached_slot_docs(self, key: tuple[tuple[str, float], ...], slot: _Slot) -> dict[int, float]:
         """:meth:`_slot_docs`, kept across queries for common words: a batch meets 'left',
         'unspecified' or 'approach' again and again, and mapping their tens of thousands of
-        postings is most of such a query's cost. Bounded (oldest dropped first); read-only."""
+        postings is most of such a query's cost. Bounded; the least used maps go first, and a
+        word must come back once before it is kept. The maps are read-only."""
         docs = self._docs_cache.get(key)
+        uses = self._docs_uses
+        uses[key] = uses.get(key, 0) + 1
         if docs is not None:
             return docs
         docs = self._slot_docs(slot)
-        if len(docs) >= SLOT_CACHE_FROM:
-            held = self._docs_cache
-            while held and self._docs_held + len(docs) > SLOT_CACHE_ENTRIES:
-                self._docs_held -= len(held.pop(next(iter(held))))
+        if len(docs) < SLOT_CACHE_FROM or uses[key] < 2:
+            if len(uses) > 50_000:
+                uses.clear()  # a very long batch of ever-new words: forget, do not grow
+            return docs
+        held = self._docs_cache
+        if self._docs_held + len(docs) > SLOT_CACHE_ENTRIES:
+            for old in sorted(held, key=uses.__getitem__):
+                if self._docs_held + len(docs) <= SLOT_CACHE_ENTRIES or uses[old] > uses[key]:
+                    break
+                self._docs_held -= len(held.pop(old))
+        if self._docs_held + len(docs) <= SLOT_CACHE_ENTRIES:
             held[key] = docs
             self._docs_held += len(docs)
         return docs
@@ -952,7 +964,7 @@ PRUNE_ABOVE = 4_000  # candidates in all readings beyond which only those that c
 LISTED_SET_ABOVE = 3_000  # candidates beyond which the filters use a whole-catalogue id set
 THRESHOLD_STEP = 0.02  # how far below the best unvisited bound each round of scoring reaches
 SLOT_CACHE_FROM = 2_000  # a word's record map this large is kept for the next query...
-SLOT_CACHE_ENTRIES = 400_000  # ... up to this many records in all (tens of MB)
+SLOT_CACHE_ENTRIES = 1_000_000  # ... up to this many records in all (~60 MB, batches only)
 WALK_ABOVE = 300  # smaller groups of candidates are scored in full, not walked
 BUCKETS_SHARE = 8  # a group holding an eighth of the catalogue walks the shared buckets instead
 BOUND_SLACK = 1e-6  # floating-point headroom: a bound must never fall below the exact score
@@ -966,8 +978,10 @@ class _SortedWalk:
     def __init__(self, v: _Scoring, a: float, m: int, group: set[int], prior: array[float], tlen: bytes) -> None:
         self.reading = v
         cov = [0.0] + [COVERAGE_WEIGHT * min(1.0, m / t) for t in range(1, 256)]
-        pairs = sorted((-(a + prior[d] + cov[tlen[d]]), d) for d in group)
-        self.neg = [b for b, _ in pairs]  # negated bounds, ascending
+        # prior + coverage bound per record, computed and sorted in C (maps, not a Python loop).
+        part = map(add, map(prior.__getitem__, group), map(cov.__getitem__, map(tlen.__getitem__, group)))
+        pairs = sorted(zip(part, group, strict=True), reverse=True)
+        self.neg = [-(a + b) for b, _ in pairs]  # negated bounds, ascending
         self.ids = [d for _, d in pairs]
         self.pos = 0
 
@@ -997,16 +1011,16 @@ class _BucketWalk:
 
     def head(self) -> float:
         out = -math.inf
-        for (add, ids, neg), p in zip(self.parts, self.pos, strict=True):
-            if p < len(ids) and add - neg[p] > out:
-                out = add - neg[p]
+        for (part, ids, neg), p in zip(self.parts, self.pos, strict=True):
+            if p < len(ids) and part - neg[p] > out:
+                out = part - neg[p]
         return out
 
     def take(self, threshold: float) -> list[int]:
         out: list[int] = []
         group = self.group
-        for k, (add, ids, neg) in enumerate(self.parts):
-            end = bisect_right(neg, add - threshold)  # prior >= threshold - add
+        for k, (part, ids, neg) in enumerate(self.parts):
+            end = bisect_right(neg, part - threshold)  # prior >= threshold - part
             start = self.pos[k]
             if end > start:
                 out += [d for d in ids[start:end] if d in group]
@@ -1028,9 +1042,9 @@ def _bound_groups(v: _Scoring, slack: float) -> list[tuple[float, int, set[int]]
     counts: Counter[int] = Counter()
     for docs, _ in v.weighted:
         counts.update(docs.keys() & v.cand)  # in C, over the smaller side
-    groups: dict[int, set[int]] = {}
-    for d in v.cand:
-        groups.setdefault(counts[d], set()).add(d)
+    groups = {m: set(compress(counts.keys(), map(m.__eq__, counts.values()))) for m in set(counts.values())}
+    if len(counts) < len(v.cand):
+        groups[0] = v.cand - counts.keys()
     out = []
     for m, group in groups.items():
         a = base + sum(tops[:m]) / n - MISSING_PENALTY * sum(weights[: n - m])
