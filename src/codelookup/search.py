@@ -868,7 +868,7 @@ class Searcher:
         enter the head or tie with it, in any reading: the head is exactly what scoring every
         candidate gives. Readings with few candidates are scored in full.
         """
-        walks: list[_SortedWalk | _BucketWalk] = []
+        walks: list[_SelectWalk | _BucketWalk] = []
         for v in scored:
             if len(v.cand) <= PRUNE_ABOVE // 4 or len(v.cand) <= wanted:
                 self._score(v, v.cand, best, sided, sideless)
@@ -879,7 +879,10 @@ class Searcher:
                 elif len(group) * BUCKETS_SHARE >= len(self.tlen):
                     walks.append(_BucketWalk(v, a, m, group, self.buckets))
                 else:
-                    walks.append(_SortedWalk(v, a, m, group, self.prior, self.tlen))
+                    walk = _SelectWalk(v, a, m, group, self.prior, self.tlen)
+                    self._score(v, walk.first(wanted), best, sided, sideless)
+                    walks.append(walk)
+        rounds = 0
         while walks:
             head = max(w.head() for w in walks)  # the highest bound of any unvisited record
             if head == -math.inf:
@@ -889,7 +892,10 @@ class Searcher:
                 kth = heapq.nlargest(wanted, (sc for sc, _ in best.values()))[-1]
                 if kth > head:
                     return
-                threshold = max(threshold, kth)
+                # A couple of small steps first (the head may lift the wanted-th best score),
+                # then straight down to it: each step costs a pass over the larger groups.
+                threshold = max(threshold, kth) if rounds < 2 else kth
+            rounds += 1
             for w in walks:
                 docs = w.take(threshold)
                 if docs:
@@ -972,27 +978,38 @@ BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only sco
 RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
 
 
-class _SortedWalk:
-    """One group's records in falling order of their score bound (sorted once, in C)."""
+class _SelectWalk:
+    """One group of candidates with their score bounds, picked from in C (``compress``, ``max``,
+    ``heapq.nlargest``) without sorting the group: a threshold pass costs one scan."""
 
     def __init__(self, v: _Scoring, a: float, m: int, group: set[int], prior: array[float], tlen: bytes) -> None:
         self.reading = v
-        cov = [0.0] + [COVERAGE_WEIGHT * min(1.0, m / t) for t in range(1, 256)]
-        # prior + coverage bound per record, computed and sorted in C (maps, not a Python loop).
-        part = map(add, map(prior.__getitem__, group), map(cov.__getitem__, map(tlen.__getitem__, group)))
-        pairs = sorted(zip(part, group, strict=True), reverse=True)
-        self.neg = [-(a + b) for b, _ in pairs]  # negated bounds, ascending
-        self.ids = [d for _, d in pairs]
-        self.pos = 0
+        cov = [a] + [a + COVERAGE_WEIGHT * min(1.0, m / t) for t in range(1, 256)]
+        self.ids = list(group)
+        # a + coverage + prior per record, computed in C (maps, not a Python loop).
+        parts = map(cov.__getitem__, map(tlen.__getitem__, self.ids))
+        self.bounds = list(map(add, parts, map(prior.__getitem__, self.ids)))
+        self.ceiling = math.inf  # every record bounded at or above it is visited, no other
+
+    def first(self, wanted: int) -> list[int]:
+        """The ``wanted`` records with the highest bounds (and any tied with the last): visited."""
+        top = heapq.nlargest(wanted, zip(self.bounds, self.ids, strict=True))
+        return self.take(top[-1][0]) if top else []
 
     def head(self) -> float:
-        return -self.neg[self.pos] if self.pos < len(self.neg) else -math.inf
+        """The highest bound of an unvisited record."""
+        ceiling = self.ceiling
+        return max(compress(self.bounds, map(ceiling.__gt__, self.bounds)), default=-math.inf)
 
     def take(self, threshold: float) -> list[int]:
         """The unvisited records bounded at or above ``threshold``, now visited."""
-        end = bisect_right(self.neg, -threshold)
-        out = self.ids[self.pos : end]
-        self.pos = max(self.pos, end)
+        if threshold >= self.ceiling:
+            return []
+        ceiling = self.ceiling
+        ids = compress(self.ids, map(threshold.__le__, self.bounds))  # the scan, in C
+        bounds = compress(self.bounds, map(threshold.__le__, self.bounds))
+        out = [d for d, b in zip(ids, bounds, strict=True) if b < ceiling]  # the few selected, in Python
+        self.ceiling = threshold
         return out
 
 
@@ -1057,9 +1074,7 @@ def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
     return (allowed is None or sb >> 1 in allowed) and (not billable_only or bool(sb & 1))
 
 
-def _relaxed_candidates(
-    per_slot: list[dict[int, float]], need: int, keep: frozenset[int] | None = None
-) -> set[int]:
+def _relaxed_candidates(per_slot: list[dict[int, float]], need: int, keep: frozenset[int] | None = None) -> set[int]:
     """Records matching at least ``need`` of the query words, cheaply.
 
     Counting runs in C (``Counter``) over the rarer words only; a very common word can still
