@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import __version__, grammar
+from . import grammar
 from .commands import Streams, dispatch
 from .errors import CodelookupError, ExitCode, UsageError
 from .formats import OutputFormat
@@ -84,15 +84,9 @@ def _dispatch(command: str, params: dict[str, Any]) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        release = ""
-        try:
-            from .catalogue import catalogue_path, read_header
+        from .helpcache import version_text
 
-            header = read_header(catalogue_path())
-            release = f", catalogue {header.get('catalogue_release', '?')} (schema {header.get('schema_version')})"
-        except CodelookupError as exc:
-            release = f", catalogue unavailable: {exc}"
-        typer.echo(f"codelookup {__version__}{release}")
+        typer.echo(version_text())
         raise typer.Exit()
 
 
@@ -302,7 +296,20 @@ def import_(
 
 
 def run(argv: list[str]) -> int:
-    """Run the Typer app without letting it exit the process or print a traceback."""
+    """Run the Typer app without letting it exit the process or print a traceback.
+
+    After printing a help text, record every help text for the next call to print without
+    Typer (:mod:`codelookup.helpcache`), unless that record exists and is current.
+    """
+    rc = _run(argv)
+    from . import helpcache
+
+    if rc == 0 and helpcache.help_key(argv) is not None and helpcache.needs_record():
+        helpcache.record()
+    return rc
+
+
+def _run(argv: list[str]) -> int:
     from typer.main import get_command
 
     command = get_command(app)

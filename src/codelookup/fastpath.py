@@ -5,7 +5,8 @@ from, and parses it the way Typer's click parser does; :func:`codelookup.command
 runs the result, exactly as the Typer command functions do. Anything the grammar leaves to
 Typer (help, an unknown or malformed option, a value only Typer may judge, ``import``) returns
 ``None`` and the Typer application handles it, so every parse error and all help text come
-from one place. ``tests/test_grammar.py`` proves both paths agree on generated command lines.
+from one place; ``--version`` and help texts Typer has printed before are served by
+:mod:`codelookup.helpcache`. ``tests/test_grammar.py`` proves both paths agree on generated command lines.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from .grammar import parse
 def try_run(argv: list[str]) -> int | None:
     parsed = parse(argv)
     if parsed is None:
-        return None
+        from .helpcache import try_help
+
+        return try_help(argv)  # --version, or a help text Typer printed before
     command, values = parsed
     from .commands import dispatch
     from .errors import CodelookupError
