@@ -32,8 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
 
 
 def help_key(argv: list[str]) -> str | None:
-    """Which help ``argv`` asks for: ``""`` for the top level, a command name, or None (not a plain help request)."""
-    if len(argv) == 1 and argv[0] in HELP_FLAGS:
+    """Which help ``argv`` asks for: ``""`` for the top level (also bare ``codelookup``), a command
+    name, or None (not a plain help request)."""
+    if not argv or (len(argv) == 1 and argv[0] in HELP_FLAGS):
         return ""
     if len(argv) == 2 and argv[1] in HELP_FLAGS and argv[0][:1] != "-":
         return argv[0]
