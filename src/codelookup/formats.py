@@ -162,6 +162,27 @@ class TableWriter(RowWriter):
     """A Rich table per batch; every cell is a Text object, never parsed as markup."""
 
     def write(self, query: str | None, rows: list[dict[str, Any]], error: dict[str, Any] | None = None) -> None:
+        from . import richtable
+
+        setup = richtable.console_setup(self.out)
+        if setup is not None:  # the same table without importing Rich (byte for byte; None when unsure)
+            cols = [
+                richtable.Col(
+                    heading,
+                    style=richtable.BOLD_CYAN if key == "code" else "",
+                    no_wrap=key in ("code", "system", "billable"),
+                    fold=key == "title",
+                )
+                for key, heading in self.columns
+            ]
+            cells = [[_cell(row.get(k)) for k, _ in self.columns] for row in rows]
+            text = richtable.render(query or None, cols, cells, *setup)
+            if text is not None:
+                self.out.write(text)
+                return
+        self.write_with_rich(query, rows)
+
+    def write_with_rich(self, query: str | None, rows: list[dict[str, Any]]) -> None:
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text

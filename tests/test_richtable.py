@@ -1,0 +1,131 @@
+"""The terminal result table drawn without Rich is byte for byte the table Rich draws.
+
+Both are produced for the same rows (``TableWriter.write`` takes the Rich-free path,
+``write_with_rich`` is the Rich original) on real search and browse results at many widths, in
+a terminal (colour) and a pipe (``--format table``), and on generated tables that exercise
+wrapping, folding, ellipsis and collapsing. Where the Rich-free path is not sure it declines,
+and Rich draws the table.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codelookup import richtable
+from codelookup.errors import NotFoundError
+from codelookup.formats import SEARCH_COLUMNS, TableWriter
+
+from .conftest import REPO
+
+QUERIES = [line.strip() for line in (REPO / "bench" / "perf_queries.txt").read_text().splitlines() if line.strip()]
+SYSTEM_COLUMNS = (("name", "System"), ("release", "Release"), ("source", "Source"), ("records", "Records"))
+
+
+class Terminal(io.StringIO):
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+
+class Pipe(Terminal):
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest sets NO_COLOR and TERM=dumb for Rich; here both renderers see an ordinary terminal."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+def both(
+    stream: type[Terminal], query: str | None, rows: list[dict[str, Any]], columns: Any = SEARCH_COLUMNS
+) -> tuple[str, str]:
+    fast, rich = stream(), stream()
+    TableWriter(fast, {}, columns, False).write(query, rows)
+    TableWriter(rich, {}, columns, False).write_with_rich(query, rows)
+    return fast.getvalue(), rich.getvalue()
+
+
+def test_real_results_at_every_width(lib: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = declined = 0
+    calls: list[bool] = []
+    real = richtable.render
+
+    def counting(*args: Any, **kwargs: Any) -> str | None:
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(richtable, "render", counting)
+    listings: list[tuple[str, list[dict[str, Any]]]] = []
+    for query in QUERIES[::3]:
+        try:
+            result = lib.search(query, limit=10)
+        except NotFoundError:
+            continue
+        listings.append((result.query, [h.as_dict() for h in result.hits]))
+    for target in ("E11", "ICD-10-CM", "ICD-10-PCS", "CPT", "0SR", "S52.5"):
+        heading, refs = lib.browse(target)
+        listings.append((heading, [r.as_dict() for r in refs]))
+    for width in (40, 60, 80, 100, 120, 200):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for stream in (Terminal, Pipe):
+            for query, rows in listings:
+                fast, rich = both(stream, query, rows)
+                assert fast == rich, f"{query!r} at {width} columns ({stream.__name__})"
+    drawn, declined = calls.count(True), calls.count(False)
+    assert drawn > 0.95 * (drawn + declined), f"declined {declined} of {drawn + declined}"
+
+
+def test_the_terminal_table_is_coloured_and_the_pipe_table_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    rows = [
+        {
+            "code": "E11.621",
+            "system": "ICD-10-CM",
+            "title": "Type 2 diabetes mellitus with foot ulcer",
+            "billable": True,
+        }
+    ]
+    assert "\x1b[1;36mE11.621" in both(Terminal, "q", rows)[0]
+    assert "\x1b" not in both(Pipe, "q", rows)[0]
+
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.()", min_size=1, max_size=30)
+CELL = st.lists(WORD, max_size=8).map(" ".join)
+
+
+@settings(max_examples=250, derandomize=True, deadline=None)
+@given(
+    rows=st.lists(st.tuples(CELL, CELL, CELL, CELL), max_size=6),
+    title=st.one_of(st.none(), CELL),
+    width=st.integers(min_value=20, max_value=160),
+    wide=st.booleans(),
+)
+def test_generated_tables(rows: list[tuple[str, ...]], title: str | None, width: int, wide: bool) -> None:
+    columns = SYSTEM_COLUMNS if wide else SEARCH_COLUMNS  # ellipsis columns, or the search table's
+    keys = [k for k, _ in columns]
+    dicts = [dict(zip(keys, row, strict=True)) for row in rows]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLUMNS", str(width))
+        fast, rich = both(Terminal, title, dicts, columns)
+    assert fast == rich
+
+
+def test_declines_what_it_does_not_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    cols = [richtable.Col("Title", fold=True)]
+    assert richtable.render(None, cols, [["Acné excoriée"]], 80, True) is None  # not ASCII: Rich measures it
+    assert richtable.render(None, cols, [["a\x07b"]], 80, True) is None
+    assert richtable.console_setup(Terminal()) is not None
+    for name, value in (("NO_COLOR", "1"), ("FORCE_COLOR", "1"), ("TERM", "dumb")):
+        with monkeypatch.context() as mp:
+            mp.setenv(name, value)
+            assert richtable.console_setup(Terminal()) is None
