@@ -77,6 +77,10 @@ def test_real_results_at_every_width(lib: Any, monkeypatch: pytest.MonkeyPatch) 
         listings.append((heading, [r.as_dict() for r in refs]))
     for width in (40, 60, 80, 100, 120, 200):
         monkeypatch.setenv("COLUMNS", str(width))
+        if width == 100:
+            monkeypatch.setenv("NO_COLOR", "1")
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
         for stream in (Terminal, Pipe):
             for query, rows in listings:
                 fast, rich = both(stream, query, rows)
@@ -97,6 +101,9 @@ def test_the_terminal_table_is_coloured_and_the_pipe_table_is_not(monkeypatch: p
     ]
     assert "\x1b[1;36mE11.621" in both(Terminal, "q", rows)[0]
     assert "\x1b" not in both(Pipe, "q", rows)[0]
+    monkeypatch.setenv("NO_COLOR", "1")
+    fast, rich = both(Terminal, "q", rows)
+    assert fast == rich and "\x1b[1mE11.621" in fast
 
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.()", min_size=1, max_size=30)
@@ -125,7 +132,7 @@ def test_declines_what_it_does_not_model(monkeypatch: pytest.MonkeyPatch) -> Non
     assert richtable.render(None, cols, [["Acné excoriée"]], 80, True) is None  # not ASCII: Rich measures it
     assert richtable.render(None, cols, [["a\x07b"]], 80, True) is None
     assert richtable.console_setup(Terminal()) is not None
-    for name, value in (("NO_COLOR", "1"), ("FORCE_COLOR", "1"), ("TERM", "dumb")):
+    for name, value in (("FORCE_COLOR", "1"), ("TERM", "dumb")):
         with monkeypatch.context() as mp:
             mp.setenv(name, value)
             assert richtable.console_setup(Terminal()) is None

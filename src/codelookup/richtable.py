@@ -13,8 +13,9 @@ real result lists at several widths, with and without colour.
 
 It declines (returns None, and Rich draws the table) whenever the output could differ:
 anything but printable ASCII in a cell, a Rich setting read from the environment that it does
-not model (``FORCE_COLOR``, ``NO_COLOR``, ``TTY_COMPATIBLE``, ``TTY_INTERACTIVE``, a dumb
-terminal), a non-UTF-8 stream (Rich would switch to an ASCII box), Windows, or columns too narrow.
+not model (``FORCE_COLOR``, ``TTY_COMPATIBLE``, ``TTY_INTERACTIVE``, a dumb terminal;
+``NO_COLOR`` is modelled: bold stays, colour goes, as in Rich), a non-UTF-8 stream (Rich would
+switch to an ASCII box), Windows, or columns too narrow.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ BODY = ("│", "│", "│")
 BOTTOM = ("└", "─", "┴", "┘")
 BOLD = "1"  # Rich's "table.header" style
 BOLD_CYAN = "1;36"  # TableWriter's code column: "bold cyan" (a standard colour: the same code in every colour system)
-_ENV_DECLINES = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
+_ENV_DECLINES = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
 
 
 class Col:
@@ -51,7 +52,10 @@ class Col:
 
 
 def console_setup(out: TextIO) -> tuple[int, bool] | None:
-    """(width, styled) as ``rich.console.Console(file=out)`` would decide them, or None to leave it to Rich."""
+    """(width, styled) as ``rich.console.Console(file=out)`` would decide them, or None to leave it to Rich.
+
+    ``styled`` is False in a pipe (Rich then writes no escape codes at all).
+    """
     env = os.environ
     if sys.platform == "win32" or any(name in env for name in _ENV_DECLINES):
         return None
@@ -237,7 +241,11 @@ def render(
     if any(w < 3 for w in widths):
         return None
 
+    no_color = os.environ.get("NO_COLOR", "") != ""  # Rich drops colours, keeps bold
+
     def paint(text: str, style: str) -> str:
+        if no_color and style == BOLD_CYAN:
+            style = BOLD
         return f"\x1b[{style}m{text}\x1b[0m" if styled and style and text else text
 
     out: list[str] = []
