@@ -19,7 +19,7 @@ import pytest
 REPO_ROOT = Path(__file__).parents[1]
 CATALOGUE = REPO_ROOT / "data" / "codes.json"
 SCHEMA = REPO_ROOT / "src" / "codelookup" / "catalogue.schema.json"
-SYSTEM_ORDER = ["ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS"]
+SYSTEM_ORDER = ["ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS", "MS-DRG", "ICD-9-CM"]
 
 pytestmark = pytest.mark.skipif(not CATALOGUE.is_file(), reason="data/codes.json not built")
 

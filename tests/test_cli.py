@@ -102,7 +102,7 @@ def test_search_table_in_terminal_format(runner: CliRunner) -> None:
         (["search", "x", "--limit", "-5"], 2),
         (["search", "x", "--limit", "999999999"], 2),
         (["search", "x", "--limit", "abc"], 2),
-        (["search", "x", "--system", "ICD-9"], 2),
+        (["search", "x", "--system", "ICD-11"], 2),
         (["search", "x", "--json", "--csv"], 2),
         (["search", "x", "--bogus"], 2),
         (["show", "E11.9", "--section", "nonsense"], 2),

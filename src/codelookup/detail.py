@@ -38,6 +38,8 @@ PCS_AXES = (
 PCS_KEYS = ("section", "body_system", "operation", "body_part", "approach", "device", "qualifier")
 
 
+
+
 class Row:
     """One record row from the index, with its JSON extras parsed on demand."""
 
@@ -119,6 +121,11 @@ class Details:
         rows = [Row(r) for r in self.con.execute(f"SELECT {_COLS} FROM rec WHERE norm=? ORDER BY id", (key,))]
         if wanted:
             rows = [r for r in rows if r.system in wanted]
+        if "." in cleaned and len(rows) > 1:
+            # The decimal point is part of what was typed: 001.0 (ICD-9-CM diagnosis) is not 00.10
+            # (ICD-9-CM procedure), though both are 0010 without it (issue 18).
+            exact = [r for r in rows if r.code == cleaned.upper().replace(" ", "")]
+            rows = exact or rows
         return rows
 
     def not_found(self, text: str, systems: list[str] | None = None) -> NotFoundError:
@@ -192,6 +199,10 @@ class Details:
         ]
 
     def billable_reason(self, row: Row) -> str:
+        retired = registry.get(row.system)
+        if retired is not None and retired.retired:  # issue 18: ICD-9-CM
+            what = "; this was a complete code in its final release" if row.kind == "code" else ""
+            return f"retired: {row.system} is not valid for services after {retired.retired}{what}"
         if row.billable:
             return registry.billable_wording(row.system)
         kind = row.kind or "group"
@@ -214,6 +225,8 @@ class Details:
             axes = self.pcs_axes(row.code, row.system)
             if axes:
                 sections["axes"] = axes
+        if system is not None and system.page_sections:
+            sections.update(_page_hook(system.page_sections)(self, row))  # issues 18, 22
         if not row.billable:
             kids = self.children(row, 500)
             if kids:
@@ -396,6 +409,15 @@ class Details:
                 )
             )
             seen.add((row.system, str(item["code"])))
+        drg = row.data.get("drg")
+        drg_family = drg.get("family") if isinstance(drg, dict) else None
+        for sib_code in drg_family or ():  # issue 22: the with MCC / with CC / without siblings first
+            sib_row = self._get(row.system, str(sib_code))
+            if sib_row is not None and (sib_row.system, sib_row.code) not in seen:
+                from .msdrg import family_reason
+
+                seen.add((sib_row.system, sib_row.code))
+                out.append(sib_row.ref(family_reason(sib_row.title)))
         if authored and registry.has(row.system, "has_pages"):
             # Written relationships say how codes differ; a generated neighbour on a page system
             # could only say "same family" or "similar wording" (62264 got the diagnostic tap
@@ -431,7 +453,8 @@ class Details:
         lineage = {(a.system, a.code) for a in ancestors}
         own_system = (row.system,)
         added = 0
-        for hit in self.searcher.related(row.title, limit=16):
+        opt_in = [row.system] if registry.has(row.system, "opt_in") else None  # retired/payment: their own
+        for hit in self.searcher.related(row.title, limit=16, systems=opt_in):
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue
@@ -482,6 +505,14 @@ class Details:
 
     def section_names(self) -> list[tuple[str, str]]:
         return [(s.slug, s.heading) for s in SECTIONS]
+
+
+def _page_hook(spec: str) -> Any:
+    """The registry's ``page_sections`` hook ("module:function"), imported only when a page is shown."""
+    from importlib import import_module
+
+    module, _, name = spec.partition(":")
+    return getattr(import_module(module), name)
 
 
 def placeholder_note(query: str, code: str) -> str:

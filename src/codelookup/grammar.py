@@ -112,7 +112,7 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
 }  # fmt: skip
 # Commands declared in cli.py only: they never take the fast path (file paths, long-running work,
 # or heavy imports that dwarf Typer's start-up). Add a new command either to COMMANDS (fast) or here.
-TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export"})
+TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export", "crosswalk", "group"})
 
 
 def option(dest: str) -> Opt:

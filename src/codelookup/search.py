@@ -107,8 +107,15 @@ def looks_like_code(text: str) -> bool:
 
 
 def _allowed_ids(wanted: tuple[str, ...] | None) -> set[int] | None:
-    """The index bytes (system ids) a system filter keeps, or None for every system."""
-    return {registry.id_of(s) for s in wanted} if wanted else None
+    """The index bytes (system ids) a system filter keeps, or None for every system.
+
+    Without a filter, systems registered as ``opt_in`` (ICD-9-CM, retired; MS-DRG, payment
+    groups) are left out of word searches: they are searched only when named with --system.
+    """
+    if wanted:
+        return {registry.id_of(s) for s in wanted}
+    opt_in = {s.id for s in registry.ordered() if s.opt_in}
+    return set(range(128)) - opt_in if opt_in else None
 
 
 class Searcher:

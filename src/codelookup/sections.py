@@ -68,6 +68,13 @@ SECTIONS: tuple[Section, ...] = (
     Section("cc_mcc", "CC/MCC (MS-DRG v43, FY2026)", Shape.CLAIM, "official"),
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
+    # issue 18: AHRQ CCSR category and CMS GEM equivalents (see codelookup.crosswalk)
+    Section("ccsr", "CCSR Category (AHRQ)", Shape.TEXT, "structure"),
+    Section("icd9_equivalents", "ICD-9-CM Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
+    Section("icd10_equivalents", "ICD-10 Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
+    # issue 22: MS-DRG facts from Table 5 and their meaning (see codelookup.msdrg)
+    Section("drg_facts", "DRG Facts (CMS Table 5, FY2026)", Shape.BULLETS, "structure"),
+    Section("drg_explanation", "What This DRG Means", Shape.TEXT, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
     Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),

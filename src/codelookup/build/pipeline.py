@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build import cpt, icd10cm, icd10pcs, msdrg, pcs_axes, sources
+from codelookup.build import cpt, icd9, icd10cm, icd10pcs, msdrg, msdrg_table5, pcs_axes, sources
 from codelookup.build.validate import ensure_valid
 from codelookup.build.writer import serialise
 from codelookup.errors import CatalogueError
@@ -66,6 +66,8 @@ class Catalogue:
     systems: dict[str, Any] = field(default_factory=dict)
     pcs_tables: dict[str, Any] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Files written next to the catalogue (name -> bytes), e.g. crosswalk.tsv (issue 18).
+    side_files: dict[str, bytes] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return serialise(CATALOGUE_RELEASE, self.systems, self.pcs_tables, self.records)
@@ -182,6 +184,21 @@ def add_cpt(cat: Catalogue, content_dir: Path) -> None:
     cat.records.extend(records)
 
 
+def add_icd9(cat: Catalogue) -> None:
+    """ICD-9-CM records, CCSR on ICD-10-CM codes, and the GEM crosswalk file (needs CM and PCS first)."""
+    records, crosswalk = icd9.build_icd9(icd9.repository_root(), cat.records, cat.systems)
+    cat.records.extend(records)
+    cat.side_files[CROSSWALK_FILE] = crosswalk
+
+
+CROSSWALK_FILE = "crosswalk.tsv"
+
+
+def add_msdrg(cat: Catalogue) -> None:
+    """MS-DRG v43 from CMS Table 5 (issue 22)."""
+    cat.records.extend(msdrg_table5.build_msdrg(cat.systems))
+
+
 def finish(cat: Catalogue, expected: dict[str, dict[str, int]] | None = None) -> bytes:
     ensure_valid(cat.records, cat.systems, EXPECTED_COUNTS if expected is None else expected)
     return cat.to_bytes()
@@ -197,6 +214,8 @@ def steps(content_dir: Path) -> list[Step]:
         ("ICD-10-PCS codes and axes", add_icd10pcs),
         ("MS-DRG CC/MCC designations", add_cc_mcc),
         ("CPT pages", lambda cat: add_cpt(cat, content_dir)),
+        ("MS-DRG v43 (Table 5)", add_msdrg),
+        ("ICD-9-CM, GEMs and CCSR", add_icd9),
     ]
 
 
