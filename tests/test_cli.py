@@ -141,8 +141,9 @@ def test_systems_show_provenance(runner: CliRunner) -> None:
     assert by_name["ICD-10-CM"]["release"] == "FY2026 (April 1, 2026 update)"
     assert by_name["ICD-10-CM"]["licence"] == "US public domain"
     assert by_name["ICD-10-CM"]["records"] == 98505
-    assert by_name["ICD-10-PCS"]["billable"] == 78638
-    assert "FY2024" in by_name["ICD-10-PCS"]["release"]
+    assert by_name["ICD-10-PCS"]["billable"] == 79115
+    assert "FY2026" in by_name["ICD-10-PCS"]["release"]
+    assert by_name["HCPCS"]["release"] == "HCPCS Level II, January 2026"
     assert "American Medical Association" in by_name["CPT"]["licence"]
     assert all(r["source"] for r in doc["results"])
 

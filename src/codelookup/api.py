@@ -95,7 +95,9 @@ class Library:
             system = known.name
             if all_below:
                 rows = self.con.execute(
-                    "SELECT code, system, title, billable FROM rec WHERE system=? AND billable=1 ORDER BY id LIMIT ?",
+                    # Every code: billable ones, and deleted/terminated codes (listed, marked not billable).
+                    "SELECT code, system, title, billable FROM rec WHERE system=? AND (billable=1 OR kind='code') "
+                    "ORDER BY id LIMIT ?",
                     (system, limit),
                 ).fetchall()
             else:

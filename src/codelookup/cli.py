@@ -371,6 +371,7 @@ def import_(
     ] = None,
     list_: Annotated[bool, _opt("list")] = False,
     remove: Annotated[str | None, _opt("remove", show_default=False)] = None,
+    force: Annotated[bool, _opt("force")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Load an official release into your own catalogue layer (the bundled file is never changed).
@@ -383,7 +384,7 @@ def import_(
         from .commands import run_import_command
 
         return run_import_command(
-            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams()
+            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams(), force
         )
 
     _guard(work)

@@ -52,6 +52,23 @@ def page_prior(rec: Mapping[str, Any], code: str, billable: bool, common: frozen
     return PAGE_BONUS if rec.get("sections") else 0.0
 
 
+REPORTING_ONLY = -0.06  # HCPCS quality-reporting codes (see hcpcs_prior)
+
+
+def hcpcs_prior(rec: Mapping[str, Any], code: str, billable: bool, common: frozenset[str]) -> float:
+    """HCPCS: a page helps (as for CPT); quality-reporting codes (M1000-M1999, and unpriced
+    G8000-G9999 such as "Documented reason for not screening for high blood pressure") repeat
+    clinical words, but people searching those words rarely mean a quality-measure report, so
+    they rank below real services and diagnoses."""
+    prior = page_prior(rec, code, billable, common)
+    if len(code) == 5 and code[1:].isdigit():
+        fields = rec.get("hcpcs")
+        unpriced = isinstance(fields, dict) and fields.get("pricing") == ["00"]
+        if (code[0] == "M" and code >= "M1000") or (code[0] == "G" and code >= "G8000" and unpriced):
+            prior += REPORTING_ONLY
+    return prior
+
+
 class CodeSystem:
     """One code system and every fact the program needs about it.
 
@@ -259,13 +276,16 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         order=40,
         aliases=("hcpcs-ii", "hcpcs2"),
         code_pattern=r"^[A-V][0-9]{4}$",
-        description="supplies, drugs, services (CMS)",
+        description="supplies, drugs, equipment, ambulance, services (CMS)",
         full_name="HCPCS Level II",
         publisher="Centers for Medicare & Medicaid Services (CMS)",
         licence="US public domain",
         billable_wording="reportable HCPCS Level II code",
+        kinds=("section", "code", "modifier"),
         import_kind="hcpcs",
         import_source="HCPCS quarterly alpha-numeric file, imported by the user",
+        has_pages=True,  # content/hcpcs/*.toml, attached to the bundled CMS records
+        rank_prior=hcpcs_prior,
     ),
     # issue 22: built from CMS IPPS Table 5 (codelookup.build.msdrg); pages from codelookup.msdrg
     CodeSystem(

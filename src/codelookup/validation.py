@@ -106,7 +106,8 @@ class CodeTable:
         # data in Python took seconds.
         rows = con.execute(
             "SELECT code, system, title, billable, kind, json_extract(data, '$.status'), "
-            "coalesce(json_extract(data, '$.termination_date'), json_extract(data, '$.deleted_in')) "
+            "coalesce(json_extract(data, '$.termination_date'), json_extract(data, '$.hcpcs.termination_date'), "
+            "json_extract(data, '$.deleted_in')) "
             "FROM rec ORDER BY id"
         )
         return cls(rows)
