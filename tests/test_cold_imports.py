@@ -44,6 +44,7 @@ COMMANDS = [
     ["browse", "ICD-10-PCS", "--jsonl"],
     ["systems"],
     ["systems", "--json"],
+    ["systems", "--format", "table"],  # the panels without Rich
     ["sections"],
     ["sections", "--format", "table"],
     ["--version"],

@@ -106,7 +106,7 @@ def test_the_terminal_table_is_coloured_and_the_pipe_table_is_not(monkeypatch: p
     assert fast == rich and "\x1b[1mE11.621" in fast
 
 
-WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.()", min_size=1, max_size=30)
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-.()é©", min_size=1, max_size=30)
 CELL = st.lists(WORD, max_size=8).map(" ".join)
 
 
@@ -129,10 +129,58 @@ def test_generated_tables(rows: list[tuple[str, ...]], title: str | None, width:
 
 def test_declines_what_it_does_not_model(monkeypatch: pytest.MonkeyPatch) -> None:
     cols = [richtable.Col("Title", fold=True)]
-    assert richtable.render(None, cols, [["Acné excoriée"]], 80, True) is None  # not ASCII: Rich measures it
+    assert richtable.render(None, cols, [["Acné excoriée"]], 80, True) is not None  # Latin: one cell each
+    assert richtable.render(None, cols, [["中文"]], 80, True) is None  # wide: Rich's width tables decide
+    assert richtable.render(None, cols, [["a\u00a0b"]], 80, True) is None  # no-break space: a word break to Rich
     assert richtable.render(None, cols, [["a\x07b"]], 80, True) is None
     assert richtable.console_setup(Terminal()) is not None
     for name, value in (("FORCE_COLOR", "1"), ("TERM", "dumb")):
         with monkeypatch.context() as mp:
             mp.setenv(name, value)
             assert richtable.console_setup(Terminal()) is None
+
+
+# -- the systems panels ----------------------------------------------------------------------
+def panels_both(rows: list[dict[str, Any]]) -> tuple[str | None, str]:
+    from rich.console import Console
+
+    from codelookup.page import rich_systems, systems_panel
+
+    setup = richtable.console_setup(Terminal())
+    assert setup is not None
+    fast = richtable.label_panels([systems_panel(r) for r in rows], *setup)
+    rich = Terminal()
+    rich_systems(rows, Console(file=rich, highlight=False))
+    return fast, rich.getvalue()
+
+
+def test_systems_panels_at_every_width(lib: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [i.as_dict() for i in lib.system_info().values()]
+    assert any("©" in str(r.get("licence")) for r in rows)  # Latin-1 text is drawn too
+    for width in range(30, 201, 10):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for no_color in (False, True):
+            if no_color:
+                monkeypatch.setenv("NO_COLOR", "1")
+            else:
+                monkeypatch.delenv("NO_COLOR", raising=False)
+            fast, rich = panels_both(rows)
+            assert fast == rich, f"{width} columns, NO_COLOR={no_color}"
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {"name": WORD, "origin": st.sampled_from(["bundled", "imported", ""]), "release": CELL, "source": CELL,
+             "licence": CELL, "records": st.integers(0, 10**6), "billable": st.integers(0, 10**6)}
+        ),
+        min_size=1, max_size=3,
+    ),
+    width=st.integers(min_value=24, max_value=140),
+)  # fmt: skip
+def test_generated_systems_panels(rows: list[dict[str, Any]], width: int) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLUMNS", str(width))
+        fast, rich = panels_both(rows)
+    assert fast is None or fast == rich

@@ -395,11 +395,19 @@ def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     )
     env = {**envelope(lib), "content_sha256": lib.meta("content_sha256")}
     if resolve_format(fmt, streams.out.isatty()) is OutputFormat.TABLE:
-        from rich.console import Console
+        from . import richtable
+        from .page import systems_panel
 
-        from .page import rich_systems
+        setup = richtable.console_setup(streams.out)  # Rich's panels without importing Rich, when certain
+        text = richtable.label_panels([systems_panel(r) for r in rows], *setup) if setup else None
+        if text is not None:
+            streams.out.write(text)
+        else:
+            from rich.console import Console
 
-        rich_systems(rows, Console(file=streams.out, highlight=False))
+            from .page import rich_systems
+
+            rich_systems(rows, Console(file=streams.out, highlight=False))
     else:
         writer = make_writer(fmt, streams.out, env, columns, batch=False)
         writer.write(None, rows)

@@ -80,15 +80,20 @@ def console_setup(out: TextIO) -> tuple[int, bool] | None:
     return width or 80, terminal
 
 
+# Characters Rich itself treats as one cell wide without its width tables (``rich.cells``), less
+# U+00A0 (a space to str.split and to Rich's word splitting, not to ours) and U+00AD.
+_ONE_CELL = frozenset(chr(c) for lo, hi in ((0x20, 0x7E), (0xA1, 0xAC), (0xAE, 0x2FF)) for c in range(lo, hi + 1))
+
+
 def _printable(text: str) -> bool:
-    return text.isascii() and text.isprintable()
+    return (text.isascii() and text.isprintable()) or _ONE_CELL.issuperset(text)
 
 
-def _measure(text: str, limit: int) -> tuple[int, int]:
-    """``Measurement.get`` of ``Padding(Text(text), (0, 1))`` with ``max_width=limit``."""
+def _measure(text: str, limit: int, extra: int = 2) -> tuple[int, int]:
+    """``Measurement.get`` of ``Padding(Text(text), ...)`` with ``extra`` cells of padding, at ``max_width=limit``."""
     if limit < 1:
         return 0, 0
-    if limit - 2 < 1:
+    if limit - extra < 1:
         return limit, limit
     words = text.split()
     longest = len(text)
@@ -97,15 +102,15 @@ def _measure(text: str, limit: int) -> tuple[int, int]:
     inner = (min(shortest, limit), min(longest, limit))
     if inner[1] < 1:
         inner = (0, 0)
-    lo, hi = min(inner[0] + 2, limit), min(inner[1] + 2, limit)
+    lo, hi = min(inner[0] + extra, limit), min(inner[1] + extra, limit)
     lo = min(max(0, lo), hi)
     return (lo, hi) if hi >= 1 else (0, 0)
 
 
-def _measure_column(cells: Sequence[str], limit: int) -> tuple[int, int]:
+def _measure_column(cells: Sequence[str], limit: int, extra: int = 2) -> tuple[int, int]:
     if limit < 1:
         return 0, 0
-    ranges = [_measure(c, limit) for c in cells]
+    ranges = [_measure(c, limit, extra) for c in cells]
     lo = max(r[0] for r in ranges) if ranges else 1
     hi = max(r[1] for r in ranges) if ranges else limit
     return min(lo, limit), min(hi, limit)
@@ -148,15 +153,18 @@ def _collapse(widths: list[int], wrapable: list[bool], max_width: int) -> list[i
     return widths
 
 
-def column_widths(cols: Sequence[Col], cells: Sequence[Sequence[str]], max_width: int) -> list[int]:
-    """``Table._calculate_column_widths`` for a table that is not expanded (cell padding included)."""
-    ranges = [_measure_column(c, max_width) for c in cells]
+def column_widths(
+    cols: Sequence[Col], cells: Sequence[Sequence[str]], max_width: int, pads: Sequence[int] | None = None
+) -> list[int]:
+    """``Table._calculate_column_widths`` for a table that is not expanded (``pads``: each column's padding)."""
+    pads = pads or [2] * len(cols)
+    ranges = [_measure_column(c, max_width, p) for c, p in zip(cells, pads, strict=True)]
     widths = [r[1] or 1 for r in ranges]
     if sum(widths) > max_width:
         widths = _collapse(widths, [not c.no_wrap for c in cols], max_width)
         if sum(widths) > max_width:
             widths = _ratio_reduce(sum(widths) - max_width, [1] * len(widths), widths, widths)
-        widths = [_measure_column(c, w)[1] or 0 for c, w in zip(cells, widths, strict=True)]
+        widths = [_measure_column(c, w, p)[1] or 0 for c, w, p in zip(cells, widths, pads, strict=True)]
     return widths
 
 
@@ -272,4 +280,46 @@ def render(
         if header:
             out.append(UNDER_HEAD[0] + UNDER_HEAD[2].join(UNDER_HEAD[1] * w for w in widths) + UNDER_HEAD[3] + "\n")
     out.append(BOTTOM[0] + BOTTOM[2].join(BOTTOM[1] * w for w in widths) + BOTTOM[3] + "\n")
+    return "".join(out)
+
+
+# Rich's ROUNDED box, the default of Panel.
+R_TOP, R_SIDE, R_BOTTOM = ("╭", "─", "╮"), "│", ("╰", "─", "╯")
+
+
+def label_panels(panels: Sequence[tuple[str, str, Sequence[tuple[str, str]]]], width: int, styled: bool) -> str | None:
+    """``page.rich_systems``: per item a ``Panel`` titled ``Text(name, "bold cyan")`` + ``"  origin"``
+    (dim), holding a ``Table.grid(padding=(0, 1))`` of a bold no-wrap label column and a wrapping
+    value column. None when the output might differ from Rich's."""
+    no_color = os.environ.get("NO_COLOR", "") != ""
+    title_style, origin_style = ("1", "1;2") if no_color else ("1;36", "1;2;36")
+
+    def paint(text: str, style: str) -> str:
+        return f"\x1b[{style}m{text}\x1b[0m" if styled and style and text else text
+
+    inner = width - 4  # borders and the panel's padding (0, 1)
+    out: list[str] = []
+    cols = [Col("", style=BOLD, no_wrap=True), Col("")]
+    for name, origin, pairs in panels:
+        texts = [name, origin, *(t for pair in pairs for t in pair)]
+        if not all(_printable(t) for t in texts) or len(name) + len(origin) + 4 > inner or inner < 4:
+            return None
+        if pairs:
+            # Table.grid: no edge padding, collapsed padding: the label column keeps 1 cell on its right
+            widths = column_widths(cols, [[a for a, _ in pairs], [b for _, b in pairs]], inner, pads=[1, 0])
+            if widths[0] < 2 or widths[1] < 1 or sum(widths) > inner:
+                return None
+        excess = inner - (len(name) + len(origin) + 4)
+        out.append(R_TOP[0] + R_TOP[1] + paint(" " + name, title_style) + paint("  " + origin, origin_style)
+                   + paint(" ", title_style) + R_TOP[1] * excess + R_TOP[1] + R_TOP[2] + "\n")  # fmt: skip
+        for label, value in pairs:
+            left = [
+                paint(line, BOLD) + paint(" ", BOLD) for line in wrap(label, widths[0] - 1, no_wrap=True, fold=False)
+            ]
+            right = wrap(value, widths[1], no_wrap=False, fold=False)
+            left += [paint(" " * widths[0], BOLD)] * (len(right) - len(left))
+            right += [" " * widths[1]] * (len(left) - len(right))
+            fill = " " * (inner - sum(widths))
+            out += [f"{R_SIDE} {a}{b}{fill} {R_SIDE}\n" for a, b in zip(left, right, strict=True)]
+        out.append(R_BOTTOM[0] + R_BOTTOM[1] * (width - 2) + R_BOTTOM[2] + "\n")
     return "".join(out)
