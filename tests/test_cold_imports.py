@@ -39,6 +39,7 @@ COMMANDS = [
     ["search", "asthma", "--format", "table"],  # the table without Rich
     ["show", "E11.621"],
     ["show", "62264", "--json"],
+    ["show", "62264", "--format", "table"],  # a CPT page without Rich
     ["browse", "E11"],
     ["browse", "E11", "--format", "table"],
     ["browse", "ICD-10-PCS", "--jsonl"],

@@ -184,3 +184,46 @@ def test_generated_systems_panels(rows: list[dict[str, Any]], width: int) -> Non
         mp.setenv("COLUMNS", str(width))
         fast, rich = panels_both(rows)
     assert fast is None or fast == rich
+
+
+# -- code pages ----------------------------------------------------------------------------
+def test_extra_characters_are_one_cell_in_rich() -> None:
+    from rich.cells import cell_len
+
+    from codelookup.richpage import EXTRA_ONE_CELL
+
+    assert all(cell_len(c) == 1 for c in EXTRA_ONE_CELL)
+    assert all(cell_len(c) == 1 for c in richtable._ONE_CELL)
+
+
+def test_every_cpt_page_as_rich_draws_it(lib: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from codelookup import richpage
+    from codelookup.page import rich_page
+
+    codes = [c for (c,) in lib.con.execute("SELECT code FROM rec WHERE system='CPT' AND kind='code'")]
+    assert len(codes) > 200
+    declined = []
+    for width, no_color in ((70, False), (100, True), (140, False)):
+        monkeypatch.setenv("COLUMNS", str(width))
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        for code in codes:
+            (detail,) = lib.lookup(code, systems=["CPT"])
+            setup = richtable.console_setup(Terminal())
+            assert setup is not None
+            fast = richpage.render(detail, None, *setup)
+            if fast is None:
+                declined.append(code)
+                continue
+            rich = Terminal()
+            rich_page(detail, None, Console(file=rich, highlight=False))
+            assert fast == rich.getvalue(), f"{code} at {width} columns"
+    assert not declined
+    (notes_page,) = lib.lookup("E11.621")
+    assert richpage.render(notes_page, None, 100, True) is None  # notes: Rich draws them
+    (page,) = lib.lookup("62264")
+    assert richpage.render(page, ["summary"], 100, True) is not None  # a --section selection too

@@ -234,7 +234,8 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
     console = None
     pager_ctx = None
     paged_plain: list[str] | None = None  # plain pages collected for a pager without colour
-    if fmt is OutputFormat.TABLE:
+    fast_pages = fmt is OutputFormat.TABLE and not opts.pager  # drawn without Rich where richpage can
+    if fmt is OutputFormat.TABLE and opts.pager:
         from rich.console import Console
 
         console = Console(file=streams.out, highlight=False)
@@ -286,10 +287,24 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                     streams.out.flush()
                 elif fmt is OutputFormat.JSON:
                     records.append({"query": code, **doc})
-                elif fmt is OutputFormat.TABLE and console is not None:
-                    from .page import rich_page
+                elif fmt is OutputFormat.TABLE and (console is not None or fast_pages):
+                    drawn = None
+                    if fast_pages:
+                        from . import richpage, richtable
 
-                    rich_page(d, only, console)
+                        setup = richtable.console_setup(streams.out)
+                        drawn = richpage.render(d, only, *setup) if setup else None
+                    if drawn is not None:
+                        streams.out.write(drawn)
+                        streams.out.flush()
+                    else:
+                        if console is None:
+                            from rich.console import Console
+
+                            console = Console(file=streams.out, highlight=False)
+                        from .page import rich_page
+
+                        rich_page(d, only, console)
                 else:
                     from .page import plain_page
 

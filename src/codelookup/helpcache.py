@@ -148,7 +148,12 @@ def needs_record(path: str | None = None) -> bool:
 
 
 def try_help(argv: list[str]) -> int | None:
-    """Print ``--version`` or a recorded help text and return 0; None leaves the call to Typer."""
+    """Print ``--version`` or a recorded help text and return 0; None leaves the call to Typer.
+
+    Shell completion (click's ``_CODELOOKUP_COMPLETE``, run with no arguments) is Typer's.
+    """
+    if "_CODELOOKUP_COMPLETE" in os.environ:
+        return None
     if len(argv) == 1 and argv[0] in VERSION_FLAGS:
         sys.stdout.write(version_text() + "\n")
         return 0
