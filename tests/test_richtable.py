@@ -223,7 +223,33 @@ def test_every_cpt_page_as_rich_draws_it(lib: Any, monkeypatch: pytest.MonkeyPat
             rich_page(detail, None, Console(file=rich, highlight=False))
             assert fast == rich.getvalue(), f"{code} at {width} columns"
     assert not declined
-    (notes_page,) = lib.lookup("E11.621")
-    assert richpage.render(notes_page, None, 100, True) is None  # notes: Rich draws them
     (page,) = lib.lookup("62264")
     assert richpage.render(page, ["summary"], 100, True) is not None  # a --section selection too
+
+
+def test_icd10cm_pages_with_notes_as_rich_draws_them(lib: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notes of every level (lead-ins, nested lists), CC/MCC, code tables; pages with other shapes decline."""
+    import random
+
+    from rich.console import Console
+
+    from codelookup import richpage
+    from codelookup.page import rich_page
+
+    codes = [c for (c,) in lib.con.execute("SELECT code FROM rec WHERE system='ICD-10-CM' ORDER BY id")]
+    sample = ["E11.621", "I10", "J45.909", "O24.410", "C50.911", *random.Random(21).sample(codes, 60)]
+    drawn = 0
+    for width in (72, 120):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for code in sample:
+            for detail in lib.lookup(code, systems=["ICD-10-CM"]):
+                fast = richpage.render(detail, None, width, True)
+                if fast is None:
+                    continue
+                drawn += 1
+                rich = Terminal()
+                rich_page(detail, None, Console(file=rich, highlight=False))
+                assert fast == rich.getvalue(), f"{code} at {width} columns"
+    (notes_page,) = lib.lookup("E11.621")
+    assert richpage.render(notes_page, None, 100, True) is not None
+    assert drawn > 40

@@ -1,12 +1,12 @@
 """A code's page in a terminal without importing Rich, byte for byte what :func:`page.rich_page` prints.
 
-Same idea as :mod:`codelookup.richtable`, for pages whose sections are prose, bullet or step
-lists and code tables (every CPT and HCPCS page, most PCS pages): ``Panel`` (ROUNDED, title on
-the left, padding ``(0, 1)``), ``Text`` with styled spans (the head), ``Table.grid`` lists and the
-header-only code tables (``box=None``), using Rich's own layout rules. Any other section shape
-(notes, seventh characters, PCS axes, claim lines), text Rich would measure with its width
-tables, or a pager returns None, and Rich draws the page. ``tests/test_richtable.py`` compares
-both on every CPT page and a sample of the others at several widths.
+Same idea as :mod:`codelookup.richtable`: ``Panel`` (ROUNDED, title on the left, padding
+``(0, 1)``), ``Text`` with styled spans (the head), ``Table.grid`` lists, the notes (lead-in rows,
+nested lists as a ``Group`` of text and a grid, measured the way Rich measures tables and
+groups), CC/MCC lines and the header-only code tables (``box=None``), all by Rich's own layout
+rules. Pages with another section shape (seventh characters, PCS axes), text Rich would measure
+with its width tables, or a pager return None, and Rich draws them. ``tests/test_richtable.py``
+compares both on every CPT page and a sample of ICD-10-CM pages at several widths.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ YELLOW: Style = (frozenset(), 33)
 MAGENTA: Style = (frozenset(), 35)
 # Characters outside Latin that pages use and Rich measures as one cell (checked by the tests).
 EXTRA_ONE_CELL = frozenset("•–›…’‘“”—")
-SHAPES = (Shape.TEXT, Shape.BULLETS, Shape.STEPS, Shape.CODES)
+SHAPES = (Shape.TEXT, Shape.BULLETS, Shape.STEPS, Shape.CODES, Shape.NOTES, Shape.CLAIM)
 
 
 def _ok(text: str) -> bool:
@@ -156,6 +156,136 @@ def _codes(value: Any, system: str, inner: int, paint: Painter) -> list[tuple[st
     return out
 
 
+# -- nested grids (the notes) ------------------------------------------------------------------
+# A renderable: ("text", plain, base style) | ("group", [renderables]) | ("grid", [(marker, body), ...])
+if TYPE_CHECKING:  # pragma: no cover
+    Node = tuple[Any, ...]  # ("text", plain, style) | ("group", children) | ("grid", None, rows)
+
+
+def _norm(lo: int, hi: int, limit: int) -> tuple[int, int]:
+    """``Measurement.normalize().with_maximum(limit)``, then (0, 0) when nothing fits, as ``Measurement.get``."""
+    lo = min(max(0, lo), hi)
+    hi = max(0, max(lo, hi))
+    lo, hi = min(lo, limit), min(hi, limit)
+    return (0, 0) if hi < 1 else (min(max(0, lo), hi), hi)
+
+
+def _measure_node(node: Node, limit: int) -> tuple[int, int]:
+    if limit < 1:
+        return 0, limit
+    if node[0] == "text":
+        plain = node[1]
+        lines = plain.splitlines()
+        longest = max((len(line) for line in lines), default=0)
+        words = plain.split()
+        return _norm(max((len(w) for w in words), default=longest), longest, limit)
+    if node[0] == "group":
+        ms = [_measure_node(child, limit) for child in node[1]]
+        return _norm(max(m[0] for m in ms), max(m[1] for m in ms), limit)
+    widths = _grid_widths(node[2], limit)
+    total = sum(widths)
+    ms = [_measure_grid_column(node[2], col, total) for col in (0, 1)]
+    return _norm(sum(m[0] for m in ms), sum(m[1] for m in ms), limit)
+
+
+def _measure_padded(node: Node, limit: int, extra: int) -> tuple[int, int]:
+    """``Measurement.get`` of ``Padding(node, ...)`` with ``extra`` horizontal cells."""
+    if limit < 1:
+        return 0, 0
+    if limit - extra < 1:
+        return _norm(limit, limit, limit)
+    lo, hi = _measure_node(node, limit)
+    return _norm(min(lo + extra, limit), min(hi + extra, limit), limit)
+
+
+def _measure_grid_column(rows: list[tuple[Node, Node]], col: int, limit: int) -> tuple[int, int]:
+    if limit < 1:
+        return 0, 0
+    ms = [_measure_padded(row[col], limit, 1 - col) for row in rows]
+    lo = max((m[0] for m in ms), default=1)
+    hi = max((m[1] for m in ms), default=limit)
+    return min(lo, limit), min(hi, limit)
+
+
+def _grid_widths(rows: list[tuple[Node, Node]], limit: int) -> list[int]:
+    """``Table.grid(padding=(0, 1))`` with a no-wrap first column: ``_calculate_column_widths``."""
+    from .richtable import _collapse, _ratio_reduce
+
+    widths = [_measure_grid_column(rows, col, limit)[1] or 1 for col in (0, 1)]
+    if sum(widths) > limit:
+        widths = _collapse(widths, [False, True], limit)
+        if sum(widths) > limit:
+            widths = _ratio_reduce(sum(widths) - limit, [1, 1], widths, widths)
+        widths = [_measure_grid_column(rows, col, w)[1] or 0 for col, w in zip((0, 1), widths, strict=True)]
+    return widths
+
+
+def _render_node(node: Node, width: int, paint: Painter, no_wrap: bool = False) -> list[str]:
+    """Lines exactly ``width`` cells wide (justify "left", overflow "ellipsis": a grid cell's options)."""
+    if node[0] == "text":
+        return [paint(line, node[2]) for line in wrap(node[1], width, no_wrap=no_wrap, fold=False)]
+    if node[0] == "group":
+        return [line for child in node[1] for line in _render_node(child, width, paint)]
+    rows = node[2]
+    widths = _grid_widths(rows, width)
+    if widths[0] < 2 or widths[1] < 1 or sum(widths) > width:
+        raise _Decline
+    fill = " " * (width - sum(widths))
+    out: list[str] = []
+    for marker, body in rows:
+        left = [line + " " for line in _render_node(marker, widths[0] - 1, paint, no_wrap=True)]
+        right = _render_node(body, widths[1], paint)
+        left += [" " * widths[0]] * (len(right) - len(left))
+        right += [" " * widths[1]] * (len(left) - len(right))
+        out += [a + b + fill for a, b in zip(left, right, strict=True)]
+    return out
+
+
+class _Decline(Exception):
+    """Layout the Rich-free drawing does not model: Rich draws the page."""
+
+
+def _note_rows(notes: list[dict[str, Any]], depth: int = 0) -> list[tuple[Node, Node]]:
+    from .page import note_text
+
+    rows: list[tuple[Node, Node]] = []
+    for note in notes:
+        body: Node = ("text", note_text(note), NONE)
+        items = list(note.get("items", ()))
+        if items:
+            body = ("group", [body, ("grid", None, _note_rows(items, depth + 1))])
+        rows.append((("text", "•" if depth == 0 else "–", NONE), body))
+    return rows
+
+
+def _texts(node: Node) -> list[str]:
+    if node[0] == "text":
+        return [node[1]]
+    if node[0] == "group":
+        return [t for child in node[1] for t in _texts(child)]
+    return [t for m, b in node[2] for t in (*_texts(m), *_texts(b))]
+
+
+def _notes(value: Any, code: str, inner: int, paint: Painter) -> list[tuple[str, int]] | None:
+    """The NOTES body: lead-in rows (dim italic) and bullet rows, nested lists as grids in a Group."""
+    from .page import note_groups
+
+    rows: list[tuple[Node, Node]] = []
+    for label, notes in note_groups(value, code):
+        if label:
+            rows.append((("text", "", NONE), ("text", label, DIM_ITALIC)))
+        rows += _note_rows(notes)
+    grid: Node = ("grid", None, rows)
+    if not rows or not all(_ok(t) and "\n" not in t for t in _texts(grid)):
+        return None
+    try:
+        widths = _grid_widths(rows, inner)
+        lines = _render_node(grid, sum(widths), paint)
+    except _Decline:
+        return None
+    return [(line, sum(widths)) for line in lines]
+
+
 def _multiline_widths(cols: list[Col], cells: list[list[str]], inner: int) -> list[int] | None:
     """Column widths where a cell may hold a line break (measured line by line, as Rich does)."""
     flat = [[line for c in col for line in c.split("\n")] for col in cells]
@@ -209,13 +339,17 @@ def render(detail: CodeDetail, only: list[str] | None, width: int, styled: bool)
         if not _ok(sec.heading) or len(sec.heading) + 2 > inner:
             return None
         body: list[tuple[str, int]] | None
-        if sec.shape is Shape.TEXT:
-            text = str(value)
+        if sec.shape in (Shape.TEXT, Shape.CLAIM):
+            from .page import claim_lines
+
+            text = str(value) if sec.shape is Shape.TEXT else "\n".join(claim_lines(value, rec.code))
             body = text_lines(text, [], inner, paint) if _ok(text.replace("\n", " ")) else None
         elif sec.shape in (Shape.BULLETS, Shape.STEPS):
             items = value if isinstance(value, list) else [value]
             rows = [(f"{i}." if sec.shape is Shape.STEPS else "•", str(item)) for i, item in enumerate(items, 1)]
             body = _grid(rows, inner, paint) if all(_ok(t) for _, t in rows) else None
+        elif sec.shape is Shape.NOTES:
+            body = _notes(value, rec.code, inner, paint)
         else:
             body = _codes(value, rec.system, inner, paint)
         if body is None:
