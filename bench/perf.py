@@ -81,6 +81,7 @@ class Setup:
     python: str
     peer: list[str] | None
     env: dict[str, str]
+    baseline: list[str] | None = None  # another codelookup (e.g. the previous commit), same rounds
 
 
 def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, stderr: Path | None = None) -> Sample:
@@ -226,7 +227,8 @@ def find_setup(args: argparse.Namespace, cache: Path, data: Path) -> Setup:
         else:
             how = "`python -m codelookup` (no `codelookup` executable found; an installed script starts the same way)"
     peer_exe = None if args.no_peer else _which("icd10-coder", args.peer)
-    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env)
+    baseline = [args.baseline] if args.baseline else None
+    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env, baseline)
 
 
 # -- cold starts ------------------------------------------------------------------------

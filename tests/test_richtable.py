@@ -1,7 +1,7 @@
 """The terminal result table drawn without Rich is byte for byte the table Rich draws.
 
-Both are produced for the same rows (``TableWriter.write`` takes the Rich-free path,
-``write_with_rich`` is the Rich original) on real search and browse results at many widths, in
+Both are produced for the same rows (``TableRenderer.listing`` takes the Rich-free path,
+``listing_with_rich`` is the Rich original) on real search and browse results at many widths, in
 a terminal (colour) and a pipe (``--format table``), and on generated tables that exercise
 wrapping, folding, ellipsis and collapsing. Where the Rich-free path is not sure it declines,
 and Rich draws the table.
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from codelookup import richtable
 from codelookup.errors import NotFoundError
-from codelookup.formats import SEARCH_COLUMNS, TableWriter
+from codelookup.formats import SEARCH_COLUMNS, TableRenderer
 
 from .conftest import REPO
 
@@ -49,8 +49,8 @@ def both(
     stream: type[Terminal], query: str | None, rows: list[dict[str, Any]], columns: Any = SEARCH_COLUMNS
 ) -> tuple[str, str]:
     fast, rich = stream(), stream()
-    TableWriter(fast, {}, columns, False).write(query, rows)
-    TableWriter(rich, {}, columns, False).write_with_rich(query, rows)
+    TableRenderer(fast, {}, columns).listing(rows, query=query)
+    TableRenderer(rich, {}, columns).listing_with_rich(rows, query)
     return fast.getvalue(), rich.getvalue()
 
 
@@ -212,7 +212,7 @@ def test_every_cpt_page_as_rich_draws_it(lib: Any, monkeypatch: pytest.MonkeyPat
         else:
             monkeypatch.delenv("NO_COLOR", raising=False)
         for code in codes:
-            (detail,) = lib.lookup(code, systems=["CPT"])
+            detail = lib.lookup(code, system="CPT")
             setup = richtable.console_setup(Terminal())
             assert setup is not None
             fast = richpage.render(detail, None, *setup)
@@ -223,7 +223,7 @@ def test_every_cpt_page_as_rich_draws_it(lib: Any, monkeypatch: pytest.MonkeyPat
             rich_page(detail, None, Console(file=rich, highlight=False))
             assert fast == rich.getvalue(), f"{code} at {width} columns"
     assert not declined
-    (page,) = lib.lookup("62264")
+    page = lib.lookup("62264")
     assert richpage.render(page, ["summary"], 100, True) is not None  # a --section selection too
 
 
@@ -242,7 +242,7 @@ def test_icd10cm_pages_with_notes_as_rich_draws_them(lib: Any, monkeypatch: pyte
     for width in (72, 120):
         monkeypatch.setenv("COLUMNS", str(width))
         for code in sample:
-            for detail in lib.lookup(code, systems=["ICD-10-CM"]):
+            for detail in lib.lookup_all(code, systems=["ICD-10-CM"]):
                 fast = richpage.render(detail, None, width, True)
                 if fast is None:
                     continue
@@ -250,6 +250,6 @@ def test_icd10cm_pages_with_notes_as_rich_draws_them(lib: Any, monkeypatch: pyte
                 rich = Terminal()
                 rich_page(detail, None, Console(file=rich, highlight=False))
                 assert fast == rich.getvalue(), f"{code} at {width} columns"
-    (notes_page,) = lib.lookup("E11.621")
+    notes_page = lib.lookup("E11.621")
     assert richpage.render(notes_page, None, 100, True) is not None
     assert drawn > 40

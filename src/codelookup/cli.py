@@ -86,9 +86,9 @@ def _dispatch(command: str, params: dict[str, Any]) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        from .helpcache import version_text
+        from .fastpath import version_line
 
-        typer.echo(version_text())
+        typer.echo(version_line())
         raise typer.Exit()
 
 
@@ -390,39 +390,14 @@ def import_(
     _guard(work)
 
 
-# Options of the program itself, accepted after the subcommand too (`show E11.9 --no-color`).
-GLOBAL_FLAGS = ("--no-color",)
-
-
-def hoist_global_options(argv: list[str]) -> list[str]:
-    """Move global flags given after the subcommand to before it, where Click expects them.
-
-    Only flags (no values) are moved, and nothing after a literal ``--``, so a query or a
-    code can never be mistaken for one.
-    """
-    if not argv or not any(a in GLOBAL_FLAGS for a in argv[1:]):
-        return argv
-    end = argv.index("--") if "--" in argv else len(argv)
-    moved = [a for a in argv[:end] if a in GLOBAL_FLAGS]
-    rest = [a for a in argv[:end] if a not in GLOBAL_FLAGS]
-    return [*dict.fromkeys(moved), *rest, *argv[end:]]
+# Options of the program itself, accepted after the subcommand too: declared in the grammar,
+# which the fast path reads as well.
+GLOBAL_FLAGS = grammar.GLOBAL_FLAGS
+hoist_global_options = grammar.hoist_global_options
 
 
 def run(argv: list[str]) -> int:
-    """Run the Typer app without letting it exit the process or print a traceback.
-
-    After printing a help text, record every help text for the next call to print without
-    Typer (:mod:`codelookup.helpcache`), unless that record exists and is current.
-    """
-    rc = _run(argv)
-    from . import helpcache
-
-    if rc == 0 and helpcache.help_key(argv) is not None and helpcache.needs_record():
-        helpcache.record()
-    return rc
-
-
-def _run(argv: list[str]) -> int:
+    """Run the Typer app without letting it exit the process or print a traceback."""
     from typer.main import get_command
 
     command = get_command(app)

@@ -3,7 +3,7 @@
 Importing Rich's console, table and text modules costs more than a whole fast-path search
 (about 45 ms on the benchmark machine, with ``typing``, ``inspect``, ``dataclasses`` and
 ``fractions`` behind them), so a search typed in a terminal took 2.5x the same search in a
-pipe. This module draws the one table :class:`codelookup.formats.TableWriter` asks Rich for
+pipe. This module draws the one table :class:`codelookup.formats.TableRenderer` asks Rich for
 (a ``Table`` with the ``HEAVY_HEAD`` box, a left-justified title, padding ``(0, 1)``, not
 expanded) by Rich's own layout rules, so the output is **byte for byte** what Rich prints:
 column measurement, ``Table._collapse_widths`` and ``ratio_reduce`` when the table is too
@@ -35,12 +35,12 @@ UNDER_HEAD = ("┡", "━", "╇", "┩")
 BODY = ("│", "│", "│")
 BOTTOM = ("└", "─", "┴", "┘")
 BOLD = "1"  # Rich's "table.header" style
-BOLD_CYAN = "1;36"  # TableWriter's code column: "bold cyan" (a standard colour: the same code in every colour system)
+BOLD_CYAN = "1;36"  # TableRenderer's code column: "bold cyan" (a standard colour: the same code in every colour system)
 _ENV_DECLINES = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
 
 
 class Col:
-    """One column as TableWriter declares it: heading, cell style, whether it wraps, overflow."""
+    """One column as TableRenderer declares it: heading, cell style, whether it wraps, overflow."""
 
     __slots__ = ("fold", "heading", "no_wrap", "style")
 
