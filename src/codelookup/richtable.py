@@ -12,7 +12,8 @@ alignment and the ANSI style codes. ``tests/test_richtable.py`` compares both on
 real result lists at several widths, with and without colour.
 
 It declines (returns None, and Rich draws the table) whenever the output could differ:
-anything but printable ASCII in a cell, a Rich setting read from the environment that it does
+a character outside the ones Rich treats as one cell without its width tables (printable ASCII
+and Latin up to U+02FF, less the no-break space), a Rich setting read from the environment that it does
 not model (``FORCE_COLOR``, ``TTY_COMPATIBLE``, ``TTY_INTERACTIVE``, a dumb terminal;
 ``NO_COLOR`` is modelled: bold stays, colour goes, as in Rich), a non-UTF-8 stream (Rich would
 switch to an ASCII box), Windows, or columns too narrow.
