@@ -190,6 +190,7 @@ class Searcher:
         self._prior: array[float] | None = None
         self._tlen: bytes | None = None
         self._sysb: bytes | None = None
+        self._n_live: int | None = None
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
         self._corrector: Corrector | None = None
@@ -416,6 +417,13 @@ class Searcher:
             if i < len(vocab) and vocab[i] == form:
                 return self.df[i] <= 2
         return False
+
+    def _live_records(self) -> int:
+        """Records in the index; an index updated after an import has dead slots in its arrays."""
+        if self._n_live is None:
+            row = self.con.execute("SELECT value FROM meta WHERE key='records'").fetchone()
+            self._n_live = int(row[0]) if row else len(self.tlen)
+        return self._n_live
 
     def _is_word(self, text: str) -> bool:
         """A code-shaped query that is also a known word or synonym ('a1c', 'b12', 'hba1c')."""
@@ -733,7 +741,7 @@ class Searcher:
                 cand = _relaxed_candidates(per_slot, need, self._listed_set(allowed, billable_only))
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
-            weighted = list(zip(per_slot, _missing_weights(per_slot, len(self.tlen)), strict=True))
+            weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
             everyone.append(cand)
             scored.append(_Scoring(cand, weighted, is_syn, rank, slots, need >= n))
         if self.prune and scored and sum(len(v.cand) for v in scored) > PRUNE_ABOVE:
@@ -919,7 +927,7 @@ class Searcher:
             f" + coalesce(length(b),0)) / 4 FROM post WHERE term IN ({marks})",
             stems,
         ).fetchall()
-        common = len(self.tlen) // 10
+        common = self._live_records() // 10
         chosen = [term for term, df in sorted(sizes, key=lambda r: r[1]) if df < common][:5]
         if not chosen:
             return []
