@@ -152,7 +152,7 @@ def run_batch(queries: list[str], lib: object | None = None) -> tuple[list[float
     library = lib if lib is not None else Library(progress=False)
     inp = _TimedInput(queries)
     out, err = io.StringIO(), io.StringIO()
-    run_search(SearchOptions("-", fmt=OutputFormat.JSONL), library, Streams(out=out, err=err, inp=inp))  # type: ignore[arg-type]
+    run_search(SearchOptions("-", fmt=OutputFormat.JSONL), library, Streams(out=out, err=err, inp=inp))
     marks, cpu = inp.marks, inp.cpu
     return (
         [b - a for a, b in pairwise(marks)],
