@@ -34,14 +34,14 @@ def _bench() -> Any:
     return module
 
 
-def _reference_relaxed(per_slot: list[dict[int, float]], need: int, keep: frozenset[int] | None = None) -> set[int]:
+def _reference_relaxed(per_slot: list[dict[int, float]], need: int, keep: bytes | None = None) -> set[int]:
     """The relaxed-candidate rule as it was written before issue 20's tail work (Python loop)."""
     rare = [docs for docs in per_slot if len(docs) <= search_mod.BIG_POSTINGS] or per_slot
     need_rare = max(1, need - (len(per_slot) - len(rare)))
     counts = Counter(chain.from_iterable(rare))
     levels: dict[int, list[int]] = {}
     for doc, count in counts.items():
-        if count >= need_rare and (keep is None or doc in keep):
+        if count >= need_rare and (keep is None or keep[doc]):  # keep: 1 per listed record
             levels.setdefault(count, []).append(doc)
     out: set[int] = set()
     for count in sorted(levels, reverse=True):

@@ -194,7 +194,7 @@ class Searcher:
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
         self._corrector: Corrector | None = None
-        self._listed_cache: dict[tuple[frozenset[int] | None, bool], frozenset[int]] = {}
+        self._listed_cache: dict[tuple[frozenset[int] | None, bool], bytes] = {}
         self._buckets: list[tuple[int, list[int], list[float]]] | None = None
         self._docs_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
         self._docs_held = 0
@@ -738,7 +738,7 @@ class Searcher:
                 if len(cand) < RELAX_BELOW and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
-                cand = _relaxed_candidates(per_slot, need, self._listed_set(allowed, billable_only))
+                cand = _relaxed_candidates(per_slot, need, self._listed_mask(allowed, billable_only))
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
             weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
@@ -767,25 +767,22 @@ class Searcher:
         return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]]
 
     # -- scoring: every candidate, or only those that can reach the top (issue 20) -----------
-    def _listed_set(self, allowed: set[int] | None, billable_only: bool) -> frozenset[int] | None:
-        """Record ids the system and billable filters keep (None: no filter), built once per filter
-        in C (a byte translation and ``compress``) rather than a Python test per candidate."""
+    def _listed_mask(self, allowed: set[int] | None, billable_only: bool) -> bytes | None:
+        """One byte per record, 1 where the system and billable filters keep it (None: no
+        filter): a byte translation of the packed system/billable bytes, well under a
+        millisecond, so candidates are filtered in C (``compress``) on a cold start too."""
         if allowed is None and not billable_only:
             return None
         key = (frozenset(allowed) if allowed is not None else None, billable_only)
         got = self._listed_cache.get(key)
         if got is None:
             table = bytes(int(_keep(b, allowed, billable_only)) for b in range(256))
-            got = frozenset(compress(range(len(self.sysb)), self.sysb.translate(table)))
-            self._listed_cache[key] = got
+            got = self._listed_cache[key] = self.sysb.translate(table)
         return got
 
     def _listed(self, cand: set[int], allowed: set[int] | None, billable_only: bool) -> set[int]:
-        if len(cand) < LISTED_SET_ABOVE and not self._listed_cache:
-            sysb = self.sysb  # a few candidates on a cold start: not worth a whole-catalogue set
-            return {d for d in cand if _keep(sysb[d], allowed, billable_only)}
-        listed = self._listed_set(allowed, billable_only)
-        return cand if listed is None else cand & listed
+        mask = self._listed_mask(allowed, billable_only)
+        return cand if mask is None else set(compress(cand, map(mask.__getitem__, cand)))
 
     def _score(
         self, v: _Scoring, docs: Iterable[int], best: dict[int, tuple[float, str]], sided: bool, sideless: set[int]
@@ -975,7 +972,6 @@ class Searcher:
 
 
 PRUNE_ABOVE = 4_000  # candidates in all readings beyond which only those that can reach the top are scored
-LISTED_SET_ABOVE = 3_000  # candidates beyond which the filters use a whole-catalogue id set
 THRESHOLD_STEP = 0.02  # how far below the best unvisited bound each round of scoring reaches
 SLOT_CACHE_FROM = 2_000  # a word's record map this large is kept for the next query...
 SLOT_CACHE_ENTRIES = 1_000_000  # ... up to this many records in all (~60 MB, batches only)
@@ -1082,7 +1078,7 @@ def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
     return (allowed is None or sb >> 1 in allowed) and (not billable_only or bool(sb & 1))
 
 
-def _relaxed_candidates(per_slot: list[dict[int, float]], need: int, keep: frozenset[int] | None = None) -> set[int]:
+def _relaxed_candidates(per_slot: list[dict[int, float]], need: int, keep: bytes | None = None) -> set[int]:
     """Records matching at least ``need`` of the query words, cheaply.
 
     Counting runs in C (``Counter``) over the rarer words only; a very common word can still
@@ -1098,8 +1094,8 @@ def _relaxed_candidates(per_slot: list[dict[int, float]], need: int, keep: froze
     out: set[int] = set()
     # Level by level from the best, each picked out in C; usually one or two levels suffice.
     for count in sorted({c for c in set(counts.values()) if c >= need_rare}, reverse=True):
-        level = compress(counts.keys(), map(count.__eq__, counts.values()))
-        out.update(level if keep is None else keep.intersection(level))
+        level = list(compress(counts.keys(), map(count.__eq__, counts.values())))
+        out.update(level if keep is None else compress(level, map(keep.__getitem__, level)))
         if len(out) >= RELAXED_ENOUGH:
             break
     return out
