@@ -744,13 +744,14 @@ class Searcher:
             weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
             everyone.append(cand)
             scored.append(_Scoring(cand, weighted, is_syn, rank, slots, need >= n))
-        if self.prune and scored and sum(len(v.cand) for v in scored) > PRUNE_ABOVE:
+        pruned = self.prune and sum(len(v.cand) for v in scored) > PRUNE_ABOVE
+        if pruned:
             self._score_top(scored, best, wanted_top, sided, sideless)
         else:
             for v in scored:
                 self._score(v, v.cand, best, sided, sideless)
-        if counted is not None:
-            counted[0] = len(everyone[0]) if len(everyone) == 1 else len(set().union(*everyone))
+        if counted is not None:  # everything scored: 'best' holds every listed candidate
+            counted[0] = len(set().union(*everyone)) if pruned else len(best)
         top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
@@ -781,6 +782,9 @@ class Searcher:
         return got
 
     def _listed(self, cand: set[int], allowed: set[int] | None, billable_only: bool) -> set[int]:
+        if len(cand) < MASK_FROM and not self._listed_cache:
+            sysb = self.sysb  # a few candidates on a cold start: cheaper than building the mask
+            return {d for d in cand if _keep(sysb[d], allowed, billable_only)}
         mask = self._listed_mask(allowed, billable_only)
         return cand if mask is None else set(compress(cand, map(mask.__getitem__, cand)))
 
@@ -977,9 +981,11 @@ SLOT_CACHE_FROM = 2_000  # a word's record map this large is kept for the next q
 SLOT_CACHE_ENTRIES = 1_000_000  # ... up to this many records in all (~60 MB, batches only)
 WALK_ABOVE = 300  # smaller groups of candidates are scored in full, not walked
 BUCKETS_SHARE = 8  # a group holding an eighth of the catalogue walks the shared buckets instead
+MASK_FROM = 1_000  # candidates from which a cold start builds the filter mask rather than test each
 BOUND_SLACK = 1e-6  # floating-point headroom: a bound must never fall below the exact score
 BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only score, never seed
 RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
+RELAXED_IN_C = 4_000  # counted records beyond which each level is picked out in C
 
 
 class _SelectWalk:
@@ -1091,11 +1097,25 @@ def _relaxed_candidates(per_slot: list[dict[int, float]], need: int, keep: bytes
     rare = [docs for docs in per_slot if len(docs) <= BIG_POSTINGS] or per_slot
     need_rare = max(1, need - (len(per_slot) - len(rare)))
     counts = Counter(chain.from_iterable(rare))
+    # Records matching enough of the rarer words, picked out in C (usually a small share).
+    enough = list(map(need_rare.__le__, counts.values()))
+    docs = list(compress(counts.keys(), enough))
+    found = list(compress(counts.values(), enough))
+    if keep is not None:
+        kept = list(map(keep.__getitem__, docs))
+        docs, found = list(compress(docs, kept)), list(compress(found, kept))
     out: set[int] = set()
-    # Level by level from the best, each picked out in C; usually one or two levels suffice.
-    for count in sorted({c for c in set(counts.values()) if c >= need_rare}, reverse=True):
-        level = list(compress(counts.keys(), map(count.__eq__, counts.values())))
-        out.update(level if keep is None else compress(level, map(keep.__getitem__, level)))
+    if len(docs) < RELAXED_IN_C:  # a few: one Python pass beats a C pass per level
+        levels: dict[int, list[int]] = {}
+        for doc, count in zip(docs, found, strict=True):
+            levels.setdefault(count, []).append(doc)
+        for count in sorted(levels, reverse=True):
+            out.update(levels[count])
+            if len(out) >= RELAXED_ENOUGH:
+                break
+        return out
+    for count in sorted(set(found), reverse=True):  # many: each level picked out in C
+        out.update(compress(docs, map(count.__eq__, found)))
         if len(out) >= RELAXED_ENOUGH:
             break
     return out
