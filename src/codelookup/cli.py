@@ -278,6 +278,78 @@ def systems(
     _guard(work)
 
 
+# -- the coders' indexes (issue 14; the work is in index_commands.py) -------------------------
+@app.command("index")
+def index_(
+    term: Annotated[list[str], typer.Argument(help="A term, or 'Main term, subterm, …'.", metavar="TERM...")],
+    system: Annotated[
+        str, typer.Option("--system", "-s", help="cm (ICD-10-CM Alphabetic and External Cause Index) or pcs.")
+    ] = "cm",
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """Look a term up in the index, as a coder does: main term, subterms, modifiers, codes, see/see also.
+
+    Examples: codelookup index pheochromocytoma; codelookup index 'fracture, radius, lower end';
+    codelookup index abdominohysterectomy --system pcs; codelookup index chordoma --json
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .index_commands import run_index
+
+        return run_index(" ".join(term), system, _pick_format(fmt, json_, False, csv_), Library(), Streams())
+
+    _guard(work)
+
+
+@app.command()
+def neoplasm(
+    site: Annotated[list[str], typer.Argument(help="A site of the Neoplasm Table, e.g. breast.", metavar="SITE...")],
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """The Neoplasm Table row(s) for a site: six columns, malignant primary to unspecified behaviour.
+
+    Examples: codelookup neoplasm breast; codelookup neoplasm 'lung, upper lobe' --json
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .index_commands import run_table
+
+        return run_table("neoplasm", " ".join(site), _pick_format(fmt, json_, False, csv_), Library(), Streams())
+
+    _guard(work)
+
+
+@app.command()
+def drug(
+    substance: Annotated[list[str], typer.Argument(help="A drug or chemical, e.g. acetaminophen.", metavar="SUBSTANCE...")],
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """The Table of Drugs and Chemicals row: poisoning (accidental, self-harm, assault, undetermined),
+    adverse effect, underdosing.
+
+    Examples: codelookup drug acetaminophen; codelookup drug 'carbon monoxide' --json
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .index_commands import run_table
+
+        return run_table("drug", " ".join(substance), _pick_format(fmt, json_, False, csv_), Library(), Streams())
+
+    _guard(work)
+
+
+# -- end of the coders' indexes -----------------------------------------------------------------
+
+
 @app.command("import")
 def import_(
     kind: Annotated[

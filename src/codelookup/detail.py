@@ -212,6 +212,12 @@ class Details:
             refs = self.cross_references(sections)
             if refs:
                 sections["cross_references"] = [r.as_dict() for r in refs]
+        if row.system in ("ICD-10-CM", "ICD-10-PCS"):  # issue 14: the coders' indexes
+            from .indexes import entries_leading_to
+
+            paths = entries_leading_to(self.con, row.system, row.code)
+            if paths:
+                sections["index_entries"] = paths
         if not row.billable:
             kids = self.children(row, 500)
             if kids:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 11  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 12  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
@@ -75,6 +75,9 @@ def index_key(cat: str | Path, first_line: bytes, layers: list[str]) -> str:
         with contextlib.suppress(OSError):
             dst = os.stat(os.path.join(data, name))
             parts += [name, str(dst.st_size), str(dst.st_mtime_ns)]
+    from .indexes import key_parts  # the coders' indexes (companion file, imported index)
+
+    parts += key_parts()
     raw = "\x1f".join(parts).encode()
     # Two CRCs make a 64-bit identity: plenty for a cache key, and zlib is already loaded
     # (hashlib would add an import to every cold start).
@@ -367,13 +370,17 @@ def _fill(
     con.execute("CREATE INDEX rec_norm ON rec(norm)")
     con.execute("CREATE INDEX rec_code ON rec(system, code)")
     con.execute("CREATE INDEX rec_parent ON rec(system, parent)")
-    vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b))
+    # The coders' indexes (issue 14, see indexes.py): their words join the vocabulary.
+    from .indexes import fill as fill_indexes
+
+    post_i = fill_indexes(con, rows, stem)
+    vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b) | set(post_i))
     fields = (post_t, post_a, post_x, post_b)
     con.executemany(
         "INSERT INTO post VALUES (?,?,?,?,?)",
         ((term, *(f[term].tobytes() if term in f else None for f in fields)) for term in vocab),
     )
-    dfs = array("I", (sum(len(f.get(t, ())) for f in fields) for t in vocab))
+    dfs = array("I", (sum(len(f.get(t, ())) for f in (*fields, post_i)) for t in vocab))
     con.executemany(
         "INSERT OR IGNORE INTO del1 VALUES (?,?)",
         ((d, w) for w in vocab if len(w) >= 4 and not w.isdigit() for d in deletes1(w)),
@@ -461,6 +468,9 @@ def bundled_key(first_line: bytes) -> str:
     for name in ("synonyms.tsv", "common_codes.tsv"):
         with open(os.path.join(data, name), "rb") as fh:
             parts.append(f"{zlib.crc32(fh.read()):08x}")
+    from .indexes import bundled_key_part
+
+    parts.append(bundled_key_part())
     raw = "\x1f".join(parts).encode()
     return f"b{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
 

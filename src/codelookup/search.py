@@ -548,6 +548,10 @@ class Searcher:
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
                     best[d] = (score, match)
+        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins.
+        from .indexes import merge_hits
+
+        paths = merge_hits(self, variants, best, allowed, billable_only) if min_match >= 1.0 else {}
         top = heapq.nlargest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
@@ -557,7 +561,10 @@ class Searcher:
             r[0]: r[1:]
             for r in self.con.execute(f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})", ids)
         }
-        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, (sc, m) in top]
+        return [
+            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, "") if m == "index" else "")
+            for d, (sc, m) in top
+        ]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).

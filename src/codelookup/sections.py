@@ -65,6 +65,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
+    Section("index_entries", "Index Entries That Lead Here", Shape.BULLETS, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
     Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),
 )

@@ -1,0 +1,520 @@
+"""The indexes coders work from, inside the search index: entries, aliases and lookups.
+
+Coders look a term up in the Alphabetic Index and verify the code in the tabular list; titles
+alone miss every clinical name that is not in a title ("pheochromocytoma"). At search-index
+build time the companion file ``indexes.json.gz`` (see :mod:`codelookup.build.cm_index`), or
+the user's imported official index, is loaded into a few SQLite tables of the search index:
+
+- ``ixe``: every index line (book, level, parent, title, modifiers, codes, see/see also/use,
+  table cells), in book order, for ``codelookup index|neoplasm|drug`` and the detail page;
+- ``ixa``: search aliases, one per (full term path → code), with the path as a coder reads it
+  (``Pheochromocytoma, unspecified site → D35.00``; see references followed:
+  ``Chordoma → see Neoplasm, vertebral (column), malignant → C41.2``);
+- ``ixpost``: the aliases' posting lists per word, whose words also join the search
+  vocabulary (so typo correction knows them).
+
+Search scores an alias exactly like a title (same match qualities, coverage of the path's
+essential words, the code's prior), so a precise index path beats a loose title match and a
+title match beats an index path that says no more.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+
+from .paths import data_dir_str
+from .text import GENERIC, index_terms, norm_code
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    from typing import Any
+
+    from .search import Searcher, _Slot
+
+COMPANION = "indexes.json.gz"
+IMPORTED = "icd10cm-index.json.gz"  # the user's official Alphabetic Index (import icd10cm-index)
+BOOK_SYSTEM = {"cm": "ICD-10-CM", "ecm": "ICD-10-CM", "neoplasm": "ICD-10-CM", "drug": "ICD-10-CM", "pcs": "ICD-10-PCS"}
+ARROW = " → "
+_PARENS = re.compile(r"\s*\([^)]*\)")
+NEOPLASM_COLUMNS = ("malignant", "secondary", "in situ", "benign", "uncertain behavior", "unspecified behavior")
+COLUMN_WORDS = (
+    ("Malignant Primary", "malignant primary"),
+    ("Malignant Secondary", "malignant secondary"),
+    ("Ca in situ", "carcinoma in situ"),
+    ("Benign", "benign"),
+    ("Uncertain Behavior", "uncertain behavior"),
+    ("Unspecified Behavior", "unspecified behavior"),
+)
+
+
+# -- where the data comes from ----------------------------------------------------------------
+def companion_file() -> str | None:
+    """The bundled companion: next to the wheel's catalogue, or in the checkout's data/."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (
+        os.path.join(here, "_data", COMPANION),
+        os.path.join(os.path.dirname(os.path.dirname(here)), "data", COMPANION),
+    ):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def imported_file() -> str:
+    return os.path.join(data_dir_str(), "imports", IMPORTED)
+
+
+def key_parts() -> list[str]:
+    """Stats of the files that shape the index tables (joined into the search index's key)."""
+    parts: list[str] = []
+    for path in (companion_file(), imported_file()):
+        if path is None:
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        parts += [os.path.basename(path), str(st.st_size), str(st.st_mtime_ns)]
+    return parts
+
+
+def bundled_key_part() -> str:
+    """Content identity of the companion (the prebuilt index must match it, not its path)."""
+    import zlib
+
+    path = companion_file()
+    if path is None:
+        return "no-indexes"
+    with open(path, "rb") as fh:
+        return f"{zlib.crc32(fh.read()):08x}"
+
+
+def load_books(use_imported: bool = True) -> dict[str, dict[str, Any]]:
+    """The books to index: the companion's, with the user's official CM index replacing ``cm``."""
+    import gzip
+    import json
+
+    books: dict[str, dict[str, Any]] = {}
+    path = companion_file()
+    if path is not None:
+        with gzip.open(path, "rb") as fh:
+            books = dict(json.loads(fh.read())["books"])
+    if use_imported and os.path.isfile(imported_file()):
+        with gzip.open(imported_file(), "rb") as fh:
+            books["cm"] = json.loads(fh.read())["book"]
+    return books
+
+
+# -- building the tables ----------------------------------------------------------------------
+def _key(text: str) -> str:
+    """Lookup key of a title or see-reference: essential words, lower case, comma-joined parts."""
+    text = _PARENS.sub("", text).lower()
+    return ", ".join(" ".join(p.split()) for p in text.split(",") if p.strip())
+
+
+def _label(title: str, nemod: str) -> str:
+    return f"{title} {nemod}" if nemod else title
+
+
+class _Targets:
+    """Index codes → catalogue record ids (with the 7th character a search result needs)."""
+
+    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self.by: dict[tuple[str, str], tuple[int, bool, str]] = {}
+        self.pcs_partial: set[str] = set()  # table + 1 to 3 characters: completed by some code
+        for r in rows:
+            self.by[(r[1], r[3])] = (r[0], bool(r[5]), r[2])
+            if r[1] == "ICD-10-PCS" and len(r[3]) == 7:
+                self.pcs_partial.update((r[3][:4], r[3][:5], r[3][:6]))
+
+    def resolve(self, system: str, code: str) -> tuple[int, str, str] | None:
+        """(record id, code shown, note) for an index code; None when nothing is near."""
+        key = norm_code(code).replace("-", "")
+        hit = self.by.get((system, key))
+        note = ""
+        if hit is None:
+            k = key
+            while k and (system, k) not in self.by:
+                k = k[:-1]
+            if not k:
+                return None
+            hit = self.by[(system, k)]
+            if system == "ICD-10-PCS" and key in self.pcs_partial:
+                return hit[0], code, ""  # '0UT9': finished from table 0UT
+            note = f"{code} is no longer a code; nearest {hit[2]}"
+            return hit[0], hit[2], note
+        if system == "ICD-10-CM" and not hit[1] and len(key) < 7:
+            # T39.1X1 in the Table of Drugs: the initial-encounter code is the one people mean.
+            seventh = self.by.get((system, key.ljust(6, "X") + "A"))
+            if seventh is not None:
+                return seventh[0], seventh[2], note
+        return hit[0], hit[2], note
+
+
+def _paths(entries: list[list[Any]]) -> Iterable[tuple[int, list[list[Any]]]]:
+    """(index, ancestors-and-self) for every entry of a flat preorder list."""
+    stack: list[list[Any]] = []
+    for i, e in enumerate(entries):
+        level = int(e[0])
+        del stack[level:]
+        stack.append(e)
+        yield i, stack
+
+
+def fill(con: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], stem: Callable[[str], str]) -> dict[str, array[int]]:
+    """Create and fill the index tables; return the aliases' postings (stemmed word → alias ids).
+
+    ``rows`` are the search index's record rows ``(id, system, code, norm, title, billable, …)``.
+    """
+    import json
+
+    con.executescript(
+        """
+        CREATE TABLE ixe(id INTEGER PRIMARY KEY, book TEXT, level INT, parent INT, title TEXT,
+            nemod TEXT, codes TEXT, see TEXT, seealso TEXT, use TEXT, cells TEXT, key TEXT);
+        CREATE TABLE ixa(id INTEGER PRIMARY KEY, rec INT, entry INT, code TEXT, path TEXT);
+        CREATE TABLE ixpost(term TEXT PRIMARY KEY, ess BLOB, ext BLOB) WITHOUT ROWID;
+        CREATE TABLE ixbook(book TEXT PRIMARY KEY, info TEXT) WITHOUT ROWID;
+        """
+    )
+    books = load_books()
+    targets = _Targets(rows)
+    erows: list[tuple[Any, ...]] = []
+    arows: list[tuple[Any, ...]] = []
+    alen = array("B")
+    post: dict[str, array[int]] = {}  # essential words: main term and subterms
+    post_x: dict[str, array[int]] = {}  # nonessential modifiers, table column names
+    stems: dict[str, str] = {}
+
+    def add_alias(rec: int, entry: int, code: str, path: str, essential: str, extra: str) -> None:
+        aid = len(arows)
+        arows.append((aid, rec, entry, code, path))
+        ess = index_terms(essential)
+        alen.append(min(255, sum(1 for t in ess if t not in GENERIC) or 1))
+        seen: set[str] = set()
+        for terms, target in ((ess, post), (index_terms(extra), post_x)):
+            for term in terms:
+                st = stems.get(term)
+                if st is None:
+                    st = stems[term] = stem(term)
+                if st not in seen:
+                    seen.add(st)
+                    p = target.get(st)
+                    if p is None:
+                        p = target[st] = array("I")
+                    p.append(aid)
+
+    for book_name in ("cm", "ecm", "neoplasm", "drug", "pcs"):
+        book = books.get(book_name)
+        if not book:
+            continue
+        con.execute(
+            "INSERT INTO ixbook VALUES (?,?)",
+            (book_name, json.dumps({k: v for k, v in book.items() if k != "entries"}, ensure_ascii=False)),
+        )
+        system = BOOK_SYSTEM[book_name]
+        entries: list[list[Any]] = book["entries"]
+        base = len(erows)
+        keyed: dict[str, int] = {}
+        parents: list[int] = []
+        stack_ids: list[int] = []
+        for i, stack in _paths(entries):
+            e = entries[i]
+            level = int(e[0])
+            del stack_ids[level:]
+            parent = stack_ids[-1] if stack_ids else -1
+            stack_ids.append(base + i)
+            parents.append(parent)
+            titles = [str(s[1]) for s in stack]
+            if book_name == "neoplasm" and titles:
+                titles[0] = "Neoplasm"
+            key = ", ".join(_key(t) for t in titles if t)
+            keyed.setdefault(key, i)
+            if level == 0 and "," in titles[0]:
+                keyed.setdefault(_key(titles[0].split(",")[0]), i)
+            erows.append(
+                (
+                    base + i,
+                    book_name,
+                    level,
+                    parent,
+                    e[1],
+                    e[2],
+                    "|".join(e[3]),
+                    e[4],
+                    e[5],
+                    e[6],
+                    "|".join(e[7]) if e[7] else "",
+                    _key(str(e[1])),
+                )
+            )
+        # Aliases: every line's full path leads to the codes it names, or that its see leads to.
+        for i, stack in _paths(entries):
+            e = entries[i]
+            labels = [_label(str(s[1]), str(s[2])) for s in stack if s[1]]
+            if book_name == "neoplasm":
+                labels[0] = "Neoplasm"
+            path = ", ".join(labels)
+            essential = " ".join(str(s[1]) for s in stack)
+            extra = " ".join(str(s[2]) for s in stack)
+            if book_name == "neoplasm":
+                essential = essential.replace("Neoplasm, neoplastic", "Neoplasm", 1)
+            if e[7]:  # table rows: one alias per column
+                heads = book.get("heads") or []
+                for col, cell in enumerate(e[7]):
+                    if not cell:
+                        continue
+                    found = targets.resolve(system, cell)
+                    if found is None:
+                        continue
+                    head = heads[col] if col < len(heads) else ""
+                    words = COLUMN_WORDS[col][1] if book_name == "neoplasm" else head
+                    shown = f"{path}{ARROW}{head}{ARROW}{found[1]}" + (f" ({found[2]})" if found[2] else "")
+                    add_alias(found[0], base + i, cell, shown, essential, f"{extra} {words}")
+                continue
+            codes = list(e[3])
+            via = ""
+            # '… specified site → see Neoplasm, benign, by site' needs the site: nothing to follow.
+            by_site = "specified site" in str(e[1]).lower() and "unspecified" not in str(e[1]).lower()
+            if not codes and (e[4] or e[5]) and book_name != "pcs" and not by_site:
+                ref = e[4] or e[5]
+                codes, via = _follow(ref, keyed, entries, books), ref
+            for code in codes:
+                found = targets.resolve(system, code.split()[0])
+                if found is None:
+                    continue
+                hop = f"{ARROW}see {via}" if via else (f"{ARROW}see {e[4]}" if e[4] and book_name == "pcs" else "")
+                shown = f"{path}{hop}{ARROW}{found[1]}" + (f" ({found[2]})" if found[2] else "")
+                add_alias(found[0], base + i, code, shown, essential, extra)
+    con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
+    con.execute("CREATE INDEX ixe_key ON ixe(book, key)")
+    con.execute("CREATE INDEX ixe_parent ON ixe(parent)")
+    con.executemany("INSERT INTO ixa VALUES (?,?,?,?,?)", arows)
+    con.execute("CREATE INDEX ixa_rec ON ixa(rec)")
+    con.executemany(
+        "INSERT INTO ixpost VALUES (?,?,?)",
+        (
+            (t, post[t].tobytes() if t in post else None, post_x[t].tobytes() if t in post_x else None)
+            for t in sorted(set(post) | set(post_x))
+        ),
+    )
+    con.execute("INSERT INTO blob VALUES ('ixlen', ?)", (alen.tobytes(),))
+    for t, p in post_x.items():
+        post.setdefault(t, array("I")).extend(p)
+    return post
+
+
+def _follow(ref: str, keyed: dict[str, int], entries: list[list[Any]], books: dict[str, Any]) -> list[str]:
+    """Codes a see / see also reference leads to (the Neoplasm Table for 'Neoplasm, …')."""
+    key = _key(ref)
+    if key.startswith("neoplasm") and "neoplasm" in books:
+        return _follow_neoplasm(key, books["neoplasm"]["entries"])
+    i = keyed.get(key)
+    if i is None:
+        return []
+    return list(entries[i][3])
+
+
+_NEO_CACHE: dict[int, dict[str, int]] = {}
+
+
+def _follow_neoplasm(key: str, entries: list[list[Any]]) -> list[str]:
+    """'neoplasm, vertebral, malignant' → the Malignant Primary cell of the vertebral row."""
+    keyed = _NEO_CACHE.get(id(entries))
+    if keyed is None:
+        keyed = {}
+        for i, stack in _paths(entries):
+            keyed.setdefault(", ".join(_key(str(s[1])) for s in stack[1:]), i)
+        _NEO_CACHE.clear()
+        _NEO_CACHE[id(entries)] = keyed
+    parts = [p.strip() for p in key.split(",")[1:]]
+    col = -1
+    site: list[str] = []
+    for p in parts:
+        if p in ("by site", "site"):
+            continue
+        if p == "malignant" and col < 0:
+            col = 0
+        elif p in NEOPLASM_COLUMNS:
+            col = NEOPLASM_COLUMNS.index(p)
+        elif p.startswith("malignant") or p.startswith("benign"):
+            col = 0 if p.startswith("malignant") else 3
+        else:
+            site.append(p)
+    if col < 0:
+        return []
+    want = ", ".join(site)
+    i = keyed.get(want)
+    if i is None and site:  # 'vertebral' in a see-reference, 'vertebra' in the table
+        for cut in (1, 2):
+            i = keyed.get(want[:-cut])
+            if i is not None:
+                break
+    if i is None:
+        return []
+    cell = entries[i][7][col] if entries[i][7] else ""
+    return [cell] if cell else []
+
+
+# -- search ------------------------------------------------------------------------------------
+def merge_hits(
+    searcher: Searcher,
+    variants: list[tuple[list[_Slot], bool]],
+    best: dict[int, tuple[float, str]],
+    allowed: set[int] | None,
+    billable_only: bool,
+) -> dict[int, str]:
+    """Score index aliases like titles; where one beats a record's best match, it wins.
+
+    Updates ``best`` (record id → (score, match)) in place and returns record id → index path.
+    """
+    from .search import COVERAGE_WEIGHT, LITERAL_BONUS, MISSING_PENALTY, OTHER_FIELD, Q_EXACT
+
+    con = searcher.con
+    try:
+        alen_raw = searcher._blob("ixlen")
+    except sqlite3.Error:
+        return {}
+    if not alen_raw:
+        return {}
+    prior, sysb = searcher.prior, searcher.sysb
+    winners: dict[int, tuple[float, int]] = {}
+    cache: dict[str, tuple[array[int], array[int]]] = {}
+    for slots, is_syn in variants:
+        # alias id -> encoded value: q for an essential word, -q for a modifier-only match
+        per_slot: list[dict[int, float]] = []
+        for slot in slots:
+            docs: dict[int, float] = {}
+            ranked = sorted(slot.terms.items(), key=lambda kv: kv[1])
+            for term, q in ranked:  # modifiers first: an essential match overwrites them
+                ess, ext = _ix_postings(con, cache, term)
+                if ext:
+                    docs.update(dict.fromkeys(ext, -q))
+            for term, q in ranked:
+                ess, ext = _ix_postings(con, cache, term)
+                if ess:
+                    docs.update(dict.fromkeys(ess, q))
+            per_slot.append(docs)
+        n = len(per_slot)
+        live = [d for d in per_slot if d]
+        if not live:
+            continue
+        need = n if n < 3 else n - 1
+        if len(live) < need:
+            continue
+        if need == n:
+            live.sort(key=len)
+            cand = set(live[0])
+            for d in live[1:]:
+                cand.intersection_update(d.keys())
+                if not cand:
+                    break
+        else:
+            from collections import Counter
+            from itertools import chain
+
+            counts = Counter(chain.from_iterable(live))
+            cand = {a for a, c in counts.items() if c >= need}
+        for a in cand:
+            total = 0.0
+            essential = matched = 0
+            exact = True
+            for d in per_slot:
+                v = d.get(a)
+                if v is None:
+                    continue
+                matched += 1
+                if v > 0:
+                    essential += 1
+                    total += v
+                    exact = exact and v >= Q_EXACT - 1e-9
+                else:
+                    total += -v * OTHER_FIELD
+                    exact = False
+            if not essential:
+                continue  # only modifiers matched: '(attack) (heart)' is not a heart attack
+            coverage = min(1.0, essential / alen_raw[a])
+            score = total / n + COVERAGE_WEIGHT * coverage - MISSING_PENALTY * (n - matched)
+            if not is_syn and exact and matched == n:
+                score += LITERAL_BONUS
+            cur = winners.get(a)
+            if cur is None or score > cur[0]:
+                winners[a] = (score, a)
+    if not winners:
+        return {}
+    # The best alias per record (ties: the shorter path, then book order).
+    top = sorted(winners.items(), key=lambda kv: -kv[1][0])[:5000]
+    ids = [a for a, _ in top]
+    recs: dict[int, tuple[int, str]] = {}
+    for chunk in range(0, len(ids), 900):
+        part = ids[chunk : chunk + 900]
+        marks = ",".join("?" * len(part))
+        for aid, rec, path in con.execute(f"SELECT id, rec, path FROM ixa WHERE id IN ({marks})", part):
+            recs[aid] = (rec, path)
+    paths: dict[int, str] = {}
+    chosen: dict[int, float] = {}
+    for aid, (score, _) in top:
+        rec, path = recs[aid]
+        sb = sysb[rec]
+        if allowed is not None and sb >> 1 not in allowed:
+            continue
+        if billable_only and not sb & 1:
+            continue
+        total = score + prior[rec]
+        prev = chosen.get(rec)
+        if prev is not None and (prev > total or (prev == total and len(paths[rec]) <= len(path))):
+            continue
+        chosen[rec] = total
+        paths[rec] = path
+    out: dict[int, str] = {}
+    for rec, total in chosen.items():
+        cur = best.get(rec)
+        if cur is None or total > cur[0]:
+            best[rec] = (total, "index")
+            out[rec] = paths[rec]
+    return out
+
+
+def _ix_postings(
+    con: sqlite3.Connection, cache: dict[str, tuple[array[int], array[int]]], term: str
+) -> tuple[array[int], array[int]]:
+    got = cache.get(term)
+    if got is None:
+        row = con.execute("SELECT ess, ext FROM ixpost WHERE term=?", (term,)).fetchone()
+        ess, ext = array("I"), array("I")
+        if row:
+            if row[0]:
+                ess.frombytes(row[0])
+            if row[1]:
+                ext.frombytes(row[1])
+        got = cache[term] = (ess, ext)
+    return got
+
+
+# -- lookups for the commands and the detail page ----------------------------------------------
+def entries_leading_to(con: sqlite3.Connection, system: str, code: str, limit: int = 12) -> list[str]:
+    """Index paths whose code is ``code`` (the detail page's "Index entries that lead here")."""
+    try:
+        row = con.execute("SELECT id FROM rec WHERE system=? AND code=?", (system, code)).fetchone()
+        if row is None:
+            return []
+        ids = [row[0]]
+        key = norm_code(code)
+        if system == "ICD-10-PCS" and len(key) == 7:
+            # Index entries name tables and partial codes: those this code completes lead here.
+            table = con.execute("SELECT id FROM rec WHERE system=? AND norm=?", (system, key[:3])).fetchone()
+            if table is not None:
+                ids.append(table[0])
+        marks = ",".join("?" * len(ids))
+        paths = [
+            p
+            for p, c in con.execute(f"SELECT path, code FROM ixa WHERE rec IN ({marks}) ORDER BY id", ids)
+            if system != "ICD-10-PCS" or key.startswith(norm_code(c).replace("-", "")) or len(key) < 7
+        ]
+    except sqlite3.Error:
+        return []
+    return list(dict.fromkeys(paths))[:limit]
