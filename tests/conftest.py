@@ -90,3 +90,21 @@ def shared_eval() -> Path:
     if not path.is_dir():
         pytest.skip(f"../shared/eval not found at {path}: evaluation data absent")
     return path
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """``codelookup serve`` on a free loopback port, in a thread of this process."""
+    import threading
+
+    from codelookup.web.server import make_server
+
+    server, worker = make_server("127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        worker.close()

@@ -326,6 +326,30 @@ def neoplasm(
 
 
 @app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; the default keeps the page private to this machine.")
+    ] = "127.0.0.1",
+    open_: Annotated[bool, typer.Option("--open", help="Open the page in your web browser.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log each request on stderr.")] = False,
+) -> None:
+    """The same search and code pages in your web browser, offline and read-only.
+
+    Example: codelookup serve --open   (then visit http://127.0.0.1:8765/code/62264)
+    """
+
+    def work() -> int:
+        if not 0 <= port <= 65535:
+            raise UsageError(f"--port must be between 0 and 65535, not {port}")
+        from .web.server import serve as run_server
+
+        return run_server(host, port, open_browser=open_, quiet=quiet)
+
+    _guard(work)
+
+
+@app.command()
 def drug(
     substance: Annotated[list[str], typer.Argument(help="A drug or chemical, e.g. acetaminophen.", metavar="SUBSTANCE...")],
     json_: JsonOpt = False,
