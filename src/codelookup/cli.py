@@ -326,6 +326,33 @@ def neoplasm(
 
 
 @app.command()
+def drug(
+    substance: Annotated[
+        list[str], typer.Argument(help="A drug or chemical, e.g. acetaminophen.", metavar="SUBSTANCE...")
+    ],
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """The Table of Drugs and Chemicals row: poisoning (accidental, self-harm, assault, undetermined),
+    adverse effect, underdosing.
+
+    Examples: codelookup drug acetaminophen; codelookup drug 'carbon monoxide' --json
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .index_commands import run_table
+
+        return run_table("drug", " ".join(substance), _pick_format(fmt, json_, False, csv_), Library(), Streams())
+
+    _guard(work)
+
+
+# -- end of the coders' indexes -----------------------------------------------------------------
+
+
+@app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 8765,
     host: Annotated[
@@ -347,31 +374,6 @@ def serve(
         return run_server(host, port, open_browser=open_, quiet=quiet)
 
     _guard(work)
-
-
-@app.command()
-def drug(
-    substance: Annotated[list[str], typer.Argument(help="A drug or chemical, e.g. acetaminophen.", metavar="SUBSTANCE...")],
-    json_: JsonOpt = False,
-    csv_: CsvOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
-) -> None:
-    """The Table of Drugs and Chemicals row: poisoning (accidental, self-harm, assault, undetermined),
-    adverse effect, underdosing.
-
-    Examples: codelookup drug acetaminophen; codelookup drug 'carbon monoxide' --json
-    """
-
-    def work() -> int:
-        from .api import Library
-        from .index_commands import run_table
-
-        return run_table("drug", " ".join(substance), _pick_format(fmt, json_, False, csv_), Library(), Streams())
-
-    _guard(work)
-
-
-# -- end of the coders' indexes -----------------------------------------------------------------
 
 
 @app.command("import")

@@ -83,7 +83,8 @@ def find(con: sqlite3.Connection, books: tuple[str, ...], term: str, level0: int
     ).fetchall()
     if not rows:
         rows = con.execute(
-            f"SELECT * FROM ixe WHERE book IN ({marks}) AND level=? AND (key LIKE ? OR key LIKE ?) ORDER BY id LIMIT 20",
+            f"SELECT * FROM ixe WHERE book IN ({marks}) AND level=? AND (key LIKE ? OR key LIKE ?)"
+            " ORDER BY id LIMIT 20",
             (*books, level0, first + ",%", first + " %"),
         ).fetchall()
     for part in parts[1:]:
@@ -163,9 +164,7 @@ def resolve_code(con: sqlite3.Connection, system: str, code: str) -> dict[str, A
         if seventh is not None:
             out.update(status="valid", shown=seventh[0], title=seventh[1], seventh="A (initial encounter)")
     if system == "ICD-10-PCS" and len(key) < 7:
-        table = con.execute(
-            "SELECT code, title FROM rec WHERE system=? AND norm=?", (system, key[:3])
-        ).fetchone()
+        table = con.execute("SELECT code, title FROM rec WHERE system=? AND norm=?", (system, key[:3])).fetchone()
         completions = con.execute(
             "SELECT count(*) FROM rec WHERE system=? AND norm GLOB ? AND length(norm)=7", (system, key + "*")
         ).fetchone()[0]
@@ -275,7 +274,9 @@ def table_rows(lib: Library, book: str, term: str) -> tuple[dict[str, Any], list
     con = lib.con
     term = clean_text(term)
     if not term:
-        raise UsageError("empty term", hint=f"e.g. codelookup {book} {'breast' if book == 'neoplasm' else 'acetaminophen'}")
+        raise UsageError(
+            "empty term", hint=f"e.g. codelookup {book} {'breast' if book == 'neoplasm' else 'acetaminophen'}"
+        )
     if book == "neoplasm":
         t = term
         for lead in ("neoplasm, neoplastic", "neoplasm", "neoplastic"):
@@ -313,7 +314,11 @@ def table_rows(lib: Library, book: str, term: str) -> tuple[dict[str, Any], list
             if r[7] or r[8]:
                 row["entry"] += f" (see{' also' if r[8] and not r[7] else ''} {r[7] or r[8]})"
             for key, cell in zip(keys, cells, strict=True):
-                row[key] = "" if cell is None else cell["shown"] + ("-" if cell["status"] == "incomplete" and cell["code"].endswith("-") else "")
+                row[key] = (
+                    ""
+                    if cell is None
+                    else cell["shown"] + ("-" if cell["status"] == "incomplete" and cell["code"].endswith("-") else "")
+                )
             rows.append(row)
             if len(rows) >= MAX_LINES:
                 break

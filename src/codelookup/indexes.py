@@ -327,8 +327,8 @@ def _follow_neoplasm(key: str, entries: list[list[Any]]) -> list[str]:
     keyed = _NEO_CACHE.get(id(entries))
     if keyed is None:
         keyed = {}
-        for i, stack in _paths(entries):
-            keyed.setdefault(", ".join(_key(str(s[1])) for s in stack[1:]), i)
+        for j, stack in _paths(entries):
+            keyed.setdefault(", ".join(_key(str(s[1])) for s in stack[1:]), j)
         _NEO_CACHE.clear()
         _NEO_CACHE[id(entries)] = keyed
     parts = [p.strip() for p in key.split(",")[1:]]
@@ -472,8 +472,8 @@ def merge_hits(
         paths[rec] = path
     out: dict[int, str] = {}
     for rec, total in chosen.items():
-        cur = best.get(rec)
-        if cur is None or total > cur[0]:
+        held = best.get(rec)
+        if held is None or total > held[0]:
             best[rec] = (total, "index")
             out[rec] = paths[rec]
     return out

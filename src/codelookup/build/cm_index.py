@@ -228,9 +228,7 @@ def entry_codes(entry: Entry) -> Iterable[str]:
     yield from (c for c in entry[7] if c)
 
 
-def check_book(
-    name: str, entries: list[Entry], cm: Mapping[str, str], pcs: set[str]
-) -> dict[str, Any]:
+def check_book(name: str, entries: list[Entry], cm: Mapping[str, str], pcs: set[str]) -> dict[str, Any]:
     """Counts for the build report: references, valid, incomplete and stale (with parents)."""
     refs = valid = incomplete = 0
     stale: dict[str, str] = {}
@@ -238,17 +236,14 @@ def check_book(
         for code in entry_codes(entry):
             refs += 1
             key = norm(code)
-            if name == "pcs":
-                ok = key in pcs
-            else:
-                ok = key in cm
+            ok = key in pcs if name == "pcs" else key in cm
             if code.endswith("-"):
                 incomplete += 1
             if ok:
                 valid += 1
                 continue
             parent = nearest(code, pcs if name == "pcs" else cm)
-            stale[code] = (cm.get(parent, parent) if name != "pcs" else parent) or ""
+            stale[code] = "" if parent is None else (cm.get(parent, parent) if name != "pcs" else parent)
     return {
         "entries": len(entries),
         "code_references": refs,
