@@ -380,7 +380,10 @@ def serve(
 def import_(
     kind: Annotated[
         str | None,
-        typer.Argument(help="What the file is: hcpcs, cpt, icd10cm or icd10pcs.", show_default=False),
+        typer.Argument(
+            help="What the file is: hcpcs, cpt, icd10cm, icd10pcs or icd10cm-index (the official index XML).",
+            show_default=False,
+        ),
     ] = None,
     file: Annotated[
         Path | None,
@@ -396,7 +399,8 @@ def import_(
     """Load an official release into your own catalogue layer (the bundled file is never changed).
 
     Examples: codelookup import hcpcs HCPC2026_JAN_ANWEB.txt; codelookup import cpt my-cpt-descriptors.tsv;
-    codelookup import icd10pcs icd10pcs_order_2027.txt; codelookup import --list; codelookup import --remove hcpcs
+    codelookup import icd10pcs icd10pcs_order_2027.txt; codelookup import icd10cm-index icd10cm-index-2026.xml;
+    codelookup import --list; codelookup import --remove hcpcs
     """
 
     def work() -> int:

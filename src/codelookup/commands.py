@@ -398,9 +398,11 @@ def run_import_command(
 ) -> int:
     from .layers import LAYER_KINDS, list_layers, remove_layer
 
-    kinds = ", ".join(LAYER_KINDS)
+    kinds = ", ".join([*LAYER_KINDS, "icd10cm-index"])
     if sum(bool(x) for x in (list_, remove, kind or file)) != 1:
         raise UsageError("give KIND FILE, --list or --remove KIND", hint="see 'codelookup import --help'")
+    if "icd10cm-index" in (kind, remove):  # the official Alphabetic Index (issue 14): index_import.py
+        return _import_cm_index(file, bool(remove), fmt, streams)
     if list_:
         rows = [
             {
@@ -414,6 +416,9 @@ def run_import_command(
             }
             for info in list_layers()
         ]
+        from .index_import import listing
+
+        rows += listing()
         cols = (
             ("kind", "Kind"),
             ("mode", "Mode"),
@@ -456,6 +461,26 @@ def run_import_command(
     streams.err.write(
         f"codelookup: imported {result.record_count:,} records from {result.source_file}"
         f"{' (' + counts + ')' if counts else ''} into {result.layer_path}\n"
+    )
+    return EXIT_OK
+
+
+def _import_cm_index(file: Path | None, remove: bool, fmt: OutputFormat, streams: Streams) -> int:
+    from . import index_import
+
+    if remove:
+        if not index_import.remove():
+            raise NotFoundError("no icd10cm-index import to remove")
+        streams.err.write("codelookup: removed the imported index; the bundled derived FY2025 index is used again\n")
+        return EXIT_OK
+    if file is None:
+        raise UsageError("no file given", hint="codelookup import icd10cm-index icd10cm-index-2026.xml")
+    summary = index_import.run(file)
+    if fmt is OutputFormat.JSON:
+        streams.out.write(dumps({"schema_version": OUTPUT_SCHEMA_VERSION, **summary}) + "\n")
+    streams.err.write(
+        f"codelookup: imported {summary['records']:,} index entries from {summary['source_file']}"
+        f" ({summary['release']}) into {summary['layer']}; they replace the derived FY2025 index\n"
     )
     return EXIT_OK
 

@@ -212,7 +212,12 @@ def index_lines(lib: Library, term: str, system: str = "cm") -> tuple[dict[str, 
         )
     code_system = "ICD-10-PCS" if sys_key == "pcs" else "ICD-10-CM"
     lines: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
     for root in roots:
+        sig = (root[4], root[6], root[7])
+        if sig in seen:  # the same entry in two books (an imported index that is the External Cause one)
+            continue
+        seen.add(sig)
         base = root[2]
         for r in subtree(con, root):
             codes = [resolve_code(con, code_system, c.split()[0]) for c in r[6].split("|") if c]

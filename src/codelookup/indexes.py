@@ -104,8 +104,11 @@ def load_books(use_imported: bool = True) -> dict[str, dict[str, Any]]:
         with gzip.open(path, "rb") as fh:
             books = dict(json.loads(fh.read())["books"])
     if use_imported and os.path.isfile(imported_file()):
-        with gzip.open(imported_file(), "rb") as fh:
-            books["cm"] = json.loads(fh.read())["book"]
+        try:
+            with gzip.open(imported_file(), "rb") as fh:
+                books["cm"] = json.loads(fh.read())["book"]
+        except (OSError, ValueError, KeyError, EOFError):
+            pass  # a damaged import: the bundled index serves ('import --list' reports it)
     return books
 
 

@@ -166,7 +166,11 @@ def parse_index_xml(path: Path, ncols: int = 0) -> tuple[list[Entry], dict[str, 
         raise CatalogueError(f"{path}: not a readable index XML ({exc})") from None
     if root.tag not in ("ICD10CM.index", "ICD10PCS.index"):
         raise CatalogueError(f"{path}: not an ICD-10 index XML (root element <{root.tag}>)")
-    info = {"version": _text(root.find("version")), "title": _text(root.find("title"))}
+    info = {
+        "version": _text(root.find("version")),
+        "title": _text(root.find("title")),
+        "table": "yes" if root.find("indexHeading") is not None else "",
+    }
     out: list[Entry] = []
 
     def walk(el: ET.Element, level: int) -> None:
