@@ -250,7 +250,7 @@ def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True, 
         systems = header["systems"]
     con = sqlite3.connect(db_path)
     try:
-        _fill(con, header, systems, pcs_tables, records, key, show)
+        _fill(con, header, systems, pcs_tables, records, key, show, imports=use_layers)
         con.commit()
     finally:
         con.close()
@@ -267,6 +267,7 @@ def _fill(
     records: Iterable[dict[str, Any]],
     key: str,
     show: bool,
+    imports: bool = True,
 ) -> None:
     import json
 
@@ -373,7 +374,7 @@ def _fill(
     # The coders' indexes (issue 14, see indexes.py): their words join the vocabulary.
     from .indexes import fill as fill_indexes
 
-    post_i = fill_indexes(con, rows, stem)
+    post_i = fill_indexes(con, rows, stem, use_imported=imports)
     vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b) | set(post_i))
     fields = (post_t, post_a, post_x, post_b)
     con.executemany(
@@ -485,6 +486,10 @@ def build_bundled_index(db_path: str, cat: str | Path) -> str:
 def _prebuilt(cat: str, first_line: bytes, layers: list[str]) -> sqlite3.Connection | None:
     """The wheel's own index, when it fits: no imported layers and the same catalogue."""
     if layers or os.environ.get(ENV_PREBUILT, "1") == "0" or not os.path.isfile(PREBUILT):
+        return None
+    from .indexes import imported_file
+
+    if os.path.isfile(imported_file()):  # the user's official Alphabetic Index replaces the bundled one
         return None
     try:
         key = bundled_key(first_line)

@@ -168,7 +168,12 @@ def _paths(entries: list[list[Any]]) -> Iterable[tuple[int, list[list[Any]]]]:
         yield i, stack
 
 
-def fill(con: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], stem: Callable[[str], str]) -> dict[str, array[int]]:
+def fill(
+    con: sqlite3.Connection,
+    rows: Sequence[tuple[Any, ...]],
+    stem: Callable[[str], str],
+    use_imported: bool = True,
+) -> dict[str, array[int]]:
     """Create and fill the index tables; return the aliases' postings (stemmed word → alias ids).
 
     ``rows`` are the search index's record rows ``(id, system, code, norm, title, billable, …)``.
@@ -184,7 +189,7 @@ def fill(con: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], stem: Callabl
         CREATE TABLE ixbook(book TEXT PRIMARY KEY, info TEXT) WITHOUT ROWID;
         """
     )
-    books = load_books()
+    books = load_books(use_imported)
     targets = _Targets(rows)
     erows: list[tuple[Any, ...]] = []
     arows: list[tuple[Any, ...]] = []
