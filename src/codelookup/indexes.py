@@ -380,7 +380,15 @@ def merge_hits(
 
     Updates ``best`` (record id → (score, match)) in place and returns record id → index path.
     """
-    from .search import COVERAGE_WEIGHT, LITERAL_BONUS, MISSING_PENALTY, OTHER_FIELD, Q_EXACT
+    from .search import (
+        COVERAGE_WEIGHT,
+        FUZZY_BELOW,
+        LITERAL_BONUS,
+        MISSING_PENALTY,
+        OTHER_FIELD,
+        Q_EXACT,
+        SYNONYM_FACTOR,
+    )
 
     con = searcher.con
     try:
@@ -390,7 +398,7 @@ def merge_hits(
     if not alen_raw:
         return {}
     prior, sysb = searcher.prior, searcher.sysb
-    winners: dict[int, tuple[float, int]] = {}
+    winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
     cache: dict[str, tuple[array[int], array[int]]] = {}
     for slots, is_syn in variants:
         # alias id -> encoded value: q for an essential word, -q for a modifier-only match
@@ -408,6 +416,7 @@ def merge_hits(
                     docs.update(dict.fromkeys(ess, q))
             per_slot.append(docs)
         n = len(per_slot)
+        fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
         live = [d for d in per_slot if d]
         if not live:
             continue
@@ -431,11 +440,13 @@ def merge_hits(
             total = 0.0
             essential = matched = 0
             exact = True
+            fuzzy = False
             for d in per_slot:
                 v = d.get(a)
                 if v is None:
                     continue
                 matched += 1
+                fuzzy = fuzzy or abs(v) < fuzzy_below
                 if v > 0:
                     essential += 1
                     total += v
@@ -451,7 +462,8 @@ def merge_hits(
                 score += LITERAL_BONUS
             cur = winners.get(a)
             if cur is None or score > cur[0]:
-                winners[a] = (score, a)
+                # Exact words through the index say "index"; corrections and synonyms say so.
+                winners[a] = (score, "synonym" if is_syn else ("fuzzy" if fuzzy else "index"))
     if not winners:
         return {}
     # The best alias per record (ties: the shorter path, then book order).
@@ -465,7 +477,8 @@ def merge_hits(
             recs[aid] = (rec, path)
     paths: dict[int, str] = {}
     chosen: dict[int, float] = {}
-    for aid, (score, _) in top:
+    labels: dict[int, str] = {}
+    for aid, (score, label) in top:
         rec, path = recs[aid]
         sb = sysb[rec]
         if allowed is not None and sb >> 1 not in allowed:
@@ -478,11 +491,12 @@ def merge_hits(
             continue
         chosen[rec] = total
         paths[rec] = path
+        labels[rec] = label
     out: dict[int, str] = {}
     for rec, total in chosen.items():
         held = best.get(rec)
         if held is None or total > held[0]:
-            best[rec] = (total, "index")
+            best[rec] = (total, labels[rec])
             out[rec] = paths[rec]
     return out
 

@@ -116,7 +116,7 @@ class SearchHit(Frozen):
     billable: bool
     score: float
     match: str  # exact-code | code-prefix | title | synonym | fuzzy | index
-    path: str  # match "index": the index path that leads here ("Pheochromocytoma, … → D35.00")
+    path: str  # found through an index: the path that leads here ("Pheochromocytoma, … → D35.00")
 
     def __init__(
         self, code: str, system: str, title: str, billable: bool, score: float, match: str, path: str = ""

@@ -562,7 +562,7 @@ class Searcher:
             for r in self.con.execute(f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})", ids)
         }
         return [
-            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, "") * (m == "index"))
+            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, ""))
             for d, (sc, m) in top
         ]
 
