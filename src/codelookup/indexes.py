@@ -128,15 +128,21 @@ class _Targets:
 
     def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self.by: dict[tuple[str, str], tuple[int, bool, str]] = {}
-        self.pcs_partial: set[str] = set()  # table + 1 to 3 characters: completed by some code
+        # A table or partial PCS code ('0DQA') -> the first code that completes it (catalogue order)
+        self.pcs_first: dict[str, int] = {}
         for r in rows:
             self.by[(r[1], r[3])] = (r[0], bool(r[5]), r[2])
             if r[1] == "ICD-10-PCS" and len(r[3]) == 7:
-                self.pcs_partial.update((r[3][:4], r[3][:5], r[3][:6]))
+                for n in (3, 4, 5, 6):
+                    self.pcs_first.setdefault(r[3][:n], r[0])
 
     def resolve(self, system: str, code: str) -> tuple[int, str, str] | None:
         """(record id, code shown, note) for an index code; None when nothing is near."""
         key = norm_code(code).replace("-", "")
+        if system == "ICD-10-PCS" and len(key) < 7 and key in self.pcs_first:
+            # The index names a table or partial code: search shows a code that completes it
+            # (the path keeps the index's own characters, so the reader sees what to finish).
+            return self.pcs_first[key], code, ""
         hit = self.by.get((system, key))
         note = ""
         if hit is None:
@@ -146,8 +152,6 @@ class _Targets:
             if not k:
                 return None
             hit = self.by[(system, k)]
-            if system == "ICD-10-PCS" and key in self.pcs_partial:
-                return hit[0], code, ""  # '0UT9': finished from table 0UT
             note = f"{code} is no longer a code; nearest {hit[2]}"
             return hit[0], hit[2], note
         if system == "ICD-10-CM" and not hit[1] and len(key) < 7:
@@ -184,7 +188,7 @@ def fill(
         """
         CREATE TABLE ixe(id INTEGER PRIMARY KEY, book TEXT, level INT, parent INT, title TEXT,
             nemod TEXT, codes TEXT, see TEXT, seealso TEXT, use TEXT, cells TEXT, key TEXT);
-        CREATE TABLE ixa(id INTEGER PRIMARY KEY, rec INT, entry INT, code TEXT, path TEXT);
+        CREATE TABLE ixa(id INTEGER PRIMARY KEY, rec INT, entry INT, code TEXT, path TEXT, key TEXT);
         CREATE TABLE ixpost(term TEXT PRIMARY KEY, ess BLOB, ext BLOB) WITHOUT ROWID;
         CREATE TABLE ixbook(book TEXT PRIMARY KEY, info TEXT) WITHOUT ROWID;
         """
@@ -200,7 +204,7 @@ def fill(
 
     def add_alias(rec: int, entry: int, code: str, path: str, essential: str, extra: str) -> None:
         aid = len(arows)
-        arows.append((aid, rec, entry, code, path))
+        arows.append((aid, rec, entry, code, path, norm_code(code).replace("-", "")))
         ess = index_terms(essential)
         alen.append(min(255, sum(1 for t in ess if t not in GENERIC) or 1))
         seen: set[str] = set()
@@ -301,8 +305,9 @@ def fill(
     con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
     con.execute("CREATE INDEX ixe_key ON ixe(book, key)")
     con.execute("CREATE INDEX ixe_parent ON ixe(parent)")
-    con.executemany("INSERT INTO ixa VALUES (?,?,?,?,?)", arows)
+    con.executemany("INSERT INTO ixa VALUES (?,?,?,?,?,?)", arows)
     con.execute("CREATE INDEX ixa_rec ON ixa(rec)")
+    con.execute("CREATE INDEX ixa_key ON ixa(key)")
     con.executemany(
         "INSERT INTO ixpost VALUES (?,?,?)",
         (
@@ -524,19 +529,16 @@ def entries_leading_to(con: sqlite3.Connection, system: str, code: str, limit: i
         row = con.execute("SELECT id FROM rec WHERE system=? AND code=?", (system, code)).fetchone()
         if row is None:
             return []
-        ids = [row[0]]
-        key = norm_code(code)
-        if system == "ICD-10-PCS" and len(key) == 7:
-            # Index entries name tables and partial codes: those this code completes lead here.
-            table = con.execute("SELECT id FROM rec WHERE system=? AND norm=?", (system, key[:3])).fetchone()
-            if table is not None:
-                ids.append(table[0])
-        marks = ",".join("?" * len(ids))
-        paths = [
-            p
-            for p, c in con.execute(f"SELECT path, code FROM ixa WHERE rec IN ({marks}) ORDER BY id", ids)
-            if system != "ICD-10-PCS" or key.startswith(norm_code(c).replace("-", "")) or len(key) < 7
-        ]
+        if system == "ICD-10-PCS":
+            # Index entries name tables and partial codes: those this code completes lead here
+            # (a table's page lists the entries naming the table itself).
+            key = norm_code(code)
+            keys = [key[:n] for n in range(3, len(key) + 1)]
+            marks = ",".join("?" * len(keys))
+            sql = f"SELECT a.path FROM ixa a JOIN rec r ON r.id=a.rec WHERE a.key IN ({marks}) AND r.system=?"
+            paths = [p for (p,) in con.execute(sql + " ORDER BY a.id", (*keys, system))]
+        else:
+            paths = [p for (p,) in con.execute("SELECT path FROM ixa WHERE rec=? ORDER BY id", (row[0],))]
     except sqlite3.Error:
         return []
     return list(dict.fromkeys(paths))[:limit]
