@@ -78,14 +78,15 @@ def find(con: sqlite3.Connection, books: tuple[str, ...], term: str, level0: int
         raise UsageError("empty term", hint="e.g. codelookup index pheochromocytoma")
     marks = ",".join("?" * len(books))
     first = parts[0]
+    level = int(level0)  # a literal, so that the partial index on levels 0-1 serves the query
     rows = con.execute(
-        f"SELECT * FROM ixe WHERE book IN ({marks}) AND level=? AND key=? ORDER BY id", (*books, level0, first)
+        f"SELECT * FROM ixe WHERE book IN ({marks}) AND level={level} AND key=? ORDER BY id", (*books, first)
     ).fetchall()
     if not rows:
         rows = con.execute(
-            f"SELECT * FROM ixe WHERE book IN ({marks}) AND level=? AND (key LIKE ? OR key LIKE ?)"
-            " ORDER BY id LIMIT 20",
-            (*books, level0, first + ",%", first + " %"),
+            f"SELECT * FROM ixe WHERE book IN ({marks}) AND level={level} AND key >= ? AND key < ?"
+            " AND (key LIKE ? OR key LIKE ?) ORDER BY id LIMIT 20",
+            (*books, first, first + "\uffff", first + ",%", first + " %"),
         ).fetchall()
     for part in parts[1:]:
         below = [c for r in rows for c in _children(con, r[0]) if c[11] == part or c[11].startswith(part)]

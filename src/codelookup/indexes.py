@@ -188,7 +188,7 @@ def fill(
         """
         CREATE TABLE ixe(id INTEGER PRIMARY KEY, book TEXT, level INT, parent INT, title TEXT,
             nemod TEXT, codes TEXT, see TEXT, seealso TEXT, use TEXT, cells TEXT, key TEXT);
-        CREATE TABLE ixa(id INTEGER PRIMARY KEY, rec INT, entry INT, code TEXT, path TEXT, key TEXT);
+        CREATE TABLE ixa(id INTEGER PRIMARY KEY, rec INT, entry INT, col INT, code TEXT, key TEXT);
         CREATE TABLE ixpost(term TEXT PRIMARY KEY, ess BLOB, ext BLOB) WITHOUT ROWID;
         CREATE TABLE ixbook(book TEXT PRIMARY KEY, info TEXT) WITHOUT ROWID;
         """
@@ -202,9 +202,11 @@ def fill(
     post_x: dict[str, array[int]] = {}  # nonessential modifiers, table column names
     stems: dict[str, str] = {}
 
-    def add_alias(rec: int, entry: int, code: str, path: str, essential: str, extra: str) -> None:
+    def add_alias(rec: int, entry: int, col: int, code: str, essential: str, extra: str) -> None:
         aid = len(arows)
-        arows.append((aid, rec, entry, code, path, norm_code(code).replace("-", "")))
+        # The path text is rebuilt from the entry when shown (storing it doubled the tables);
+        # 'key' is kept for PCS only, whose entries name tables and partial codes.
+        arows.append((aid, rec, entry, col, code, norm_code(code) if system == "ICD-10-PCS" else None))
         ess = index_terms(essential)
         alen.append(min(255, sum(1 for t in ess if t not in GENERIC) or 1))
         seen: set[str] = set()
@@ -267,10 +269,6 @@ def fill(
         # Aliases: every line's full path leads to the codes it names, or that its see leads to.
         for i, stack in _paths(entries):
             e = entries[i]
-            labels = [_label(str(s[1]), str(s[2])) for s in stack if s[1]]
-            if book_name == "neoplasm":
-                labels[0] = "Neoplasm"
-            path = ", ".join(labels)
             essential = " ".join(str(s[1]) for s in stack)
             extra = " ".join(str(s[2]) for s in stack)
             if book_name == "neoplasm":
@@ -285,29 +283,24 @@ def fill(
                         continue
                     head = heads[col] if col < len(heads) else ""
                     words = COLUMN_WORDS[col][1] if book_name == "neoplasm" else head
-                    shown = f"{path}{ARROW}{head}{ARROW}{found[1]}" + (f" ({found[2]})" if found[2] else "")
-                    add_alias(found[0], base + i, cell, shown, essential, f"{extra} {words}")
+                    add_alias(found[0], base + i, col, cell, essential, f"{extra} {words}")
                 continue
             codes = list(e[3])
-            via = ""
             # '… specified site → see Neoplasm, benign, by site' needs the site: nothing to follow.
             by_site = "specified site" in str(e[1]).lower() and "unspecified" not in str(e[1]).lower()
             if not codes and (e[4] or e[5]) and book_name != "pcs" and not by_site:
-                ref = e[4] or e[5]
-                codes, via = _follow(ref, keyed, entries, books), ref
+                codes = _follow(e[4] or e[5], keyed, entries, books)
             for code in codes:
                 found = targets.resolve(system, code.split()[0])
                 if found is None:
                     continue
-                hop = f"{ARROW}see {via}" if via else (f"{ARROW}see {e[4]}" if e[4] and book_name == "pcs" else "")
-                shown = f"{path}{hop}{ARROW}{found[1]}" + (f" ({found[2]})" if found[2] else "")
-                add_alias(found[0], base + i, code, shown, essential, extra)
+                add_alias(found[0], base + i, -1, code.split()[0], essential, extra)
     con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
-    con.execute("CREATE INDEX ixe_key ON ixe(book, key)")
+    con.execute("CREATE INDEX ixe_key ON ixe(book, key) WHERE level <= 1")
     con.execute("CREATE INDEX ixe_parent ON ixe(parent)")
     con.executemany("INSERT INTO ixa VALUES (?,?,?,?,?,?)", arows)
     con.execute("CREATE INDEX ixa_rec ON ixa(rec)")
-    con.execute("CREATE INDEX ixa_key ON ixa(key)")
+    con.execute("CREATE INDEX ixa_key ON ixa(key) WHERE key IS NOT NULL")
     con.executemany(
         "INSERT INTO ixpost VALUES (?,?,?)",
         (
@@ -380,7 +373,7 @@ def merge_hits(
     best: dict[int, tuple[float, str]],
     allowed: set[int] | None,
     billable_only: bool,
-) -> dict[int, str]:
+) -> LazyPaths:
     """Score index aliases like titles; where one beats a record's best match, it wins.
 
     Updates ``best`` (record id → (score, match)) in place and returns record id → index path.
@@ -399,9 +392,9 @@ def merge_hits(
     try:
         alen_raw = searcher._blob("ixlen")
     except sqlite3.Error:
-        return {}
+        return LazyPaths(con)
     if not alen_raw:
-        return {}
+        return LazyPaths(con)
     prior, sysb = searcher.prior, searcher.sysb
     winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
     cache: dict[str, tuple[array[int], array[int]]] = {}
@@ -470,21 +463,22 @@ def merge_hits(
                 # Exact words through the index say "index"; corrections and synonyms say so.
                 winners[a] = (score, "synonym" if is_syn else ("fuzzy" if fuzzy else "index"))
     if not winners:
-        return {}
+        return LazyPaths(con)
     # The best alias per record (ties: the shorter path, then book order).
     top = sorted(winners.items(), key=lambda kv: -kv[1][0])[:5000]
     ids = [a for a, _ in top]
-    recs: dict[int, tuple[int, str]] = {}
+    rows: dict[int, tuple[int, int, int, str]] = {}
     for chunk in range(0, len(ids), 900):
         part = ids[chunk : chunk + 900]
         marks = ",".join("?" * len(part))
-        for aid, rec, path in con.execute(f"SELECT id, rec, path FROM ixa WHERE id IN ({marks})", part):
-            recs[aid] = (rec, path)
-    paths: dict[int, str] = {}
-    chosen: dict[int, float] = {}
+        for aid, rec, entry, col, code in con.execute(
+            f"SELECT id, rec, entry, col, code FROM ixa WHERE id IN ({marks})", part
+        ):
+            rows[aid] = (rec, entry, col, code)
+    chosen: dict[int, tuple[float, int]] = {}  # record -> (score, alias id)
     labels: dict[int, str] = {}
     for aid, (score, label) in top:
-        rec, path = recs[aid]
+        rec = rows[aid][0]
         sb = sysb[rec]
         if allowed is not None and sb >> 1 not in allowed:
             continue
@@ -492,18 +486,73 @@ def merge_hits(
             continue
         total = score + prior[rec]
         prev = chosen.get(rec)
-        if prev is not None and (prev > total or (prev == total and len(paths[rec]) <= len(path))):
-            continue
-        chosen[rec] = total
-        paths[rec] = path
+        if prev is not None and prev[0] >= total:
+            continue  # ties keep the earlier (book order) entry
+        chosen[rec] = (total, aid)
         labels[rec] = label
-    out: dict[int, str] = {}
-    for rec, total in chosen.items():
+    out = LazyPaths(con)
+    for rec, (total, aid) in chosen.items():
         held = best.get(rec)
         if held is None or total > held[0]:
             best[rec] = (total, labels[rec])
-            out[rec] = paths[rec]
+            out.pending[rec] = rows[aid]
     return out
+
+
+class LazyPaths:
+    """Record id -> index path, composed only for the hits that are actually shown."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self.pending: dict[int, tuple[int, int, int, str]] = {}
+
+    def get(self, rec: int, default: str = "") -> str:
+        row = self.pending.get(rec)
+        return default if row is None else alias_path(self.con, *row)
+
+
+def alias_path(con: sqlite3.Connection, rec: int, entry: int, col: int, code: str) -> str:
+    """The path as a coder reads it: 'Chordoma → see Neoplasm, vertebral (column), malignant → C41.2'."""
+    chain: list[tuple[Any, ...]] = []
+    cur = con.execute("SELECT book, parent, title, nemod, codes, see, seealso FROM ixe WHERE id=?", (entry,)).fetchone()
+    if cur is None:
+        return ""
+    book, first = cur[0], cur
+    while cur is not None:
+        chain.append(cur)
+        cur = (
+            con.execute(
+                "SELECT book, parent, title, nemod, codes, see, seealso FROM ixe WHERE id=?", (cur[1],)
+            ).fetchone()
+            if cur[1] >= 0
+            else None
+        )
+    labels = [_label(str(c[2]), str(c[3])) for c in reversed(chain) if c[2]]
+    if book == "neoplasm" and labels:
+        labels[0] = "Neoplasm"
+    parts = [", ".join(labels)]
+    if col >= 0:
+        info = con.execute("SELECT info FROM ixbook WHERE book=?", (book,)).fetchone()
+        import json
+
+        heads = json.loads(info[0]).get("heads") or [] if info else []
+        parts.append(heads[col] if col < len(heads) else "")
+    elif book == "pcs" and first[5]:
+        parts.append(f"see {first[5]}")
+    elif not first[4] and (first[5] or first[6]):
+        parts.append(f"see {first[5] or first[6]}")
+    row = con.execute("SELECT code, norm, system FROM rec WHERE id=?", (rec,)).fetchone()
+    shown = code
+    if row is not None:
+        key = norm_code(code).replace("-", "")
+        if row[2] == "ICD-10-PCS" and len(key) < 7:
+            shown = code  # a table or partial code: the reader finishes it
+        elif key != row[1] and key.startswith(row[1]):
+            shown = f"{row[0]} ({code} is no longer a code; nearest {row[0]})"
+        else:
+            shown = row[0]
+    parts.append(shown)
+    return ARROW.join(parts)
 
 
 def _ix_postings(
@@ -529,16 +578,17 @@ def entries_leading_to(con: sqlite3.Connection, system: str, code: str, limit: i
         row = con.execute("SELECT id FROM rec WHERE system=? AND code=?", (system, code)).fetchone()
         if row is None:
             return []
+        cols = "SELECT rec, entry, col, code FROM ixa"
         if system == "ICD-10-PCS":
             # Index entries name tables and partial codes: those this code completes lead here
             # (a table's page lists the entries naming the table itself).
             key = norm_code(code)
             keys = [key[:n] for n in range(3, len(key) + 1)]
             marks = ",".join("?" * len(keys))
-            sql = f"SELECT a.path FROM ixa a JOIN rec r ON r.id=a.rec WHERE a.key IN ({marks}) AND r.system=?"
-            paths = [p for (p,) in con.execute(sql + " ORDER BY a.id", (*keys, system))]
+            found = con.execute(f"{cols} WHERE key IN ({marks}) ORDER BY id LIMIT ?", (*keys, limit * 3)).fetchall()
         else:
-            paths = [p for (p,) in con.execute("SELECT path FROM ixa WHERE rec=? ORDER BY id", (row[0],))]
+            found = con.execute(f"{cols} WHERE rec=? ORDER BY id LIMIT ?", (row[0], limit * 3)).fetchall()
+        paths = [alias_path(con, *r) for r in found]
     except sqlite3.Error:
         return []
     return list(dict.fromkeys(paths))[:limit]
