@@ -67,33 +67,54 @@ def _children(con: sqlite3.Connection, parent: int) -> list[tuple[Any, ...]]:
 
 
 def find(con: sqlite3.Connection, books: tuple[str, ...], term: str, level0: int = 0) -> list[tuple[Any, ...]]:
-    """Entries for ``term``: 'Main, sub, sub' walks down; otherwise main terms that match it.
+    """Entries for ``term``, found the way a coder reads the book.
 
-    Search order: exact main term (or exact subterm of a table's main term), then main terms
-    starting with the words, then close spellings.
+    'Main, sub, sub' walks down from the main term ('Fracture, traumatic' is a main term whose
+    own title has a comma, so 'fracture, radius' also walks down from it). Without commas, the
+    main term itself, then main terms starting with the words, then the words read as a walk
+    ('carbon monoxide' = Carbon → monoxide).
     """
     _require_tables(con)
     parts = [p for p in (_key(x) for x in term.split(",")) if p]
     if not parts:
         raise UsageError("empty term", hint="e.g. codelookup index pheochromocytoma")
+    found = _walk(con, books, parts, level0)
+    if not found and len(parts) == 1 and " " in parts[0]:
+        found = _walk(con, books, parts[0].split(), level0)
+    return found
+
+
+def _walk(con: sqlite3.Connection, books: tuple[str, ...], parts: list[str], level0: int) -> list[tuple[Any, ...]]:
     marks = ",".join("?" * len(books))
     first = parts[0]
     level = int(level0)  # a literal, so that the partial index on levels 0-1 serves the query
-    rows = con.execute(
+    roots = con.execute(
         f"SELECT * FROM ixe WHERE book IN ({marks}) AND level={level} AND key=? ORDER BY id", (*books, first)
     ).fetchall()
-    if not rows:
-        rows = con.execute(
-            f"SELECT * FROM ixe WHERE book IN ({marks}) AND level={level} AND key >= ? AND key < ?"
-            " AND (key LIKE ? OR key LIKE ?) ORDER BY id LIMIT 20",
+    if len(parts) > 1 or not roots:
+        roots += con.execute(
+            f"SELECT * FROM ixe WHERE book IN ({marks}) AND level={level} AND key > ? AND key < ?"
+            " AND (key LIKE ? OR key LIKE ?) ORDER BY id LIMIT 40",
             (*books, first, first + "\uffff", first + ",%", first + " %"),
         ).fetchall()
-    for part in parts[1:]:
-        below = [c for r in rows for c in _children(con, r[0]) if c[11] == part or c[11].startswith(part)]
-        if not below:
-            break
-        rows = below
-    return rows
+    if len(parts) == 1:
+        return roots[:20]
+    out: list[tuple[Any, ...]] = []
+    for root in roots:
+        own = root[11].split(", ")
+        k = 1
+        while k < len(parts) and k < len(own) and own[k] == parts[k]:
+            k += 1  # the main term's own title spells these parts ('Fracture, traumatic')
+        rows = [root]
+        for part in parts[k:]:
+            kids = [c for r in rows for c in _children(con, r[0])]
+            below = [c for c in kids if c[11] == part] or [c for c in kids if c[11].startswith(part)]
+            if not below:
+                rows = []
+                break
+            rows = below
+        out.extend(rows)
+    return out
 
 
 def suggest(con: sqlite3.Connection, books: tuple[str, ...], term: str, level0: int = 0) -> list[str]:
@@ -250,6 +271,8 @@ def _index_row(line: dict[str, Any]) -> dict[str, Any]:
     if line["use"]:
         ref.append(f"use {line['use']}")
     term = f"{line['term']} {line['nemod']}".strip() or "—"
+    if line["level"] == 0 and ", " in line["path"] and not line["path"].startswith(term):
+        term = line["path"]  # a subterm found by walking: say where it sits
     return {
         **line,
         "entry": "  " * line["level"] + ("- " if line["level"] else "") + term,
@@ -316,6 +339,8 @@ def table_rows(lib: Library, book: str, term: str) -> tuple[dict[str, Any], list
                 "cells": cells,
             }
             label = f"{r[4]} {r[5]}".strip()
+            if r is root and r[2] > 0:  # a subterm found by walking: say where it sits
+                label = row["path"].split(", ", 2)[-1] if book == "neoplasm" else row["path"]
             row["entry"] = "  " * row["level"] + ("- " if row["level"] else "") + label
             if r[7] or r[8]:
                 row["entry"] += f" (see{' also' if r[8] and not r[7] else ''} {r[7] or r[8]})"

@@ -282,7 +282,8 @@ def fill(
                     if found is None:
                         continue
                     head = heads[col] if col < len(heads) else ""
-                    words = COLUMN_WORDS[col][1] if book_name == "neoplasm" else head
+                    # The table's own name is context of every row: 'drug overdose tylenol'.
+                    words = COLUMN_WORDS[col][1] if book_name == "neoplasm" else f"{head} drug chemical"
                     add_alias(found[0], base + i, col, cell, essential, f"{extra} {words}")
                 continue
             codes = list(e[3])
