@@ -147,8 +147,23 @@ def test_index_subterm_path_and_plain_output(runner: CliRunner) -> None:
     result = run(runner, "index", "Pheochromocytoma, malignant")
     assert result.exit_code == 0
     first = result.stdout.splitlines()[0].split("\t")
-    assert first[0] == "malignant"
+    assert first[0] == "Pheochromocytoma, malignant"
     assert "\tC74.10\t" in result.stdout
+
+
+def test_index_walks_main_terms_with_commas_and_words(runner: CliRunner) -> None:
+    # 'Fracture, traumatic' is the main term; 'radius, lower end' are its subterms
+    doc = as_json(run(runner, "index", "fracture, radius, lower end", "--json"))
+    assert doc["results"][0]["path"].startswith("Fracture, traumatic")
+    assert doc["results"][0]["codes"][0] == {
+        "code": "S52.50-",
+        "status": "incomplete",
+        "shown": "S52.50",
+        "title": "Unspecified fracture of the lower end of radius",
+    }
+    # 'carbon monoxide' is Carbon → monoxide in the Table of Drugs
+    row = as_json(run(runner, "drug", "carbon monoxide", "--json"))["results"][0]
+    assert row["path"].startswith("Carbon, monoxide") and row["cells"][0]["shown"] == "T58.91XA"
 
 
 def test_pcs_index_names_the_table_and_how_to_finish(runner: CliRunner) -> None:
