@@ -20,6 +20,7 @@ title match beats an index path that says no more.
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import sqlite3
@@ -398,50 +399,42 @@ def merge_hits(
         return LazyPaths(con)
     prior, sysb = searcher.prior, searcher.sysb
     winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
-    cache: dict[str, tuple[array[int], array[int]]] = {}
+    cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+    slot_cache: dict[tuple[tuple[str, float], ...], _SlotSets] = {}
     for slots, is_syn in variants:
-        # alias id -> encoded value: q for an essential word, -q for a modifier-only match
-        per_slot: list[dict[int, float]] = []
+        per_slot: list[_SlotSets] = []
         for slot in slots:
-            docs: dict[int, float] = {}
-            ranked = sorted(slot.terms.items(), key=lambda kv: kv[1])
-            for term, q in ranked:  # modifiers first: an essential match overwrites them
-                ess, ext = _ix_postings(con, cache, term)
-                if ext:
-                    docs.update(dict.fromkeys(ext, -q))
-            for term, q in ranked:
-                ess, ext = _ix_postings(con, cache, term)
-                if ess:
-                    docs.update(dict.fromkeys(ess, q))
-            per_slot.append(docs)
+            key = tuple(sorted(slot.terms.items()))
+            sets = slot_cache.get(key)
+            if sets is None:  # readings share most words: fetch each word's aliases once
+                sets = slot_cache[key] = _SlotSets(con, cache, slot.terms)
+            per_slot.append(sets)
         n = len(per_slot)
         fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
-        live = [d for d in per_slot if d]
+        live = sorted((p.all for p in per_slot if p.all), key=len)
         if not live:
             continue
-        need = n if n < 3 else n - 1
-        if len(live) < need:
-            continue
-        if need == n:
-            live.sort(key=len)
+        cand: set[int] = set()
+        if len(live) == n:
             cand = set(live[0])
             for d in live[1:]:
-                cand.intersection_update(d.keys())
+                cand.intersection_update(d)
                 if not cand:
                     break
-        else:
+        if len(cand) < RELAXED_BELOW and n >= 3 and len(live) >= n - 1:
+            # Like titles: with three words or more, an entry may miss one (at a cost).
             from collections import Counter
             from itertools import chain
 
-            counts = Counter(chain.from_iterable(live))
-            cand = {a for a, c in counts.items() if c >= need}
+            counts = Counter(chain.from_iterable(d for d in live if len(d) <= RELAXED_MAX))
+            cand.update(a for a, c in counts.items() if c >= n - 1)
         for a in cand:
             total = 0.0
             essential = matched = 0
             exact = True
             fuzzy = False
-            for d in per_slot:
-                v = d.get(a)
+            for sl in per_slot:
+                v = sl.value(a)
                 if v is None:
                     continue
                 matched += 1
@@ -466,7 +459,7 @@ def merge_hits(
     if not winners:
         return LazyPaths(con)
     # The best alias per record (ties: the shorter path, then book order).
-    top = sorted(winners.items(), key=lambda kv: -kv[1][0])[:5000]
+    top = heapq.nlargest(TOP_ALIASES, winners.items(), key=lambda kv: kv[1][0])
     ids = [a for a, _ in top]
     rows: dict[int, tuple[int, int, int, str]] = {}
     for chunk in range(0, len(ids), 900):
@@ -556,20 +549,50 @@ def alias_path(con: sqlite3.Connection, rec: int, entry: int, col: int, code: st
     return ARROW.join(parts)
 
 
-def _ix_postings(
-    con: sqlite3.Connection, cache: dict[str, tuple[array[int], array[int]]], term: str
-) -> tuple[array[int], array[int]]:
-    got = cache.get(term)
-    if got is None:
-        row = con.execute("SELECT ess, ext FROM ixpost WHERE term=?", (term,)).fetchone()
-        ess, ext = array("I"), array("I")
-        if row:
-            if row[0]:
-                ess.frombytes(row[0])
-            if row[1]:
-                ext.frombytes(row[1])
-        got = cache[term] = (ess, ext)
-    return got
+RELAXED_BELOW = 20  # fewer strict candidates than this: also accept entries missing one word
+RELAXED_MAX = 20_000  # words this common only score, never make a candidate alone
+TOP_ALIASES = 400  # only the best aliases can beat a title; the rest are not even looked up
+
+
+class _SlotSets:
+    """One query word's aliases: (quality, essential ids, modifier ids) per matching index term."""
+
+    __slots__ = ("all", "terms")
+
+    def __init__(
+        self,
+        con: sqlite3.Connection,
+        cache: dict[str, tuple[frozenset[int], frozenset[int]]],
+        terms: dict[str, float],
+    ) -> None:
+        self.terms: list[tuple[float, frozenset[int], frozenset[int]]] = []
+        union: set[int] = set()
+        for term, q in sorted(terms.items(), key=lambda kv: -kv[1]):
+            got = cache.get(term)
+            if got is None:
+                row = con.execute("SELECT ess, ext FROM ixpost WHERE term=?", (term,)).fetchone()
+                ess, ext = array("I"), array("I")
+                if row:
+                    if row[0]:
+                        ess.frombytes(row[0])
+                    if row[1]:
+                        ext.frombytes(row[1])
+                got = cache[term] = (frozenset(ess), frozenset(ext))
+            if got[0] or got[1]:
+                self.terms.append((q, *got))
+                union |= got[0]
+                union |= got[1]
+        self.all = union
+
+    def value(self, alias: int) -> float | None:
+        """q for the best essential match, -q for a modifier-only match, None for none."""
+        modifier: float | None = None
+        for q, ess, ext in self.terms:
+            if alias in ess:
+                return q
+            if modifier is None and alias in ext:
+                modifier = -q
+        return modifier
 
 
 # -- lookups for the commands and the detail page ----------------------------------------------
