@@ -65,7 +65,7 @@ def fetch(url: str) -> tuple[int, float, float]:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def screenshots(url: str, folder: str) -> list[str]:
@@ -107,7 +107,8 @@ def main() -> int:
         print("| route | server ms (median of 15) | client ms (median) |\n|---|---:|---:|")
         for path in PATHS:
             runs = [fetch(url + path) for _ in range(15)]
-            print(f"| `{path}` | {statistics.median(r[2] for r in runs):.1f} | {statistics.median(r[1] for r in runs):.1f} |")
+            server_ms, client_ms = statistics.median(r[2] for r in runs), statistics.median(r[1] for r in runs)
+            print(f"| `{path}` | {server_ms:.1f} | {client_ms:.1f} |")
         targets = [url + PATHS[i % len(PATHS)] for i in range(args.requests)]
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:

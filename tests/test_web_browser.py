@@ -46,7 +46,7 @@ def wait(driver: Any, condition: Any, timeout: float = 20) -> Any:
 
 def no_alert(driver: Any) -> bool:
     try:
-        driver.switch_to.alert
+        _ = driver.switch_to.alert
     except NoAlertPresentException:
         return True
     return False

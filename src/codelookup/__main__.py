@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 
-EXIT_IO = 74  # EX_IOERR from sysexits.h, next to 70 (EX_SOFTWARE) for internal errors
+from .errors import ExitCode
 
 
 def _text_arg(arg: str) -> str:
@@ -73,35 +73,6 @@ def _quiet_broken_pipe() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def _index_failure(exc: Exception) -> tuple[int, str] | None:
-    """Exit code and message when SQLite fails on the search index, or None for other errors.
-
-    The index is opened read-only and checked by its key only, so damage inside a page (disk
-    trouble, a stray write) surfaces only when a query reads that page: the file is removed so
-    that the next run rebuilds it instead of failing the same way forever. A full or failing
-    disk under the cache directory is an input/output error, not a bug.
-    """
-    import sqlite3
-
-    if not isinstance(exc, sqlite3.DatabaseError):
-        return None
-    from .paths import cache_dir
-
-    directory = cache_dir()
-    name = getattr(exc, "sqlite_errorname", "")
-    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
-        return EXIT_IO, f"input/output error on the search index in {directory}: {exc}"
-    if not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        return None
-    removed = False
-    for path in directory.glob("index-*.sqlite"):
-        with contextlib.suppress(OSError):
-            path.unlink()
-            removed = True
-    what = "it was removed; the next run rebuilds it" if removed else "delete it by hand"
-    return 3, f"the search index in {directory} is damaged ({exc}); {what}"
-
-
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] != "import":
@@ -131,25 +102,28 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     except KeyboardInterrupt:
         sys.stderr.write("codelookup: interrupted\n")
-        code = 130
+        code = ExitCode.INTERRUPTED
     except OSError as exc:  # a full disk or a failing device: the system's problem, not a bug
         if os.environ.get("CODELOOKUP_DEBUG"):
             raise
         where = f" ({exc.filename})" if exc.filename else ""
         sys.stderr.write(f"codelookup: input/output error: {exc.strerror or exc}{where}\n")
-        code = EXIT_IO
+        code = ExitCode.IO
     except Exception as exc:  # last resort: never a traceback unless asked for
         if os.environ.get("CODELOOKUP_DEBUG"):
             raise
-        failure = _index_failure(exc)
+        from .index import recover
+
+        failure = recover(exc)  # a damaged or unwritable index: the index module's business
         if failure is not None:
-            sys.stderr.write(f"codelookup: {failure[1]}\n")
-            sys.exit(failure[0])
-        sys.stderr.write(
-            f"codelookup: internal error: {type(exc).__name__}: {exc} "
-            "(set CODELOOKUP_DEBUG=1 for details and please report it)\n"
-        )
-        code = 70
+            sys.stderr.write(f"codelookup: {failure}\n")
+            code = failure.exit_code
+        else:
+            sys.stderr.write(
+                f"codelookup: internal error: {type(exc).__name__}: {exc} "
+                "(set CODELOOKUP_DEBUG=1 for details and please report it)\n"
+            )
+            code = ExitCode.INTERNAL
     if argv is None:
         # The console script: nothing is left to finalise (the index is opened read-only and
         # every write is already complete), so skip interpreter teardown, a few ms per call.

@@ -11,9 +11,10 @@ import sqlite3
 from collections.abc import Sequence
 from functools import cached_property
 
-from .errors import NotFoundError, UsageError
+from .errors import NotFoundError
 from .models import CodeDetail, CodeRef, SearchHit, SystemInfo
-from .search import SYSTEM_NAMES, Searcher, SearchResult, not_found, resolve_systems
+from .search import Searcher, SearchResult, not_found
+from .systems import registry
 from .text import clean_text
 
 TYPE_CHECKING = False
@@ -86,12 +87,9 @@ class Library:
             for system, prov in sorted(self.system_info().items()):
                 refs.append(CodeRef(system, "system", str(prov.release), "", None))
             return "Code systems", refs
-        try:
-            systems = resolve_systems([name])
-        except UsageError:
-            systems = None
-        if systems:
-            system = systems[0]
+        known = registry.lookup(name)
+        if known is not None:
+            system = known.name
             if all_below:
                 rows = self.con.execute(
                     "SELECT code, system, title, billable FROM rec WHERE system=? AND billable=1 ORDER BY id LIMIT ?",
@@ -104,10 +102,8 @@ class Library:
                     (system, limit),
                 ).fetchall()
             if not rows and system not in self.system_info():
-                raise NotFoundError(
-                    f"{system} is not in the catalogue",
-                    hint=f"import it first: codelookup import {system.lower().replace('-', '')} FILE",
-                )
+                how = f"codelookup import {known.import_kind} FILE" if known.import_kind else "a newer catalogue"
+                raise NotFoundError(f"{system} is not in the catalogue", hint=f"import it first: {how}")
             return system, [CodeRef(c, s, t, "", bool(b)) for c, s, t, b in rows]
         rows_found = self.details.find(name)
         if not rows_found:
@@ -133,7 +129,7 @@ class Library:
 
         systems: dict[str, Any] = json.loads(self.meta("systems") or "{}")
         out: dict[str, SystemInfo] = {}
-        for name in SYSTEM_NAMES:
+        for name in registry.names():
             prov = systems.get(name)
             if not prov or not prov.get("records"):
                 continue

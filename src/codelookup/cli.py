@@ -6,28 +6,20 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from . import __version__
-from .commands import (
-    SearchOptions,
-    ShowOptions,
-    Streams,
-    run_browse,
-    run_search,
-    run_sections,
-    run_show,
-    run_systems,
-)
-from .errors import CodelookupError, UsageError
+from . import __version__, grammar
+from .commands import Streams, dispatch
+from .errors import CodelookupError, ExitCode, UsageError
 from .formats import OutputFormat
+from .systems import registry
 
 app = typer.Typer(
     name="codelookup",
     help=(
-        "Search every US medical code (ICD-10-CM, ICD-10-PCS, CPT, HCPCS) offline and read what "
+        f"Search every US medical code ({', '.join(registry.names())}) offline and read what "
         "each one means in plain language.\n\nExample: codelookup search 'heart attack'"
     ),
     no_args_is_help=True,
@@ -37,46 +29,32 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="JSON Lines: one object per line (batches).")]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="CSV with a header row.")]
-FormatOpt = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", help="Output format; auto = table on a terminal, plain text in a pipe."),
-]
-SystemOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--system",
-        "-s",
-        help="Only this code system (repeatable): ICD-10-CM, ICD-10-PCS, CPT, HCPCS.",
-    ),
-]
+
+def _opt(dest: str, **extra: Any) -> Any:
+    """A Typer option built from the one grammar (flags, help): see :mod:`codelookup.grammar`."""
+    spec = grammar.option(dest)
+    if spec.metavar:
+        extra.setdefault("metavar", spec.metavar)
+    return typer.Option(*spec.flags, help=spec.help, **extra)
+
+
+def _arg(command: str, **extra: Any) -> Any:
+    spec = grammar.COMMANDS[command][0]
+    assert spec is not None
+    return typer.Argument(help=spec.help, metavar=spec.metavar, show_default=False, **extra)
+
+
+JsonOpt = Annotated[bool, _opt("json")]
+JsonlOpt = Annotated[bool, _opt("jsonl")]
+CsvOpt = Annotated[bool, _opt("csv")]
+FormatOpt = Annotated[OutputFormat, _opt("format")]
+SystemOpt = Annotated[list[str] | None, _opt("system")]
+AUTO = OutputFormat.AUTO
 
 
 def _err(message: str) -> None:
     sys.stderr.write(f"codelookup: {message}\n")
     sys.stderr.flush()
-
-
-def _pick_format(fmt: OutputFormat, json_: bool = False, jsonl: bool = False, csv_: bool = False) -> OutputFormat:
-    chosen = [
-        f
-        for f, on in (
-            (OutputFormat.JSON, json_),
-            (OutputFormat.JSONL, jsonl),
-            (OutputFormat.CSV, csv_),
-        )
-        if on
-    ]
-    if fmt is not OutputFormat.AUTO:
-        chosen.append(fmt)
-    if len(set(chosen)) > 1:
-        raise UsageError(
-            "conflicting output formats: " + ", ".join("--" + f.value for f in dict.fromkeys(chosen)),
-            hint="choose one",
-        )
-    return chosen[0] if chosen else OutputFormat.AUTO
 
 
 def _guard(work: Callable[[], int]) -> None:
@@ -90,10 +68,18 @@ def _guard(work: Callable[[], int]) -> None:
         raise typer.Exit(code=code)
 
 
-def _library() -> object:
-    from .api import Library
+def _dispatch(command: str, params: dict[str, Any]) -> None:
+    """Hand Typer's parsed parameters to the same entry point as the fast path.
 
-    return Library()
+    Parameter names are the grammar's ``dest`` names (a trailing underscore avoids a builtin).
+    """
+    values = grammar.defaults(command)
+    for name, value in params.items():
+        dest = name.rstrip("_")
+        if isinstance(value, OutputFormat):
+            value = value.value
+        values[dest] = values[dest] if value is None else value
+    _guard(lambda: dispatch(command, values))
 
 
 def _version(value: bool) -> None:
@@ -131,222 +117,129 @@ def main(
 
 @app.command()
 def search(
-    query: Annotated[
-        list[str],
-        typer.Argument(
-            help="Words or a code; '-' reads one query per line from stdin.",
-            show_default=False,
-            metavar="QUERY...",
-        ),
-    ],
+    query: Annotated[list[str], _arg("search")],
     system: SystemOpt = None,
-    billable: Annotated[bool, typer.Option("--billable", help="Only billable codes.")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results (1-10000).")] = 10,
+    billable: Annotated[bool, _opt("billable")] = False,
+    limit: Annotated[int, _opt("limit")] = grammar.DEFAULT_LIMIT,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv_: CsvOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """Search codes by words, lay terms, typos or codes.
 
     Examples: codelookup search 'diabetic foot ulcer'; codelookup search e119;
     codelookup search 'E11.6*' --json | jq '.results[].code'; printf 'afib\\ncopd\\n' | codelookup search - --jsonl
     """
-
-    def work() -> int:
-        from .api import Library
-
-        opts = SearchOptions(
-            " ".join(query),
-            tuple(system or ()),
-            billable,
-            limit,
-            _pick_format(fmt, json_, jsonl, csv_),
-        )
-        return run_search(opts, Library(), Streams())
-
-    _guard(work)
+    _dispatch("search", locals())
 
 
 @app.command()
 def show(
-    codes: Annotated[
-        list[str],
-        typer.Argument(
-            help="One or more codes (any case, dots optional); '-' reads codes from stdin.",
-            show_default=False,
-            metavar="CODE...",
-        ),
-    ],
+    codes: Annotated[list[str], _arg("show")],
     system: SystemOpt = None,
-    section: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--section",
-            "-S",
-            help="Only this section (repeatable): slug, heading or unique prefix; see 'codelookup sections'.",
-        ),
-    ] = None,
+    section: Annotated[list[str] | None, _opt("section")] = None,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
-    pager: Annotated[bool, typer.Option("--pager", help="Page long output through your pager.")] = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    pager: Annotated[bool, _opt("pager")] = False,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """Show a code's page: official title, notes, structure and plain-language sections.
 
     Examples: codelookup show 62264; codelookup show E11.621 --section excludes1;
     codelookup show 0SRC0J9 --json | jq .sections.axes; cat codes.txt | codelookup show - --jsonl
     """
-
-    def work() -> int:
-        from .api import Library
-
-        opts = ShowOptions(
-            tuple(codes),
-            tuple(system or ()),
-            tuple(section or ()),
-            _pick_format(fmt, json_, jsonl),
-            pager,
-        )
-        return run_show(opts, Library(), Streams())
-
-    _guard(work)
+    _dispatch("show", locals())
 
 
 @app.command()
 def browse(
-    target: Annotated[
-        str | None,
-        typer.Argument(help="A system (ICD-10-CM, ICD-10-PCS, CPT, HCPCS) or a code; none lists the systems."),
-    ] = None,
-    all_: Annotated[
-        bool,
-        typer.Option("--all", help="Every billable code of a system, or every code below a code."),
-    ] = False,
+    target: Annotated[str | None, _arg("browse")] = None,
+    all_: Annotated[bool, _opt("all")] = False,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv_: CsvOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """Walk the hierarchy: a system's top level, or a code's children.
 
     Examples: codelookup browse ICD-10-CM; codelookup browse E11; codelookup browse CPT --all --json
     """
-
-    def work() -> int:
-        from .api import Library
-
-        return run_browse(target, all_, _pick_format(fmt, json_, jsonl, csv_), Library(), Streams())
-
-    _guard(work)
+    _dispatch("browse", locals())
 
 
 @app.command()
 def sections(
-    code: Annotated[str | None, typer.Argument(help="Only the sections this code's page has.")] = None,
+    code: Annotated[str | None, _arg("sections")] = None,
     json_: JsonOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """List the section names that 'show --section' accepts.
 
     Examples: codelookup sections; codelookup sections 62264 --json
     """
-
-    def work() -> int:
-        from .api import Library
-
-        return run_sections(code, _pick_format(fmt, json_), Library() if code else None, Streams())
-
-    _guard(work)
+    _dispatch("sections", locals())
 
 
 @app.command()
 def systems(
     json_: JsonOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """Each code system with its release, source, licence and counts.
 
     Example: codelookup systems --json | jq '.results[] | {name, release}'
     """
-
-    def work() -> int:
-        from .api import Library
-
-        return run_systems(_pick_format(fmt, json_), Library(), Streams())
-
-    _guard(work)
+    _dispatch("systems", locals())
 
 
 # -- the coders' indexes (issue 14; the work is in index_commands.py) -------------------------
 @app.command("index")
 def index_(
-    term: Annotated[list[str], typer.Argument(help="A term, or 'Main term, subterm, …'.", metavar="TERM...")],
-    system: Annotated[
-        str, typer.Option("--system", "-s", help="cm (ICD-10-CM Alphabetic and External Cause Index) or pcs.")
-    ] = "cm",
+    term: Annotated[list[str], _arg("index")],
+    system: SystemOpt = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """Look a term up in the index, as a coder does: main term, subterms, modifiers, codes, see/see also.
+
+    --system cm (default): the ICD-10-CM Alphabetic Index and External Cause Index; --system pcs:
+    the ICD-10-PCS Index (tables and how to finish the code).
 
     Examples: codelookup index pheochromocytoma; codelookup index 'fracture, radius, lower end';
     codelookup index abdominohysterectomy --system pcs; codelookup index chordoma --json
     """
-
-    def work() -> int:
-        from .api import Library
-        from .index_commands import run_index
-
-        return run_index(" ".join(term), system, _pick_format(fmt, json_, False, csv_), Library(), Streams())
-
-    _guard(work)
+    _dispatch("index", locals())
 
 
 @app.command()
 def neoplasm(
-    site: Annotated[list[str], typer.Argument(help="A site of the Neoplasm Table, e.g. breast.", metavar="SITE...")],
+    term: Annotated[list[str], _arg("neoplasm")],
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """The Neoplasm Table row(s) for a site: six columns, malignant primary to unspecified behaviour.
 
     Examples: codelookup neoplasm breast; codelookup neoplasm 'lung, upper lobe' --json
     """
-
-    def work() -> int:
-        from .api import Library
-        from .index_commands import run_table
-
-        return run_table("neoplasm", " ".join(site), _pick_format(fmt, json_, False, csv_), Library(), Streams())
-
-    _guard(work)
+    _dispatch("neoplasm", locals())
 
 
 @app.command()
 def drug(
-    substance: Annotated[
-        list[str], typer.Argument(help="A drug or chemical, e.g. acetaminophen.", metavar="SUBSTANCE...")
-    ],
+    term: Annotated[list[str], _arg("drug")],
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
-    fmt: FormatOpt = OutputFormat.AUTO,
+    format_: FormatOpt = AUTO,
 ) -> None:
     """The Table of Drugs and Chemicals row: poisoning (accidental, self-harm, assault, undetermined),
     adverse effect, underdosing.
 
     Examples: codelookup drug acetaminophen; codelookup drug 'carbon monoxide' --json
     """
-
-    def work() -> int:
-        from .api import Library
-        from .index_commands import run_table
-
-        return run_table("drug", " ".join(substance), _pick_format(fmt, json_, False, csv_), Library(), Streams())
-
-    _guard(work)
+    _dispatch("drug", locals())
 
 
 # -- end of the coders' indexes -----------------------------------------------------------------
@@ -376,12 +269,66 @@ def serve(
     _guard(work)
 
 
+@app.command()
+def validate(
+    source: Annotated[
+        str, typer.Argument(help="'-' reads standard input (one code per line, or CSV/TSV with --column).")
+    ],
+    column: Annotated[
+        str | None, typer.Option("--column", "-c", help="CSV/TSV column: 1-based number or header name.")
+    ] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="Validate against this system only.")] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Comma-separated output fields (default: all).")
+    ] = None,
+    csv_: CsvOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any code is invalid.")] = False,
+) -> None:
+    """Check a stream of codes (valid, billable, deleted, title, reason): JSON Lines or CSV out, summary on stderr.
+
+    Example: cut -d, -f3 claims.csv | codelookup validate - --csv > checked.csv
+    """
+
+    def work() -> int:
+        if source != "-":
+            raise UsageError("validate reads standard input", hint="use '-', e.g. codelookup validate - < codes.txt")
+        from .bulk import run_validate
+        from .validation import FIELDS
+
+        chosen = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else FIELDS
+        return run_validate(sys.stdin, sys.stdout, sys.stderr, column=column, system=system, fields=chosen,
+                            fmt="csv" if csv_ else "jsonl", strict=strict)  # fmt: skip
+
+    _guard(work)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, parquet or sqlite.")] = "csv",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (required for parquet and sqlite).")
+    ] = None,
+    system: SystemOpt = None,
+) -> None:
+    """Write the whole catalogue (codes, titles, billable, hierarchy, notes, status) for joins elsewhere.
+
+    Example: codelookup export --format parquet -o codes.parquet --system ICD-10-CM
+    """
+
+    def work() -> int:
+        from .bulk import run_export
+
+        return run_export(fmt, output, system or [], sys.stdout, sys.stderr)
+
+    _guard(work)
+
+
 @app.command("import")
 def import_(
     kind: Annotated[
         str | None,
         typer.Argument(
-            help="What the file is: hcpcs, cpt, icd10cm, icd10pcs or icd10cm-index (the official index XML).",
+            help="What the file is: " + ", ".join([*registry.import_kinds(), "icd10cm-index"]) + ".",
             show_default=False,
         ),
     ] = None,
@@ -389,11 +336,8 @@ def import_(
         Path | None,
         typer.Argument(help="The official release file (or your licensed CPT file).", show_default=False),
     ] = None,
-    list_: Annotated[bool, typer.Option("--list", help="List the imported layers.")] = False,
-    remove: Annotated[
-        str | None,
-        typer.Option("--remove", help="Remove the layer of this kind.", show_default=False),
-    ] = None,
+    list_: Annotated[bool, _opt("list")] = False,
+    remove: Annotated[str | None, _opt("remove", show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Load an official release into your own catalogue layer (the bundled file is never changed).
@@ -426,7 +370,7 @@ def run(argv: list[str]) -> int:
         name = type(exc).__name__
         if name == "Abort":
             _err("aborted")
-            return 130
+            return ExitCode.INTERRUPTED
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             ctx = getattr(exc, "ctx", None)
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'codelookup --help')"
@@ -434,6 +378,3 @@ def run(argv: list[str]) -> int:
             return int(exc.exit_code)
         raise
     return rc if isinstance(rc, int) else 0
-
-
-_ = Path  # keep the import for type checkers of importers' commands

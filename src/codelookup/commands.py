@@ -12,7 +12,16 @@ import sys
 from collections.abc import Iterator
 
 from .api import Library
-from .errors import CodelookupError, NotFoundError, UsageError
+from .errors import (
+    ENTRY_ERRORS,
+    CodelookupError,
+    ConflictingOptionsError,
+    EmptyInputError,
+    ExitCode,
+    InputTooLongError,
+    NotFoundError,
+    UsageError,
+)
 from .formats import (
     OUTPUT_SCHEMA_VERSION,
     SEARCH_COLUMNS,
@@ -29,8 +38,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any, TextIO
-
-EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
 
 class SearchOptions(Frozen):
@@ -127,7 +134,7 @@ def check_length(text: str, what: str) -> None:
     real query or code comes near this limit, and the search uses only the first 12 words.
     """
     if len(text) > MAX_INPUT:
-        raise NotFoundError(
+        raise InputTooLongError(
             f"{what} too long ({len(text):,} characters)",
             hint=f"at most {MAX_INPUT:,}; no code is longer than 11 characters",
         )
@@ -148,9 +155,9 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
     if opts.query.strip() == "-":
         return _search_batch(opts, lib, streams)
     if not opts.query.strip():
-        raise UsageError("empty query", hint="give words or a code, e.g. codelookup search epidural")
+        raise EmptyInputError("empty query", hint="give words or a code, e.g. codelookup search epidural")
     if len(opts.query) > MAX_INPUT:
-        raise UsageError(
+        raise InputTooLongError(
             f"query too long ({len(opts.query):,} characters)", hint=f"at most {MAX_INPUT:,}; only 12 words are used"
         )
     writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=False)
@@ -172,7 +179,7 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         extra,
     )
     writer.finish()
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _columns(fmt: OutputFormat) -> tuple[tuple[str, str], ...]:
@@ -188,21 +195,15 @@ def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         try:
             check_length(query, "query")
             result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
-        except NotFoundError as exc:
+        except ENTRY_ERRORS as exc:  # this query's own problem; anything else ends the batch
             missing += 1
-            writer.write(query, [], {"error": exc.message, "suggestions": list(exc.suggestions)})
-            continue
-        except UsageError as exc:
-            if exc.message.startswith("unknown system"):
-                raise
-            missing += 1
-            writer.write(query, [], {"error": exc.message, "suggestions": []})
+            writer.write(query, [], {"error": exc.message, "suggestions": list(getattr(exc, "suggestions", ()))})
             continue
         writer.write(query, [h.as_dict() for h in result.hits])
     writer.finish()
     if missing:
         streams.err.write(f"codelookup: {missing} quer{'y' if missing == 1 else 'ies'} found nothing\n")
-    return EXIT_NOT_FOUND if missing else EXIT_OK
+    return ExitCode.NOT_FOUND if missing else ExitCode.OK
 
 
 # -- show ---------------------------------------------------------------------------------
@@ -246,9 +247,12 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
             try:
                 check_length(code, "code")
                 details = lib.lookup(code, systems=opts.systems or None, by_wording=by_wording)
-            except NotFoundError as exc:
+            except ENTRY_ERRORS as exc:
+                if not batch and len(opts.codes) == 1 and not isinstance(exc, NotFoundError):
+                    raise  # one bad code on the command line is a usage error, as in search
                 missing += 1
-                err = {"query": code, "error": exc.message, "suggestions": list(exc.suggestions)}
+                suggestions = list(getattr(exc, "suggestions", ()))
+                err = {"query": code, "error": exc.message, "suggestions": suggestions}
                 if fmt is OutputFormat.JSONL:
                     streams.out.write(dumps({**env, **err}) + "\n")
                     streams.out.flush()
@@ -292,9 +296,7 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
 
         doc_out = {**env, "count": len(records), "records": records, "not_found": errors}
         streams.out.write(json.dumps(doc_out, ensure_ascii=False, indent=2) + "\n")
-    if missing and not batch and missing == len(opts.codes):
-        return EXIT_NOT_FOUND
-    return EXIT_NOT_FOUND if missing else EXIT_OK
+    return ExitCode.NOT_FOUND if missing else ExitCode.OK
 
 
 def _plain_width(streams: Streams) -> int:
@@ -337,7 +339,7 @@ def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Libr
     writer.finish()
     if not rows:
         note(streams, f"nothing below {heading} (it is a complete code)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, streams: Streams) -> int:
@@ -360,7 +362,7 @@ def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, strea
     )
     writer.write(None, rows)
     writer.finish()
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
@@ -379,12 +381,62 @@ def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     writer = make_writer(fmt, streams.out, env, columns, batch=False)
     writer.write(None, rows)
     writer.finish()
-    if "HCPCS" not in info:
-        streams.err.write(
-            "note: HCPCS Level II is not bundled (no redistributable package source); "
-            "load CMS's release with: codelookup import hcpcs FILE\n"
+    from .systems import registry
+
+    for system in registry.ordered():
+        if system.name not in info and system.import_kind:
+            streams.err.write(
+                f"note: {system.full_name} is not bundled; "
+                f"load the official release with: codelookup import {system.import_kind} FILE\n"
+            )
+    return ExitCode.OK
+
+
+# -- one entry for both parsers -------------------------------------------------------------
+def pick_format(values: dict[str, Any]) -> OutputFormat:
+    """The output format from --format and the --json/--jsonl/--csv shortcuts; two differing is an error."""
+    chosen = [OutputFormat(k) for k in ("json", "jsonl", "csv") if values.get(k)]
+    fmt = OutputFormat(str(values.get("format") or "auto"))
+    if fmt is not OutputFormat.AUTO:
+        chosen.append(fmt)
+    if len(set(chosen)) > 1:
+        raise ConflictingOptionsError(
+            "conflicting output formats: " + ", ".join("--" + f.value for f in dict.fromkeys(chosen)),
+            hint="choose one",
         )
-    return EXIT_OK
+    return chosen[0] if chosen else OutputFormat.AUTO
+
+
+def dispatch(command: str, values: dict[str, Any], streams: Streams | None = None) -> int:
+    """Run a parsed command (values as :func:`codelookup.grammar.parse` returns them).
+
+    The Typer application and the fast path both end here, so a command line means the same
+    whichever parser read it.
+    """
+    streams = streams or Streams()
+    fmt = pick_format(values)
+    systems = tuple(values.get("system") or ())
+    if command == "search":
+        query = " ".join(values["query"])
+        opts = SearchOptions(query, systems, bool(values["billable"]), int(values["limit"]), fmt)
+        return run_search(opts, Library(), streams)
+    if command == "show":
+        show = ShowOptions(tuple(values["codes"]), systems, tuple(values["section"]), fmt, bool(values["pager"]))
+        return run_show(show, Library(), streams)
+    if command == "browse":
+        return run_browse(values["target"], bool(values["all"]), fmt, Library(), streams)
+    if command == "sections":
+        return run_sections(values["code"], fmt, Library() if values["code"] else None, streams)
+    if command == "systems":
+        return run_systems(fmt, Library(), streams)
+    if command in ("index", "neoplasm", "drug"):  # the coders' indexes (issue 14): index_commands.py
+        from .index_commands import run_index, run_table
+
+        term = " ".join(values["term"])
+        if command == "index":
+            return run_index(term, systems[-1] if systems else "cm", fmt, Library(), streams)
+        return run_table(command, term, fmt, Library(), streams)
+    raise AssertionError(f"no such command: {command}")  # pragma: no cover - the grammar lists them
 
 
 # -- import -------------------------------------------------------------------------------
@@ -396,9 +448,9 @@ def run_import_command(
     fmt: OutputFormat,
     streams: Streams,
 ) -> int:
-    from .layers import LAYER_KINDS, list_layers, remove_layer
+    from .layers import layer_kinds, list_layers, remove_layer
 
-    kinds = ", ".join([*LAYER_KINDS, "icd10cm-index"])
+    kinds = ", ".join([*layer_kinds(), "icd10cm-index"])
     if sum(bool(x) for x in (list_, remove, kind or file)) != 1:
         raise UsageError("give KIND FILE, --list or --remove KIND", hint="see 'codelookup import --help'")
     if "icd10cm-index" in (kind, remove):  # the official Alphabetic Index (issue 14): index_import.py
@@ -432,15 +484,15 @@ def run_import_command(
         writer.finish()
         if not rows:
             streams.err.write("codelookup: no imported layers\n")
-        return EXIT_OK
+        return ExitCode.OK
     if remove:
-        if remove not in LAYER_KINDS:
+        if remove not in layer_kinds():
             raise UsageError(f"unknown import kind {remove!r}", hint=f"use one of: {kinds}")
         if not remove_layer(remove):
             raise NotFoundError(f"no {remove} layer to remove")
         streams.err.write(f"codelookup: removed the {remove} layer; the bundled data is used again\n")
-        return EXIT_OK
-    if kind not in LAYER_KINDS:
+        return ExitCode.OK
+    if kind not in layer_kinds():
         raise UsageError(f"unknown import kind {kind!r}", hint=f"use one of: {kinds}")
     if file is None:
         raise UsageError("no file given", hint=f"codelookup import {kind} FILE")
@@ -462,7 +514,7 @@ def run_import_command(
         f"codelookup: imported {result.record_count:,} records from {result.source_file}"
         f"{' (' + counts + ')' if counts else ''} into {result.layer_path}\n"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _import_cm_index(file: Path | None, remove: bool, fmt: OutputFormat, streams: Streams) -> int:
@@ -472,7 +524,7 @@ def _import_cm_index(file: Path | None, remove: bool, fmt: OutputFormat, streams
         if not index_import.remove():
             raise NotFoundError("no icd10cm-index import to remove")
         streams.err.write("codelookup: removed the imported index; the bundled derived FY2025 index is used again\n")
-        return EXIT_OK
+        return ExitCode.OK
     if file is None:
         raise UsageError("no file given", hint="codelookup import icd10cm-index icd10cm-index-2026.xml")
     summary = index_import.run(file)
@@ -482,7 +534,7 @@ def _import_cm_index(file: Path | None, remove: bool, fmt: OutputFormat, streams
         f"codelookup: imported {summary['records']:,} index entries from {summary['source_file']}"
         f" ({summary['release']}) into {summary['layer']}; they replace the derived FY2025 index\n"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _import_with_progress(job: Any, streams: Streams) -> Any:

@@ -11,15 +11,18 @@ import json
 import re
 import sqlite3
 
-from .errors import NotFoundError, UsageError
+from .errors import EmptyInputError, NotFoundError, UnknownSectionError
 from .models import CodeDetail, CodeRecord, CodeRef
-from .search import Searcher, _placeholder_variants, looks_like_code, resolve_systems
+from .search import Searcher, looks_like_code
 from .sections import BY_SLUG, SECTIONS
+from .systems import registry
 from .text import clean_text, norm_code
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
     from typing import Any
+
+    from .systems import CodeSystem
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
 # Code references inside ICD-10-CM notes: 'E10.-', 'O24.4-', 'P70.2', ranges such as 'I10-I16'.
@@ -45,12 +48,6 @@ PCS_AXES = (
     "Qualifier",
 )
 PCS_KEYS = ("section", "body_system", "operation", "body_part", "approach", "device", "qualifier")
-BILLABLE_WORDING = {
-    "ICD-10-CM": "billable: a complete code, valid on claims",
-    "ICD-10-PCS": "billable: a complete 7-character code, valid on inpatient claims",
-    "CPT": "reportable CPT code",
-    "HCPCS": "reportable HCPCS Level II code",
-}
 
 
 class Row:
@@ -127,9 +124,9 @@ class Details:
         """All records whose code is ``text`` (any form: dots, case, spaces ignored)."""
         cleaned = clean_text(text)
         if not cleaned:
-            raise UsageError("empty code", hint="give a code such as E11.9, 0SRC0J9 or 62264")
-        key = norm_code(cleaned).replace("-", "-")
-        wanted = resolve_systems(systems)
+            raise EmptyInputError("empty code", hint="give a code such as E11.9, 0SRC0J9 or 62264")
+        key = norm_code(cleaned)
+        wanted = registry.resolve(systems)
         rows = [Row(r) for r in self.con.execute(f"SELECT {_COLS} FROM rec WHERE norm=? ORDER BY id", (key,))]
         if wanted:
             rows = [r for r in rows if r.system in wanted]
@@ -139,7 +136,7 @@ class Details:
         cleaned = clean_text(text)
         key = norm_code(cleaned)
         sugg: tuple[str, ...] = ()
-        wanted = resolve_systems(systems)
+        wanted = registry.resolve(systems)
         if key and wanted:
             elsewhere = [r for r in self.find(cleaned) if r.system not in wanted]
             if elsewhere:
@@ -155,9 +152,9 @@ class Details:
             try:
                 res = self.searcher.search(cleaned, systems=systems, limit=3)
                 sugg = tuple(h.code for h in res.hits)
-            except UsageError:
+            except EmptyInputError:
                 sugg = ()
-        where = f" in {', '.join(resolve_systems(systems) or ())}" if systems else ""
+        where = f" in {', '.join(wanted or ())}" if systems else ""
         hint = ("did you mean: " + ", ".join(sugg)) if sugg else "check the code, or search by words"
         shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
         return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
@@ -188,7 +185,7 @@ class Details:
 
     def billable_reason(self, row: Row) -> str:
         if row.billable:
-            return BILLABLE_WORDING.get(row.system, "billable")
+            return registry.billable_wording(row.system)
         kind = row.kind or "group"
         if row.nbill:
             noun = "code" if row.nbill == 1 else "codes"
@@ -202,14 +199,15 @@ class Details:
         for sec in SECTIONS:
             if own.get(sec.slug):
                 sections[sec.slug] = own[sec.slug]
-        if row.system == "ICD-10-CM":
-            self._inherit_cm(row, ancestors, sections)
-        if row.system == "ICD-10-PCS":
-            axes = self.pcs_axes(row.code)
+        system = registry.get(row.system)
+        if system is not None and (system.inherits_notes or system.seventh_characters):
+            self._inherit(row, ancestors, sections, system)
+        if system is not None and system.has_axes:
+            axes = self.pcs_axes(row.code, row.system)
             if axes:
                 sections["axes"] = axes
-        if row.system == "ICD-10-CM":
-            refs = self.cross_references(sections)
+        if system is not None and system.note_references:
+            refs = self.cross_references(sections, row.system)
             if refs:
                 sections["cross_references"] = [r.as_dict() for r in refs]
         if row.system in ("ICD-10-CM", "ICD-10-PCS"):  # issue 14: the coders' indexes
@@ -229,10 +227,11 @@ class Details:
         prov = self.systems.get(row.system, {})
         breadcrumb = tuple(a.ref() for a in reversed(ancestors))
         rec = row.record()
-        if row.system == "ICD-10-CM":
-            # chapter and block come from the hierarchy (the index does not repeat them per code)
-            derived = {a.kind: a.code for a in ancestors if a.kind in ("chapter", "block")}
-            if row.kind in ("chapter", "block"):
+        if system is not None and system.derived_fields:
+            # e.g. chapter and block come from the hierarchy (the index does not repeat them per code)
+            fields = system.derived_fields
+            derived = {a.kind: a.code for a in ancestors if a.kind in fields}
+            if row.kind in fields:
                 derived[row.kind] = row.code
             if derived:
                 rec = CodeRecord(rec.code, rec.system, rec.title, rec.billable, rec.kind, rec.parent,
@@ -247,7 +246,7 @@ class Details:
             also_in,
         )
 
-    def cross_references(self, sections: dict[str, Any], limit: int = 30) -> list[CodeRef]:
+    def cross_references(self, sections: dict[str, Any], system: str, limit: int = 30) -> list[CodeRef]:
         """Codes the official notes point to ('(E10.-)', '(I10-I16)'), resolved so they can be shown next."""
         seen: dict[str, CodeRef] = {}
         for slug in NOTE_SLUGS:
@@ -258,7 +257,7 @@ class Details:
                         if key in seen or len(seen) >= limit:
                             continue
                         row = self.con.execute(
-                            f"SELECT {_COLS} FROM rec WHERE system='ICD-10-CM' AND norm=?", (key,)
+                            f"SELECT {_COLS} FROM rec WHERE system=? AND norm=?", (system, key)
                         ).fetchone()
                         if row:
                             hit = Row(row)
@@ -266,15 +265,15 @@ class Details:
                             break
         return list(seen.values())
 
-    def _inherit_cm(self, row: Row, ancestors: list[Row], sections: dict[str, Any]) -> None:
+    def _inherit(self, row: Row, ancestors: list[Row], sections: dict[str, Any], system: CodeSystem) -> None:
         """7th characters from the nearest declaring ancestor; category-level notes apply too."""
-        if "seventh_characters" not in sections:
+        if system.seventh_characters and "seventh_characters" not in sections:
             for anc in ancestors:
                 sev = (anc.data.get("sections") or {}).get("seventh_characters")
                 if sev:
                     sections["seventh_characters"] = sev
                     break
-        for anc in ancestors:
+        for anc in ancestors if system.inherits_notes else ():
             if anc.kind not in ("category", "subcategory"):
                 continue
             notes = anc.data.get("sections") or {}
@@ -284,12 +283,13 @@ class Details:
                     inherited = [f"{item}{_APPLIES}{anc.code})" for item in items]
                     sections[slug] = list(sections.get(slug, [])) + inherited
 
-    def pcs_axes(self, code: str) -> list[dict[str, str]]:
+    def pcs_axes(self, code: str, system: str) -> list[dict[str, str]]:
+        """The seven decoded axes of a code of a system with ``has_axes`` (ICD-10-PCS tables)."""
         if len(code) != 7:
             return []
         row = self.con.execute("SELECT data FROM pcs WHERE prefix=?", (code[:3],)).fetchone()
         if not row:
-            return self._bare_axes(code)
+            return self._bare_axes(code, system)
         table: dict[str, Any] = json.loads(row[0])
         override = {}
         orow = self.con.execute("SELECT data FROM pcs WHERE prefix='_overrides'").fetchone()
@@ -322,9 +322,9 @@ class Details:
             return []
         return axes
 
-    def _bare_axes(self, code: str) -> list[dict[str, str]]:
+    def _bare_axes(self, code: str, system: str) -> list[dict[str, str]]:
         """The seven characters of a code whose table has no labels in this release, said plainly."""
-        section = self._get("ICD-10-PCS", code[0])
+        section = self._get(system, code[0])
         axes = [{"position": "1", "axis": "Section", "value": code[0], "label": section.title if section else "",
                  "definition": ""}]  # fmt: skip
         for pos in range(1, 7):
@@ -384,22 +384,24 @@ class Details:
         if not by_wording or row.kind in ("chapter", "block", "section", "body_system"):
             return out
         lineage = {(a.system, a.code) for a in ancestors}
+        own_system = (row.system,)
         added = 0
         for hit in self.searcher.related(row.title, limit=16):
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue
-            diff = self._difference(row, hit.code, ancestors) if hit.system == row.system else ""
+            at_home = hit.system in own_system  # the same system as the page's code
+            diff = self._difference(row, hit.code, ancestors) if at_home else ""
             if diff:
                 reason = diff
             elif (
-                hit.system == row.system
+                at_home
                 and parent is not None
                 and hit.code.startswith(parent.code.replace(".", "")[:3])
-                and row.system != "CPT"
+                and registry.has(row.system, "related_by_category")
             ):
                 reason = "similar wording, same category"
-            elif hit.system == row.system:
+            elif at_home:
                 reason = "similar wording elsewhere in " + row.system
             else:
                 reason = f"similar wording in {hit.system}"
@@ -412,8 +414,9 @@ class Details:
 
     def _difference(self, row: Row, other: str, ancestors: list[Row]) -> str:
         """One line on how ``other`` differs from ``row``, where the code structure can say it."""
-        if row.system == "ICD-10-PCS" and len(row.code) == 7 and len(other) == 7 and other[:3] == row.code[:3]:
-            mine, theirs = self.pcs_axes(row.code), self.pcs_axes(other)
+        same_table = len(row.code) == 7 and len(other) == 7 and other[:3] == row.code[:3]
+        if same_table and registry.has(row.system, "has_axes"):
+            mine, theirs = self.pcs_axes(row.code, row.system), self.pcs_axes(other, row.system)
             differing = [(a, b) for a, b in zip(mine, theirs, strict=True) if a["value"] != b["value"]]
             if mine and theirs and all(a["label"] and b["label"] for a, b in differing):
                 parts = [
@@ -423,7 +426,7 @@ class Details:
                 ]
                 if parts:
                     return "same table, but " + "; ".join(parts)
-        if row.system == "ICD-10-CM":
+        if registry.has(row.system, "seventh_characters"):
             a, b = row.code.replace(".", ""), other.replace(".", "")
             if len(a) == len(b) == 7 and a[:6] == b[:6]:
                 for anc in ancestors:
@@ -448,7 +451,7 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
     for raw in names:
         name = clean_text(raw).lower().replace("-", "_").replace(" ", "_")
         if not name:
-            raise UsageError("empty section name", hint="run 'codelookup sections' for the list")
+            raise UnknownSectionError("empty section name", hint="run 'codelookup sections' for the list")
         exact = [s.slug for s in SECTIONS if name in (s.slug, s.heading.lower().replace(" ", "_"))]
         matches = exact or [
             s.slug for s in SECTIONS if s.slug.startswith(name) or s.heading.lower().replace(" ", "_").startswith(name)
@@ -457,10 +460,10 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
             what = "ambiguous" if matches else "unknown"
             valid = ", ".join(s.slug for s in SECTIONS)
             shown = raw if len(raw) <= 40 else raw[:37] + "..."
-            raise UsageError(f"{what} section {shown!r}", hint=f"valid sections: {valid}")
+            raise UnknownSectionError(f"{what} section {shown!r}", hint=f"valid sections: {valid}")
         if matches[0] not in out:
             out.append(matches[0])
     return out
 
 
-__all__ = ["BY_SLUG", "Details", "Row", "_placeholder_variants", "resolve_sections"]
+__all__ = ["BY_SLUG", "Details", "Row", "resolve_sections"]

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Iterator
 
 from . import __version__
 from .catalogue import catalogue_file, open_catalogue, read_first_line
-from .errors import CatalogueError
-from .paths import cache_dir_str, data_dir_str
+from .errors import CatalogueError, CodelookupError, IndexDamagedError, IndexIOError
+from .paths import cache_dir_str, layers_dir_str
+from .systems import registry
 from .text import GENERIC, deletes1, index_terms, norm_code, stem, without_parentheses
 
 TYPE_CHECKING = False
@@ -34,16 +35,11 @@ INDEX_VERSION = 12  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
-SYSTEM_ORDER = {"ICD-10-CM": 0, "ICD-10-PCS": 1, "CPT": 2, "HCPCS": 3}
 GROUP_KINDS = frozenset({"chapter", "block", "section", "body_system", "table", "group"})
 
 
-def layers_dir() -> str:
-    return os.path.join(data_dir_str(), "imports")
-
-
 def _layer_files() -> list[str]:
-    directory = layers_dir()
+    directory = layers_dir_str()
     try:
         names = sorted(os.listdir(directory))
     except OSError:
@@ -84,10 +80,6 @@ def index_key(cat: str | Path, first_line: bytes, layers: list[str]) -> str:
     return f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
 
 
-COMMON_BONUS = 0.08
-CPT_PAGE_BONUS = 0.06
-
-
 def load_common_codes() -> frozenset[str]:
     """Codes people usually mean (package data written by us; see common_codes.tsv)."""
     from importlib.resources import files
@@ -107,9 +99,11 @@ def _title_prior(
     title = str(rec.get("title", ""))
     kind = str(rec.get("kind", ""))
     billable = bool(rec.get("billable"))
+    system = registry.get(str(rec.get("system", "")))
     # ICD-10-CM puts nonessential modifiers in parentheses; our CPT titles use them for lay names.
-    if terms is None or ("(" in title and rec.get("system") == "ICD-10-CM"):
-        counted = without_parentheses(title) if rec.get("system") == "ICD-10-CM" else title
+    modifiers = system is not None and system.parenthetical_modifiers
+    if terms is None or ("(" in title and modifiers):
+        counted = without_parentheses(title) if modifiers else title
         terms = index_terms(counted)
     tlen = sum(1 for t in terms if t not in GENERIC) or 1
     prior = 0.0
@@ -127,16 +121,8 @@ def _title_prior(
         prior += 0.05
     if "other specified" in low or "due to underlying condition" in low or "drug or chemical" in low:
         prior -= 0.02
-    system = rec.get("system")
-    code = str(rec.get("code", ""))
-    if system == "ICD-10-CM" and billable and len(norm_code(code)) == 7:
-        # 7th-character extensions: prefer the initial encounter; later encounters are rarely
-        # what someone searching by words means.
-        prior += 0.0 if code.endswith("A") else -0.06
-    if system == "CPT" and rec.get("sections"):
-        prior += CPT_PAGE_BONUS  # a page written for people: usually what a lay query means
-    if system == "ICD-10-CM" and code in common:
-        prior += COMMON_BONUS
+    if system is not None:  # the system's own ranking hook (CodeSystem.rank_prior)
+        prior += system.rank_prior(rec, str(rec.get("code", "")), billable, common)
     return prior, min(tlen, 255)
 
 
@@ -212,8 +198,13 @@ def _merge_layers(
 
     def merged() -> Iterator[dict[str, Any]]:
         seen: set[tuple[str, str]] = set()
+        # Our written pages survive a "replace" import of their system: the official release
+        # brings codes and titles, the bundled record its plain-language sections.
+        pages: dict[tuple[str, str], dict[str, Any]] = {}
         for rec in records:
             if rec["system"] in replaced:
+                if rec.get("sections") and registry.has(rec["system"], "has_pages"):
+                    pages[(rec["system"], norm_code(rec["code"]))] = rec["sections"]
                 continue
             key = (rec["system"], norm_code(rec["code"]))
             extra = overlays.get(key)
@@ -222,7 +213,11 @@ def _merge_layers(
                 rec = dict(rec)
                 rec["sections"] = {**(rec.get("sections") or {}), **(extra.get("sections") or {})}
             yield rec
-        for rec in sorted(replacements, key=lambda r: SYSTEM_ORDER.get(r["system"], 9)):
+        for rec in sorted(replacements, key=lambda r: registry.order_of(r["system"])):
+            page = pages.get((rec["system"], norm_code(rec["code"]))) if pages else None
+            if page:
+                rec = dict(rec)
+                rec["sections"] = {**page, **(rec.get("sections") or {})}
             yield rec
         for key, rec in overlays.items():
             if key not in seen:
@@ -335,7 +330,7 @@ def _fill(
         prior, tlen = _title_prior(rec, common, title_terms)
         priors.append(prior - 0.004 * d)
         tlens.append(tlen)
-        sysb.append(SYSTEM_ORDER.get(system, 9) * 2 + int(bill))
+        sysb.append(registry.id_of(system) * 2 + int(bill))
         seen: set[str] = set()
         for terms, postings in (
             (title_terms, post_t),
@@ -416,6 +411,33 @@ def _fill(
         "records": str(len(rows)),
     }
     con.executemany("INSERT INTO meta VALUES (?,?)", meta.items())
+
+
+def recover(exc: BaseException) -> CodelookupError | None:
+    """The user-facing error for an SQLite failure on the search index (None for other errors).
+
+    The index is opened read-only and checked by its key only, so damage inside a page (disk
+    trouble, a stray write) surfaces only when a query reads that page: the file is removed so
+    that the next run rebuilds it instead of failing the same way forever. A full or failing
+    disk under the cache directory is an input/output error, not a bug.
+    """
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    directory = cache_dir_str()
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        return IndexIOError(f"input/output error on the search index in {directory}: {exc}")
+    if not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return None
+    removed = False
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            if entry.startswith("index-") and entry.endswith(".sqlite"):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, entry))
+                    removed = True
+    what = "it was removed; the next run rebuilds it" if removed else "delete it by hand"
+    return IndexDamagedError(f"the search index in {directory} is damaged ({exc}); {what}")
 
 
 def _sqlite_uri(path: str) -> str:

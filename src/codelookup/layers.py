@@ -31,6 +31,7 @@ from typing import Any
 
 from codelookup import paths
 from codelookup.errors import CatalogueError
+from codelookup.systems import registry
 
 LAYER_FORMAT = "codelookup-layer"
 SCHEMA_VERSION = 1
@@ -44,13 +45,18 @@ class KindSpec:
     system: str
 
 
-# Fixed here (not per file) so a hand-edited layer cannot silently change how it is merged.
-LAYER_KINDS: dict[str, KindSpec] = {
-    "hcpcs": KindSpec("replace", "HCPCS"),
-    "cpt": KindSpec("overlay", "CPT"),
-    "icd10cm": KindSpec("replace", "ICD-10-CM"),
-    "icd10pcs": KindSpec("replace", "ICD-10-PCS"),
-}
+def layer_kinds() -> dict[str, KindSpec]:
+    """Every import kind and how it merges, from the registry of code systems.
+
+    Fixed by the registry (not per file) so a hand-edited layer cannot silently change how it
+    is merged.
+    """
+    return {
+        s.import_kind: KindSpec(s.layer_mode, s.name) for s in registry.ordered() if s.import_kind
+    }
+
+
+LAYER_KINDS: dict[str, KindSpec] = layer_kinds()  # the built-in kinds, for readers of this module
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def layers_dir() -> Path:
     The base comes from :func:`codelookup.paths.data_dir`, the same function the catalogue loader
     uses, so the importer and the loader can never disagree about the folder.
     """
-    return paths.data_dir() / "imports"
+    return Path(paths.layers_dir_str())
 
 
 def layer_path(kind: str) -> Path:
@@ -83,9 +89,10 @@ def layer_path(kind: str) -> Path:
 
 
 def _check_kind(kind: str) -> KindSpec:
-    spec = LAYER_KINDS.get(kind)
+    kinds = layer_kinds()
+    spec = kinds.get(kind)
     if spec is None:
-        known = ", ".join(LAYER_KINDS)
+        known = ", ".join(kinds)
         raise CatalogueError(f"unknown layer kind {kind!r}", hint=f"known kinds: {known}")
     return spec
 
@@ -187,7 +194,7 @@ def _check_header(path: Path, header: Any) -> dict[str, Any]:
     if version != SCHEMA_VERSION:
         raise _corrupt(path, f"schema_version {version!r} is not supported (this version reads 1)")
     kind = header.get("kind")
-    spec = LAYER_KINDS.get(kind) if isinstance(kind, str) else None
+    spec = layer_kinds().get(kind) if isinstance(kind, str) else None
     if spec is None:
         raise _corrupt(path, f"unknown kind {kind!r}")
     if header.get("mode") != spec.mode:
@@ -210,7 +217,7 @@ def read_layer(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     records = header.pop("records", None)
     if not isinstance(records, list):
         raise _corrupt(path, "has no records list")
-    system = LAYER_KINDS[header["kind"]].system
+    system = layer_kinds()[header["kind"]].system
     for number, rec in enumerate(records, start=1):
         problem = _record_problem(rec, system)
         if problem:
@@ -256,7 +263,7 @@ def list_layers() -> list[LayerInfo]:
     the user finds out which layer to remove.
     """
     found: list[LayerInfo] = []
-    for kind, spec in LAYER_KINDS.items():
+    for kind, spec in layer_kinds().items():
         path = layers_dir() / f"{kind}.json"
         if not path.is_file():
             continue

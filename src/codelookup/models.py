@@ -14,8 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing costs import time and is only for the checker
     from typing import Any
 
-SYSTEMS: tuple[str, ...] = ("ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS")
-
 _EMPTY: Mapping[str, Any] = {}
 
 

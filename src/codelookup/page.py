@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from .models import CodeDetail
 from .sections import BY_SLUG, Shape
+from .systems import registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
@@ -31,14 +32,15 @@ def selected(detail: CodeDetail, only: list[str] | None) -> dict[str, Any]:
 def breadcrumb_text(detail: CodeDetail, sep: str) -> str:
     parts = []
     for ref in detail.breadcrumb:
-        label = (
-            f"Chapter {ref.code}"
-            if detail.record.kind != "chapter" and ref.code.isdigit() and detail.record.system == "ICD-10-CM"
-            else ref.code
-        )
-        parts.append(label)
+        chapter = detail.record.kind != "chapter" and _numbered_chapter(detail, ref.code)
+        parts.append(f"Chapter {ref.code}" if chapter else ref.code)
     parts.append(detail.record.code)
     return sep.join(parts)
+
+
+def _numbered_chapter(detail: CodeDetail, code: str) -> bool:
+    """Whether a breadcrumb entry is a numbered chapter (ICD-10-CM's '4'), shown as 'Chapter 4'."""
+    return code.isdigit() and registry.has(detail.record.system, "numbered_chapters")
 
 
 def source_line(detail: CodeDetail) -> str:
@@ -125,7 +127,7 @@ def rich_page(detail: CodeDetail, only: list[str] | None, console: Console) -> N
     head.append(rec.title + "\n", style="bold")
     head.append(detail.billable_reason, style="green" if rec.billable else "yellow")
     for depth, ref in enumerate(detail.breadcrumb):
-        label = f"Chapter {ref.code}" if rec.system == "ICD-10-CM" and ref.code.isdigit() else ref.code
+        label = f"Chapter {ref.code}" if _numbered_chapter(detail, ref.code) else ref.code
         head.append("\n" + "  " * depth + ("› " if depth else ""), style="dim")
         head.append(label, style="cyan")
         head.append(f"  {ref.title}", style="dim")
@@ -158,7 +160,7 @@ def _rich_body(shape: Shape, value: Any, Table: Any, Text: Any, system: str = ""
         table = Table(show_header=True, box=None, padding=(0, 2))
         table.add_column("Char", style="bold")
         table.add_column("Meaning", ratio=1)
-        mine = code.replace(".", "")[6:7] if system == "ICD-10-CM" else ""
+        mine = code.replace(".", "")[6:7] if registry.has(system, "seventh_characters") else ""
         for char, meaning in value.items():
             style = "bold green" if char == mine else ""
             note = "  ← this code" if char == mine else ""

@@ -48,6 +48,11 @@ def data_dir_str() -> str:
     return _dir("CODELOOKUP_DATA_DIR", "XDG_DATA_HOME", ".local/share", "data")
 
 
+def layers_dir_str() -> str:
+    """Where imported layers live: ``imports`` under the data directory (the one definition)."""
+    return os.path.join(data_dir_str(), "imports")
+
+
 def cache_dir() -> Path:
     from pathlib import Path
 

@@ -17,9 +17,9 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import product
 
-from .errors import NotFoundError, UsageError
-from .index import SYSTEM_ORDER
+from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
+from .systems import registry
 from .text import (
     clean_text,
     code_shaped,
@@ -36,7 +36,6 @@ MAX_WORD = 40
 MAX_LIMIT = 10_000
 _CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9.*?]*$")
 _RANGE = re.compile(r"^([A-Z0-9][A-Z0-9.]*)\s*-\s*([A-Z0-9][A-Z0-9.]*)$")
-SYSTEM_NAMES = tuple(sorted(SYSTEM_ORDER, key=SYSTEM_ORDER.__getitem__))
 
 # Match qualities. Anything below FUZZY_BELOW came from a typo correction.
 Q_EXACT, Q_PREFIX, Q_LAST_PREFIX = 1.0, 0.9, 0.88
@@ -107,33 +106,9 @@ def looks_like_code(text: str) -> bool:
     return bool(_CODE_TOKEN.match(t)) and any(c.isdigit() for c in t)
 
 
-def resolve_systems(names: Sequence[str] | None) -> tuple[str, ...] | None:
-    """Accept system names case-insensitively and with common spellings ('cm', 'pcs')."""
-    if not names:
-        return None
-    aliases = {
-        "icd10cm": "ICD-10-CM",
-        "cm": "ICD-10-CM",
-        "icd-10-cm": "ICD-10-CM",
-        "icd10pcs": "ICD-10-PCS",
-        "pcs": "ICD-10-PCS",
-        "icd-10-pcs": "ICD-10-PCS",
-        "cpt": "CPT",
-        "hcpcs": "HCPCS",
-        "hcpcs-ii": "HCPCS",
-    }
-    out: list[str] = []
-    for name in names:
-        key = name.strip().lower().replace("_", "-")
-        system = aliases.get(key) or aliases.get(key.replace("-", ""))
-        if system is None:
-            raise UsageError(
-                f"unknown system {name!r}",
-                hint="use one of: " + ", ".join(SYSTEM_NAMES),
-            )
-        if system not in out:
-            out.append(system)
-    return tuple(out)
+def _allowed_ids(wanted: tuple[str, ...] | None) -> set[int] | None:
+    """The index bytes (system ids) a system filter keeps, or None for every system."""
+    return {registry.id_of(s) for s in wanted} if wanted else None
 
 
 class Searcher:
@@ -232,9 +207,9 @@ class Searcher:
             raise UsageError(f"--limit must be between 1 and {MAX_LIMIT:,}, not {limit}")
         text = clean_text(query)
         if not text:
-            raise UsageError("empty query", hint="give words or a code, e.g. codelookup search epidural")
-        wanted = resolve_systems(systems)
-        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
+            raise EmptyInputError("empty query", hint="give words or a code, e.g. codelookup search epidural")
+        wanted = registry.resolve(systems)
+        allowed = _allowed_ids(wanted)
         notes: list[str] = []
         hits: list[SearchHit] = []
         if looks_like_code(text) or _RANGE.match(text.upper()):
@@ -282,8 +257,8 @@ class Searcher:
     ) -> list[SearchHit]:
         extra, args = self._filter_sql(wanted, billable_only)
         cols = "SELECT code, system, title, billable FROM rec WHERE "
-        order = " ORDER BY CASE system {} END, id LIMIT ?".format(
-            " ".join(f"WHEN '{s}' THEN {i}" for s, i in SYSTEM_ORDER.items())
+        order = " ORDER BY CASE system {} ELSE 1000 END, id LIMIT ?".format(
+            " ".join(f"WHEN '{s.name}' THEN {s.order}" for s in registry.ordered())
         )
         upper = text.strip().upper()
         rng = _RANGE.match(upper)
@@ -305,7 +280,7 @@ class Searcher:
         if len(exact) > 1:
             notes.append(f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact))
         if not exact:
-            for alt in _placeholder_variants(key):
+            for alt in placeholder_variants(key, wanted):
                 rows = self.con.execute(cols + "norm = ?" + extra + order, [alt, *args, limit]).fetchall()
                 if rows:
                     notes.append(f"{text.strip()} is not a code; did you mean {rows[0][0]}?")
@@ -474,6 +449,7 @@ class Searcher:
             variants = self._variants(text, notes)
         # CPT and HCPCS codes never encode a side: a query that names one is about ICD-10 codes.
         sided = bool({"right", "left", "bilateral"} & set(words(text)))
+        sideless = {s.id for s in registry.ordered() if not s.encodes_laterality} if sided else set()
         best: dict[int, tuple[float, str]] = {}
         slot_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
         prior, tlen, sysb = self.prior, self.tlen, self.sysb
@@ -542,7 +518,7 @@ class Searcher:
                 score -= MISSING_PENALTY * (n - matched)
                 if not is_syn and not inexact and matched == n and not in_body and not in_alias:
                     score += LITERAL_BONUS  # the user's own words, in a title or official term
-                if sided and sb >> 1 >= 2:
+                if sided and sb >> 1 in sideless:
                     score -= SIDE_PENALTY
                 match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
                 cur = best.get(d)
@@ -573,8 +549,7 @@ class Searcher:
         catalogue): words such as 'approach' or 'right' appear in tens of thousands of titles and
         would cost far more time than they add meaning.
         """
-        wanted = resolve_systems(systems)
-        allowed = {SYSTEM_ORDER[s] for s in wanted} if wanted else None
+        allowed = _allowed_ids(registry.resolve(systems))
         stems = list(dict.fromkeys(stem(w) for w in index_terms(clean_text(text))))
         if not stems:
             return []
@@ -617,7 +592,7 @@ class Searcher:
         extra, args = self._filter_sql(tuple(systems) if systems else None, False)
         key = key[:12]  # the longest code is 8 characters; anything longer cannot help
         out: list[str] = []
-        for alt in _placeholder_variants(key):
+        for alt in placeholder_variants(key, tuple(systems) if systems else None):
             out += [r[0] for r in self.con.execute("SELECT code FROM rec WHERE norm=?" + extra, (alt, *args))]
         trimmed = key
         while len(trimmed) > 1 and len(out) < limit:
@@ -665,8 +640,13 @@ def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
-def _placeholder_variants(key: str) -> list[str]:
-    """'W2189A' -> 'W2189XA': ICD-10-CM 7th characters need X placeholders before them."""
+def placeholder_variants(key: str, wanted: Sequence[str] | None = None) -> list[str]:
+    """'W2189A' -> 'W2189XA': ICD-10-CM 7th characters need X placeholders before them.
+
+    Only for the systems (of ``wanted``, or all) whose registry entry has ``placeholder_x``.
+    """
+    if not any(s.placeholder_x for s in registry.ordered() if not wanted or s.name in wanted):
+        return []
     if len(key) < 4 or len(key) >= 7 or not key[0].isalpha() or not key[-1].isalpha():
         return []
     return [key[:-1] + "X" * (7 - len(key)) + key[-1]]

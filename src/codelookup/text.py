@@ -43,12 +43,6 @@ GENERIC: frozenset[str] = frozenset(
     ["unspecified", "nos", "not", "elsewhere", "classified", "site", "type", "initial", "encounter", "approach"]
 )
 _PARENS = re.compile(r"\([^)]*\)")
-_CODE_SHAPES = (
-    re.compile(r"^[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?$"),  # ICD-10-CM (dot removed)
-    re.compile(r"^(?=.*[0-9])[0-9A-HJ-NP-Z]{3,7}$"),  # ICD-10-PCS (no I or O)
-    re.compile(r"^[0-9]{4}[0-9A-Z]$"),  # CPT, including category II/III
-    re.compile(r"^[A-V][0-9]{4}$"),  # HCPCS Level II
-)
 
 
 def without_parentheses(text: str) -> str:
@@ -57,8 +51,10 @@ def without_parentheses(text: str) -> str:
 
 
 def code_shaped(key: str) -> bool:
-    """Whether a normalised string has the shape of a code in some system."""
-    return any(p.match(key) for p in _CODE_SHAPES)
+    """Whether a normalised string has the shape of a code in some system (see the registry)."""
+    from .systems import registry
+
+    return any(s.matches_code(key) for s in registry.ordered())
 
 
 def clean_text(text: str) -> str:

@@ -8,6 +8,8 @@ paths so that the importer can reuse them for newer official releases.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
-FORMAT_NAME = "codelookup-catalogue"
-SYSTEM_ORDER: tuple[str, ...] = ("ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS")
+# Defined once, by the reader of the file (the catalogue module); the writer uses the same values.
+from codelookup.catalogue import FORMAT as FORMAT_NAME
+from codelookup.catalogue import SCHEMA_VERSION
+
+__all__ = ["FORMAT_NAME", "SCHEMA_VERSION"]

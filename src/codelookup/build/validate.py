@@ -11,14 +11,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from codelookup.errors import CatalogueError
+from codelookup.systems import registry
 
 ALWAYS = ("code", "system", "title", "billable", "kind", "parent")
-KINDS: dict[str, frozenset[str]] = {
-    "ICD-10-CM": frozenset({"chapter", "block", "category", "subcategory", "code"}),
-    "ICD-10-PCS": frozenset({"section", "body_system", "table", "code"}),
-    "CPT": frozenset({"section", "code"}),
-    "HCPCS": frozenset({"section", "code"}),
-}
+
+
+def kinds_of(system: str) -> frozenset[str]:
+    """Record kinds the registry allows for ``system`` (none for an unknown system)."""
+    known = registry.get(system)
+    return frozenset(known.kinds) if known is not None else frozenset()
+
 
 # A non-billable record of these kinds with nothing below it would be a dead end for users
 # (CM blocks are exempt: the tabular has 12 empty heading blocks such as C00-C96).
@@ -37,7 +39,7 @@ def validate_records(records: Sequence[Mapping[str, Any]]) -> list[str]:
             continue
         system, code, parent = rec["system"], rec["code"], rec["parent"]
         codes = seen.setdefault(system, set())
-        if rec["kind"] not in KINDS.get(system, frozenset()):
+        if rec["kind"] not in kinds_of(system):
             problems.append(f"{system} {code}: unknown kind {rec['kind']!r}")
         if not isinstance(rec["title"], str) or not rec["title"]:
             problems.append(f"{system} {code}: empty title")

@@ -16,7 +16,8 @@ from typing import Any
 from codelookup.errors import CatalogueError, ImportFileError
 from codelookup.importers import cpt, hcpcs, icd10cm, icd10pcs
 from codelookup.importers._common import Ticker, fail, now_utc, sha256_of
-from codelookup.layers import LAYER_KINDS, layer_path, read_layer, write_layer
+from codelookup.layers import layer_kinds, layer_path, read_layer, write_layer
+from codelookup.systems import registry
 
 
 class ImportKind(StrEnum):
@@ -39,23 +40,14 @@ class ImportResult:
     notes: str = ""
 
 
-_PUBLISHERS = {
-    "hcpcs": ("HCPCS Level II", "Centers for Medicare & Medicaid Services (CMS)"),
-    "cpt": ("CPT (licensed descriptors)", "American Medical Association (AMA)"),
-    "icd10cm": ("ICD-10-CM", "National Center for Health Statistics (NCHS/CDC)"),
-    "icd10pcs": ("ICD-10-PCS", "Centers for Medicare & Medicaid Services (CMS)"),
-}
-_SOURCES = {
-    "hcpcs": "HCPCS quarterly alpha-numeric file, imported by the user",
-    "cpt": "The user's licensed CPT descriptor file",
-    "icd10cm": "ICD-10-CM tabular XML, imported by the user",
-    "icd10pcs": "ICD-10-PCS release file, imported by the user",
-}
+# An overlay brings only part of a system (CPT: the user's licensed descriptors), so says so.
+_OVERLAY_NAME = "{name} (licensed descriptors)"
+_IMPORTED_LICENCE = "As distributed by the publisher to the user; not redistributed by us"
 
 
 def _validate(path: Path, kind: str, records: list[dict[str, Any]]) -> None:
     """Refuse a layer the loader could not merge: wrong system, duplicates, dangling parents."""
-    spec = LAYER_KINDS[kind]
+    spec = layer_kinds()[kind]
     codes: set[str] = set()
     for rec in records:
         if rec.get("system") != spec.system or not rec.get("code") or not rec.get("title"):
@@ -124,15 +116,17 @@ def run_import(
     counts.setdefault("billable", sum(1 for r in records if r.get("billable")))
     imported_at = now_utc()
 
-    name, publisher = _PUBLISHERS[kind.value]
-    system = LAYER_KINDS[kind.value].system
+    entry = registry.by_import_kind(kind.value)
+    assert entry is not None  # every ImportKind is a registry import kind (tests check it)
+    system = entry.name
+    name = _OVERLAY_NAME.format(name=entry.full_name) if entry.layer_mode == "overlay" else entry.full_name
     info: dict[str, Any] = {
         "name": name,
         "release": release or f"not stated in the file (imported {imported_at[:10]})",
-        "source": _SOURCES[kind.value],
+        "source": entry.import_source,
         "source_file": path.name,
-        "publisher": publisher,
-        "licence": "As distributed by the publisher to the user; not redistributed by us",
+        "publisher": entry.publisher,
+        "licence": _IMPORTED_LICENCE,
         "counts": counts,
         "notes": notes,
     }

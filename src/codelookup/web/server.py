@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..errors import CodelookupError
+from ..errors import CodelookupError, ExitCode
 from .app import Response, WebApp
 
 LOOPBACK_NAMES = ("localhost", "")
@@ -26,7 +26,7 @@ LOOPBACK_NAMES = ("localhost", "")
 class ServeError(CodelookupError):
     """The server cannot start (port in use, address not available): exit 74."""
 
-    exit_code = 74
+    exit_code = ExitCode.IO
 
 
 def is_loopback(host: str) -> bool:
