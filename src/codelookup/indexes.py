@@ -505,22 +505,27 @@ class LazyPaths:
         return default if row is None else alias_path(self.con, *row)
 
 
-def alias_path(con: sqlite3.Connection, rec: int, entry: int, col: int, code: str) -> str:
+def _ixe(con: sqlite3.Connection, entry: int, memo: dict[int, Any] | None) -> Any:
+    if memo is not None and entry in memo:
+        return memo[entry]
+    row = con.execute("SELECT book, parent, title, nemod, codes, see, seealso FROM ixe WHERE id=?", (entry,)).fetchone()
+    if memo is not None:
+        memo[entry] = row
+    return row
+
+
+def alias_path(
+    con: sqlite3.Connection, rec: int, entry: int, col: int, code: str, memo: dict[int, Any] | None = None
+) -> str:
     """The path as a coder reads it: 'Chordoma → see Neoplasm, vertebral (column), malignant → C41.2'."""
     chain: list[tuple[Any, ...]] = []
-    cur = con.execute("SELECT book, parent, title, nemod, codes, see, seealso FROM ixe WHERE id=?", (entry,)).fetchone()
+    cur = _ixe(con, entry, memo)
     if cur is None:
         return ""
     book, first = cur[0], cur
     while cur is not None:
         chain.append(cur)
-        cur = (
-            con.execute(
-                "SELECT book, parent, title, nemod, codes, see, seealso FROM ixe WHERE id=?", (cur[1],)
-            ).fetchone()
-            if cur[1] >= 0
-            else None
-        )
+        cur = _ixe(con, cur[1], memo) if cur[1] >= 0 else None
     labels = [_label(str(c[2]), str(c[3])) for c in reversed(chain) if c[2]]
     if book == "neoplasm" and labels:
         labels[0] = "Neoplasm"
@@ -612,7 +617,12 @@ def entries_leading_to(con: sqlite3.Connection, system: str, code: str, limit: i
             found = con.execute(f"{cols} WHERE key IN ({marks}) ORDER BY id LIMIT ?", (*keys, limit * 3)).fetchall()
         else:
             found = con.execute(f"{cols} WHERE rec=? ORDER BY id LIMIT ?", (row[0], limit * 3)).fetchall()
-        paths = [alias_path(con, *r) for r in found]
+        memo: dict[int, Any] = {}  # entries of one code share their ancestors
+        paths: dict[str, None] = {}
+        for r in found:
+            paths.setdefault(alias_path(con, r[0], r[1], r[2], r[3], memo))
+            if len(paths) >= limit:
+                break
     except sqlite3.Error:
         return []
-    return list(dict.fromkeys(paths))[:limit]
+    return list(paths)
