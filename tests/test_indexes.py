@@ -266,3 +266,23 @@ def test_import_official_index_replaces_the_derived_one(
         index_lines(lib2, "Aarskog's syndrome")  # only the derived index had it
     assert run(runner, "import", "--remove", "icd10cm-index").exit_code == 0
     assert not target.exists()
+
+
+# -- the benchmark's index-term sets ---------------------------------------------------------------
+def test_bench_builds_index_term_sets_from_the_vendored_files(lib: Any) -> None:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("bench_relevance_ix", REPO / "bench" / "relevance.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(bench)
+    sets = bench.index_term_pairs(4, seed=7)
+    assert len(sets) == 5 and all(len(pairs) == 4 for pairs in sets.values())
+    drug = sets["CM Table of Drugs"]
+    assert all(p.code.startswith("T") or p.code.startswith("X") for p in drug)
+    for pairs in sets.values():
+        for p in pairs:  # every expected answer is a code (or a code prefix) of the catalogue
+            hits = lib.search(p.code, systems=[p.system], limit=1).hits
+            assert hits and hits[0].code.replace(".", "").startswith(p.code.replace(".", "")), p
