@@ -129,6 +129,7 @@ class _Targets:
 
     def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self.by: dict[tuple[str, str], tuple[int, bool, str]] = {}
+        self.norm: dict[str, str] = {}
         # A table or partial PCS code ('0DQA') -> the first code that completes it (catalogue order)
         self.pcs_first: dict[str, int] = {}
         for r in rows:
@@ -139,7 +140,9 @@ class _Targets:
 
     def resolve(self, system: str, code: str) -> tuple[int, str, str] | None:
         """(record id, code shown, note) for an index code; None when nothing is near."""
-        key = norm_code(code).replace("-", "")
+        key = self.norm.get(code)
+        if key is None:  # index codes repeat: normalise each once
+            key = self.norm[code] = norm_code(code).replace("-", "")
         if system == "ICD-10-PCS" and len(key) < 7 and key in self.pcs_first:
             # The index names a table or partial code: search shows a code that completes it
             # (the path keeps the index's own characters, so the reader sees what to finish).
@@ -203,25 +206,33 @@ def fill(
     post_x: dict[str, array[int]] = {}  # nonessential modifiers, table column names
     stems: dict[str, str] = {}
 
-    def add_alias(rec: int, entry: int, col: int, code: str, essential: str, extra: str) -> None:
+    def toks(text: str) -> list[str]:
+        out = []
+        for term in index_terms(text):
+            st = stems.get(term)
+            if st is None:
+                st = stems[term] = stem(term)
+            out.append(st)
+        return out
+
+    def add_alias(rec: int, entry: int, col: int, code: str, ess: tuple[str, ...], ext: Iterable[str]) -> None:
         aid = len(arows)
         # The path text is rebuilt from the entry when shown (storing it doubled the tables);
         # 'key' is kept for PCS only, whose entries name tables and partial codes.
-        arows.append((aid, rec, entry, col, code, norm_code(code) if system == "ICD-10-PCS" else None))
-        ess = index_terms(essential)
+        arows.append((aid, rec, entry, col, code, targets.norm.get(code) if system == "ICD-10-PCS" else None))
         alen.append(min(255, sum(1 for t in ess if t not in GENERIC) or 1))
-        seen: set[str] = set()
-        for terms, target in ((ess, post), (index_terms(extra), post_x)):
-            for term in terms:
-                st = stems.get(term)
-                if st is None:
-                    st = stems[term] = stem(term)
-                if st not in seen:
-                    seen.add(st)
-                    p = target.get(st)
-                    if p is None:
-                        p = target[st] = array("I")
-                    p.append(aid)
+        for st in ess:
+            p = post.get(st)
+            if p is None:
+                p = post[st] = array("I")
+            p.append(aid)
+        for st in dict.fromkeys(ext):
+            if st in ess:
+                continue
+            p = post_x.get(st)
+            if p is None:
+                p = post_x[st] = array("I")
+            p.append(aid)
 
     for book_name in ("cm", "ecm", "neoplasm", "drug", "pcs"):
         book = books.get(book_name)
@@ -235,22 +246,32 @@ def fill(
         entries: list[list[Any]] = book["entries"]
         base = len(erows)
         keyed: dict[str, int] = {}
-        parents: list[int] = []
         stack_ids: list[int] = []
-        for i, stack in _paths(entries):
-            e = entries[i]
+        lvl_keys: list[str] = []
+        lvl_ess: list[tuple[str, ...]] = []
+        lvl_ext: list[tuple[str, ...]] = []
+        ent_ess: list[tuple[str, ...]] = []  # per entry: the path's essential words (stemmed)
+        ent_ext: list[tuple[str, ...]] = []  # and its nonessential modifiers
+        for i, e in enumerate(entries):
             level = int(e[0])
-            del stack_ids[level:]
+            del stack_ids[level:], lvl_keys[level:], lvl_ess[level:], lvl_ext[level:]
             parent = stack_ids[-1] if stack_ids else -1
             stack_ids.append(base + i)
-            parents.append(parent)
-            titles = [str(s[1]) for s in stack]
-            if book_name == "neoplasm" and titles:
-                titles[0] = "Neoplasm"
-            key = ", ".join(_key(t) for t in titles if t)
-            keyed.setdefault(key, i)
-            if level == 0 and "," in titles[0]:
-                keyed.setdefault(_key(titles[0].split(",")[0]), i)
+            title = str(e[1])
+            own_key = _key(title)
+            # the Neoplasm Table's main term reads 'Neoplasm' in paths ('Neoplasm, breast')
+            shown = "Neoplasm" if book_name == "neoplasm" and level == 0 else title
+            lvl_keys.append(own_key if shown is title else "neoplasm")
+            # cumulative per level: the path's words are its parent's plus its own
+            up_ess = lvl_ess[-1] if lvl_ess else ()
+            up_ext = lvl_ext[-1] if lvl_ext else ()
+            lvl_ess.append((*up_ess, *(t for t in dict.fromkeys(toks(shown)) if t not in up_ess)))
+            lvl_ext.append((*up_ext, *toks(str(e[2]))) if e[2] else up_ext)
+            keyed.setdefault(", ".join(k for k in lvl_keys if k), i)
+            if level == 0 and "," in title:
+                keyed.setdefault(_key(title.split(",")[0]), i)
+            ent_ess.append(lvl_ess[-1])
+            ent_ext.append(lvl_ext[-1])
             erows.append(
                 (
                     base + i,
@@ -264,28 +285,25 @@ def fill(
                     e[5],
                     e[6],
                     "|".join(e[7]) if e[7] else "",
-                    _key(str(e[1])),
+                    own_key,
                 )
             )
         # Aliases: every line's full path leads to the codes it names, or that its see leads to.
-        for i, stack in _paths(entries):
-            e = entries[i]
-            essential = " ".join(str(s[1]) for s in stack)
-            extra = " ".join(str(s[2]) for s in stack)
-            if book_name == "neoplasm":
-                essential = essential.replace("Neoplasm, neoplastic", "Neoplasm", 1)
+        heads = book.get("heads") or []
+        # The table's own name is context of every row: 'drug overdose tylenol'.
+        col_words = [
+            toks(COLUMN_WORDS[c][1] if book_name == "neoplasm" else f"{heads[c]} drug chemical")
+            for c in range(len(heads))
+        ]
+        for i, e in enumerate(entries):
+            ess, ext = ent_ess[i], ent_ext[i]
             if e[7]:  # table rows: one alias per column
-                heads = book.get("heads") or []
                 for col, cell in enumerate(e[7]):
-                    if not cell:
+                    if not cell or col >= len(col_words):
                         continue
                     found = targets.resolve(system, cell)
-                    if found is None:
-                        continue
-                    head = heads[col] if col < len(heads) else ""
-                    # The table's own name is context of every row: 'drug overdose tylenol'.
-                    words = COLUMN_WORDS[col][1] if book_name == "neoplasm" else f"{head} drug chemical"
-                    add_alias(found[0], base + i, col, cell, essential, f"{extra} {words}")
+                    if found is not None:
+                        add_alias(found[0], base + i, col, cell, ess, (*ext, *col_words[col]))
                 continue
             codes = list(e[3])
             # '… specified site → see Neoplasm, benign, by site' needs the site: nothing to follow.
@@ -294,9 +312,8 @@ def fill(
                 codes = _follow(e[4] or e[5], keyed, entries, books)
             for code in codes:
                 found = targets.resolve(system, code.split()[0])
-                if found is None:
-                    continue
-                add_alias(found[0], base + i, -1, code.split()[0], essential, extra)
+                if found is not None:
+                    add_alias(found[0], base + i, -1, code.split()[0], ess, ext)
     con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
     con.execute("CREATE INDEX ixe_key ON ixe(book, key) WHERE level <= 1")
     con.execute("CREATE INDEX ixe_parent ON ixe(parent)")
