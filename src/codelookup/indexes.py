@@ -439,12 +439,18 @@ def merge_hits(
                 if not cand:
                     break
         if len(cand) < RELAXED_BELOW and n >= 3 and len(live) >= n - 1:
-            # Like titles: with three words or more, an entry may miss one (at a cost).
-            from collections import Counter
-            from itertools import chain
-
-            counts = Counter(chain.from_iterable(d for d in live if len(d) <= RELAXED_MAX))
-            cand.update(a for a, c in counts.items() if c >= n - 1)
+            # Like titles: with three words or more, an entry may miss one (at a cost). Each
+            # "all but one word" intersection runs in C, far cheaper than counting every id.
+            groups = [live[:i] + live[i + 1 :] for i in range(len(live))] if len(live) == n else [live]
+            for group in groups:
+                if any(len(d) > RELAXED_MAX for d in group[:1]):
+                    continue  # even the rarest remaining word is everywhere: no useful candidates
+                found = set(group[0])
+                for d in group[1:]:
+                    found.intersection_update(d)
+                    if not found:
+                        break
+                cand |= found
         for a in cand:
             total = 0.0
             essential = matched = 0
