@@ -415,6 +415,8 @@ def merge_hits(
     if not alen_raw:
         return LazyPaths(con)
     prior, sysb = searcher.prior, searcher.sysb
+    # Two words that no title shares ('bold fracture'): let an entry match one of them, at a cost.
+    nothing_else = not best
     winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
     cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
     slot_cache: dict[tuple[tuple[str, float], ...], _SlotSets] = {}
@@ -438,7 +440,7 @@ def merge_hits(
                 cand.intersection_update(d)
                 if not cand:
                     break
-        if len(cand) < RELAXED_BELOW and n >= 3 and len(live) >= n - 1:
+        if len(cand) < RELAXED_BELOW and (n >= 3 or (n == 2 and nothing_else)) and len(live) >= n - 1:
             # Like titles: with three words or more, an entry may miss one (at a cost). Each
             # "all but one word" intersection runs in C, far cheaper than counting every id.
             groups = [live[:i] + live[i + 1 :] for i in range(len(live))] if len(live) == n else [live]
