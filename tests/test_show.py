@@ -38,7 +38,7 @@ def test_icd10cm_notes_and_hierarchy(runner: CliRunner) -> None:
     rec = json.loads(show(runner, "E11.621", "--json").stdout)["records"][0]
     assert rec["title"] == "Type 2 diabetes mellitus with foot ulcer"
     assert [h["code"] for h in rec["hierarchy"]] == ["4", "E08-E13", "E11", "E11.6", "E11.62"]
-    assert any("E10" in x for x in rec["sections"]["excludes1"])
+    assert any("E10" in x["text"] and x["source"] == "E11" for x in rec["sections"]["excludes1"])
     assert rec["sections"]["use_additional_code"]
     sev = json.loads(show(runner, "S72.001A", "--json").stdout)["records"][0]["sections"]["seventh_characters"]
     assert sev["A"] == "initial encounter for closed fracture" and "S" in sev
@@ -77,11 +77,13 @@ def test_several_codes_report_found_and_missing(runner: CliRunner) -> None:
 
 
 def test_batch_jsonl_from_stdin(runner: CliRunner) -> None:
-    result = show(runner, "-", "--jsonl", input=" e11.9 \nW21.89A\n0SRC0J9\n")
+    result = show(runner, "-", "--jsonl", input=" e11.9 \nW21.89A\nW21.89Q\n0SRC0J9\n")
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert lines[0]["code"] == "E11.9" and lines[0]["billable"] is True
-    assert "error" in lines[1] and "W21.89XA" in lines[1]["suggestions"]
-    assert lines[2]["system"] == "ICD-10-PCS"
+    # a missing placeholder resolves, as in search; a wrong 7th character is not found
+    assert lines[1]["code"] == "W21.89XA" and lines[1]["resolved_from"] == "W21.89A"
+    assert "error" in lines[2] and "W21.89XA" in lines[2]["suggestions"]
+    assert lines[3]["system"] == "ICD-10-PCS"
     assert result.exit_code == 1
 
 

@@ -23,7 +23,9 @@ app = typer.Typer(
         "each one means in plain language.\n\nExample: codelookup search 'heart attack'"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion: Typer's own, costing nothing on the fast path
+    # (scripted search/show never import Typer) and only a lazy import when used.
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -147,7 +149,7 @@ def show(
     """Show a code's page: official title, notes, structure and plain-language sections.
 
     Examples: codelookup show 62264; codelookup show E11.621 --section excludes1;
-    codelookup show 0SRC0J9 --json | jq .sections.axes; cat codes.txt | codelookup show - --jsonl
+    codelookup show 0SRC0J9 --json | jq '.records[0].sections.axes'; cat codes.txt | codelookup show - --jsonl
     """
     _dispatch("show", locals())
 
@@ -357,11 +359,30 @@ def import_(
     _guard(work)
 
 
+# Options of the program itself, accepted after the subcommand too (`show E11.9 --no-color`).
+GLOBAL_FLAGS = ("--no-color",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global flags given after the subcommand to before it, where Click expects them.
+
+    Only flags (no values) are moved, and nothing after a literal ``--``, so a query or a
+    code can never be mistaken for one.
+    """
+    if not argv or not any(a in GLOBAL_FLAGS for a in argv[1:]):
+        return argv
+    end = argv.index("--") if "--" in argv else len(argv)
+    moved = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    rest = [a for a in argv[:end] if a not in GLOBAL_FLAGS]
+    return [*dict.fromkeys(moved), *rest, *argv[end:]]
+
+
 def run(argv: list[str]) -> int:
     """Run the Typer app without letting it exit the process or print a traceback."""
     from typer.main import get_command
 
     command = get_command(app)
+    argv = hoist_global_options(argv)
     try:
         rc = command.main(args=argv, prog_name="codelookup", standalone_mode=False)
     except typer.Exit as exc:
@@ -371,8 +392,12 @@ def run(argv: list[str]) -> int:
         if name == "Abort":
             _err("aborted")
             return ExitCode.INTERRUPTED
+        ctx = getattr(exc, "ctx", None)
+        if name == "NoArgsIsHelpError" and ctx is not None:
+            # Bare `codelookup` (or a group without its subcommand): the normal help, as lines.
+            sys.stdout.write(ctx.get_help() + "\n")
+            return ExitCode.OK
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            ctx = getattr(exc, "ctx", None)
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'codelookup --help')"
             _err(exc.format_message().replace("\n", " ") + where)
             return int(exc.exit_code)

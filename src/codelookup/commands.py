@@ -233,13 +233,21 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
     errors: list[dict[str, Any]] = []
     console = None
     pager_ctx = None
+    paged_plain: list[str] | None = None  # plain pages collected for a pager without colour
     if fmt is OutputFormat.TABLE:
         from rich.console import Console
 
         console = Console(file=streams.out, highlight=False)
         if opts.pager:
-            pager_ctx = console.pager(styles=True)
-            pager_ctx.__enter__()
+            import os
+
+            from .page import pager_styles
+
+            if pager_styles(os.environ):
+                pager_ctx = console.pager(styles=True)
+                pager_ctx.__enter__()
+            else:
+                fmt, console, paged_plain = OutputFormat.PLAIN, None, []
     missing = 0
     first = True
     try:
@@ -268,6 +276,8 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                     + " (use --system to pick one)",
                 )
             for d in details:
+                if d.record.extra.get("resolution_note"):
+                    note(streams, str(d.record.extra["resolution_note"]))
                 doc = d.as_dict()
                 if only is not None:
                     doc["sections"] = {k: v for k, v in doc["sections"].items() if k in only}
@@ -283,14 +293,20 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                 else:
                     from .page import plain_page
 
-                    if not first:
-                        streams.out.write("\n")
-                    streams.out.write(plain_page(d, only, _plain_width(streams)))
-                    streams.out.flush()
+                    text = ("" if first else "\n") + plain_page(d, only, _plain_width(streams))
+                    if paged_plain is not None:
+                        paged_plain.append(text)
+                    else:
+                        streams.out.write(text)
+                        streams.out.flush()
                 first = False
     finally:
         if pager_ctx is not None:
             pager_ctx.__exit__(None, None, None)
+        if paged_plain:
+            import pydoc
+
+            pydoc.pager("".join(paged_plain))
     if fmt is OutputFormat.JSON:
         import json
 
@@ -378,9 +394,16 @@ def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
         ("origin", "Origin"),
     )
     env = {**envelope(lib), "content_sha256": lib.meta("content_sha256")}
-    writer = make_writer(fmt, streams.out, env, columns, batch=False)
-    writer.write(None, rows)
-    writer.finish()
+    if resolve_format(fmt, streams.out.isatty()) is OutputFormat.TABLE:
+        from rich.console import Console
+
+        from .page import rich_systems
+
+        rich_systems(rows, Console(file=streams.out, highlight=False))
+    else:
+        writer = make_writer(fmt, streams.out, env, columns, batch=False)
+        writer.write(None, rows)
+        writer.finish()
     from .systems import registry
 
     for system in registry.ordered():

@@ -8,12 +8,12 @@ place in the hierarchy, its children, the decoded ICD-10-PCS axes and similar co
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 
+from . import cmnotes
 from .errors import EmptyInputError, NotFoundError, UnknownSectionError
 from .models import CodeDetail, CodeRecord, CodeRef
-from .search import Searcher, looks_like_code
+from .search import Searcher, looks_like_code, placeholder_variants
 from .sections import BY_SLUG, SECTIONS
 from .systems import registry
 from .text import clean_text, norm_code
@@ -25,19 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
     from .systems import CodeSystem
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
-# Code references inside ICD-10-CM notes: 'E10.-', 'O24.4-', 'P70.2', ranges such as 'I10-I16'.
-_CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
-_NOTE_CODE = re.compile(rf"\b({_CODE})(?:\.?-)?(?:-{_CODE})?")
-_APPLIES = " (applies from "  # how a note inherited from a category is marked
 NOTE_SLUGS = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "notes")
-INHERITED_NOTES = (
-    "includes",
-    "excludes1",
-    "excludes2",
-    "code_first",
-    "use_additional_code",
-    "code_also",
-)
 PCS_AXES = (
     "Section",
     "Body System",
@@ -106,6 +94,7 @@ class Details:
         self.con = con
         self.searcher = searcher
         self._systems: dict[str, Any] | None = None
+        self._note_cache: dict[str, Any] = {}  # the category list, read once per session
 
     @property
     def systems(self) -> dict[str, Any]:
@@ -149,22 +138,41 @@ class Details:
         if key and looks_like_code(cleaned):
             sugg = self.searcher.code_suggestions(key, systems=wanted)
         if not sugg and cleaned and not looks_like_code(cleaned):
+            # Not code-shaped: suggest what a word search finds as typed; a guessed spelling
+            # ('nope' -> 'nose') would suggest unrelated codes, so then suggest nothing.
             try:
                 res = self.searcher.search(cleaned, systems=systems, limit=3)
-                sugg = tuple(h.code for h in res.hits)
+                sugg = tuple(h.code for h in res.hits if h.match in ("title", "synonym"))
             except EmptyInputError:
                 sugg = ()
         where = f" in {', '.join(wanted or ())}" if systems else ""
-        hint = ("did you mean: " + ", ".join(sugg)) if sugg else "check the code, or search by words"
+        if sugg:
+            hint = "did you mean: " + ", ".join(sugg)
+        elif cleaned and not looks_like_code(cleaned):
+            hint = f"it is not shaped like a code; to search by words: codelookup search '{cleaned[:40]}'"
+        else:
+            hint = "check the code, or search by words"
         shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
         return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
 
     def lookup(self, text: str, systems: list[str] | None = None, *, by_wording: bool = True) -> list[CodeDetail]:
         rows = self.find(text, systems)
+        resolved = ""
+        if not rows:
+            # As search does: 'W21.89A' lacks the X placeholders ICD-10-CM 7th characters need.
+            wanted = registry.resolve(systems)
+            for alt in placeholder_variants(norm_code(clean_text(text)), wanted):
+                rows = [r for r in self.find(alt, systems) if registry.has(r.system, "placeholder_x")]
+                if rows:
+                    resolved = clean_text(text)
+                    break
         if not rows:
             raise self.not_found(text, systems)
         also = tuple(r.system for r in rows)
-        return [self.detail(r, tuple(s for s in also if s != r.system), by_wording) for r in rows]
+        details = [self.detail(r, tuple(s for s in also if s != r.system), by_wording) for r in rows]
+        if resolved:
+            details = [_resolved(d, resolved) for d in details]
+        return details
 
     def ancestors(self, row: Row) -> list[Row]:
         chain: list[Row] = []
@@ -206,10 +214,6 @@ class Details:
             axes = self.pcs_axes(row.code, row.system)
             if axes:
                 sections["axes"] = axes
-        if system is not None and system.note_references:
-            refs = self.cross_references(sections, row.system)
-            if refs:
-                sections["cross_references"] = [r.as_dict() for r in refs]
         if row.system in ("ICD-10-CM", "ICD-10-PCS"):  # issue 14: the coders' indexes
             from .indexes import entries_leading_to
 
@@ -246,42 +250,84 @@ class Details:
             also_in,
         )
 
-    def cross_references(self, sections: dict[str, Any], system: str, limit: int = 30) -> list[CodeRef]:
-        """Codes the official notes point to ('(E10.-)', '(I10-I16)'), resolved so they can be shown next."""
-        seen: dict[str, CodeRef] = {}
-        for slug in NOTE_SLUGS:
-            for item in sections.get(slug) or ():
-                for found in _NOTE_CODE.finditer(str(item).split(_APPLIES)[0]):
-                    for candidate in (found.group(0).rstrip(".-"), found.group(1)):
-                        key = norm_code(candidate)
-                        if key in seen or len(seen) >= limit:
-                            continue
-                        row = self.con.execute(
-                            f"SELECT {_COLS} FROM rec WHERE system=? AND norm=?", (system, key)
-                        ).fetchone()
-                        if row:
-                            hit = Row(row)
-                            seen[key] = hit.ref(f"named in the {BY_SLUG[slug].heading} note")
-                            break
-        return list(seen.values())
-
     def _inherit(self, row: Row, ancestors: list[Row], sections: dict[str, Any], system: CodeSystem) -> None:
-        """7th characters from the nearest declaring ancestor; category-level notes apply too."""
+        """Notes of every level, 7th characters, claim context, manifestation and named codes."""
+        notes: dict[str, list[dict[str, Any]]] = {}
+        if system.inherits_notes:
+            levels = [(r.kind, r.code, r.title, r.data.get("sections") or {}) for r in [row, *ancestors]]
+            resolver = cmnotes.NoteResolver(self.con, self._note_cache.setdefault(system.name, {}), system.name)
+            notes = cmnotes.gather(levels, resolver)
+            for slug in cmnotes.NOTE_SECTIONS:
+                sections.pop(slug, None)
+            sections.update(notes)
         if system.seventh_characters and "seventh_characters" not in sections:
             for anc in ancestors:
                 sev = (anc.data.get("sections") or {}).get("seventh_characters")
                 if sev:
                     sections["seventh_characters"] = sev
                     break
-        for anc in ancestors if system.inherits_notes else ():
-            if anc.kind not in ("category", "subcategory"):
-                continue
-            notes = anc.data.get("sections") or {}
-            for slug in INHERITED_NOTES:
-                items = notes.get(slug)
-                if items:
-                    inherited = [f"{item}{_APPLIES}{anc.code})" for item in items]
-                    sections[slug] = list(sections.get(slug, [])) + inherited
+        if cmnotes.is_manifestation(row.title, notes):
+            sections["manifestation"] = cmnotes.manifestation_text(notes)
+        claim = cmnotes.claim_context(row.data, self.con)
+        if claim is None and not row.billable:
+            span = self._span(row)
+            if span is not None:
+                claim = cmnotes.claim_summary(*span, self.con, row.system)
+                if claim is not None:
+                    claim["of"] = f"{row.kind} {row.code}"
+        if claim is not None:
+            sections["cc_mcc"] = claim
+        refs = self.cross_references(notes, system.name) if system.note_references else []
+        if refs:
+            sections["cross_references"] = refs
+
+    def _span(self, row: Row) -> tuple[str, str] | None:
+        """First and last code below a group: itself (category), its range (block), its blocks (chapter)."""
+        if "-" in row.code:
+            first, _, last = row.code.partition("-")
+            return first, last
+        if row.kind != "chapter":
+            return row.code, row.code
+        blocks = [k.code for k in self.children(row) if "-" in k.code]
+        if not blocks:
+            return None
+        return blocks[0].partition("-")[0], blocks[-1].partition("-")[2]
+
+    def cross_references(
+        self, notes: dict[str, list[dict[str, Any]]], system: str, limit: int = 60
+    ) -> list[dict[str, Any]]:
+        """Codes the notes name, resolved so they can be shown next; a range is one entry listing all it covers."""
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+
+        def visit(note: dict[str, Any], slug: str) -> None:
+            heading = BY_SLUG[slug].heading
+            why = f"named in the {heading}" if slug == "notes" else f"named in the {heading} note"
+            for code in note.get("codes", ()):
+                if code not in seen and len(seen) < limit:
+                    hit = self._get(system, code)
+                    if hit is not None:
+                        seen.add(code)
+                        out.append(hit.ref(why).as_dict())
+            for rng in note.get("ranges", ()):
+                if rng["range"] in seen:
+                    continue
+                seen.add(rng["range"])
+                covered = rng["codes"]
+                noun = "categories" if all(len(c) == 3 for c in covered) else "codes"
+                first, last = self._get(system, covered[0]), self._get(system, covered[-1])
+                span = f"{len(covered)} {noun}" if len(covered) > 1 else f"1 {noun.rstrip('s').replace('ie', 'y')}"
+                title = span + (f": {first.title} … {last.title}" if first and last and len(covered) > 1 else
+                                f": {first.title}" if first else "")  # fmt: skip
+                out.append({"code": rng["range"], "system": system, "title": title, "reason": why,
+                            "range": covered})  # fmt: skip
+            for item in note.get("items", ()):
+                visit(item, slug)
+
+        for slug in NOTE_SLUGS:
+            for note in notes.get(slug) or ():
+                visit(note, slug)
+        return out
 
     def pcs_axes(self, code: str, system: str) -> list[dict[str, str]]:
         """The seven decoded axes of a code of a system with ``has_axes`` (ICD-10-PCS tables)."""
@@ -356,6 +402,11 @@ class Details:
                 )
             )
             seen.add((row.system, str(item["code"])))
+        if authored and registry.has(row.system, "has_pages"):
+            # Written relationships say how codes differ; a generated neighbour on a page system
+            # could only say "same family" or "similar wording" (62264 got the diagnostic tap
+            # 62270), which misleads more than it helps, so those pages keep what was written.
+            return out
         parent = ancestors[0] if ancestors else None
         family = row.data.get("family")
         if isinstance(family, str) and family:
@@ -439,6 +490,18 @@ class Details:
         return [(s.slug, s.heading) for s in SECTIONS]
 
 
+def placeholder_note(query: str, code: str) -> str:
+    return f"{query} is not a code: ICD-10-CM 7th characters need X placeholders before them; showing {code}"
+
+
+def _resolved(d: CodeDetail, query: str) -> CodeDetail:
+    """The page of the placeholder-completed code, saying which input it stands for."""
+    rec = d.record
+    extra = {**rec.extra, "resolved_from": query, "resolution_note": placeholder_note(query, rec.code)}
+    record = CodeRecord(rec.code, rec.system, rec.title, rec.billable, rec.kind, rec.parent, rec.sections, extra)
+    return CodeDetail(record, d.breadcrumb, d.billable_reason, d.sections, d.release, d.source, d.also_in)
+
+
 def _short(text: str, n: int = 50) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
@@ -458,9 +521,11 @@ def resolve_sections(names: list[str] | None) -> list[str] | None:
         ]
         if len(matches) != 1:
             what = "ambiguous" if matches else "unknown"
-            valid = ", ".join(s.slug for s in SECTIONS)
+            # ambiguous: only the names it could mean; unknown: the whole list
+            valid = ", ".join(matches) if matches else ", ".join(s.slug for s in SECTIONS)
             shown = raw if len(raw) <= 40 else raw[:37] + "..."
-            raise UnknownSectionError(f"{what} section {shown!r}", hint=f"valid sections: {valid}")
+            label = "it matches" if matches else "valid sections"
+            raise UnknownSectionError(f"{what} section {shown!r}", hint=f"{label}: {valid}")
         if matches[0] not in out:
             out.append(matches[0])
     return out

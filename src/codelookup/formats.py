@@ -58,6 +58,16 @@ def _cell(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _csv_cell(value: Any) -> Any:
+    """CSV is a data format: booleans as JSON spells them (true/false), not Python's True/False.
+
+    Human formats (table, plain) say yes/no; data formats (JSON, JSON Lines, CSV) true/false.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
 class RowWriter:
     """Writes one or more result sets ("batches"): one per query in batch mode."""
 
@@ -97,7 +107,7 @@ class CsvWriter(RowWriter):
     def write(self, query: str | None, rows: list[dict[str, Any]], error: dict[str, Any] | None = None) -> None:
         prefix = [query or ""] if self.batch_mode else []
         for row in rows:
-            self.writer.writerow(prefix + ["" if row.get(k) is None else row.get(k) for k, _ in self.columns])
+            self.writer.writerow(prefix + [_csv_cell(row.get(k)) for k, _ in self.columns])
 
 
 class JsonWriter(RowWriter):

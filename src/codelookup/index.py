@@ -189,6 +189,8 @@ def _merge_layers(
             fresh = dict(lheader["pcs_tables"])
             if "_approach_definitions" not in fresh and "_approach_definitions" in pcs_tables:
                 fresh["_approach_definitions"] = pcs_tables["_approach_definitions"]
+            # MS-DRG CC exclusion collections belong to ICD-10-CM, not to the PCS tables.
+            fresh.update({k: v for k, v in pcs_tables.items() if k.startswith("_ccx_") and k not in fresh})
             pcs_tables = fresh
         if mode == "overlay":
             for rec in lrecords:

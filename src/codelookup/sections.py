@@ -20,6 +20,8 @@ class Shape(StrEnum):
     CODES = "codes"  # list of {"code", "system", "title", "reason"} objects
     MAPPING = "mapping"  # object: character -> meaning (7th characters)
     AXES = "axes"  # list of {"position", "axis", "value", "label", "definition"} objects
+    NOTES = "notes"  # list of note objects {"text", "level", "source", "source_title", "codes", "ranges", "items"}
+    CLAIM = "claim"  # object: MS-DRG CC/MCC designation and CC exclusions
 
 
 class Section(Frozen):
@@ -53,15 +55,17 @@ SECTIONS: tuple[Section, ...] = (
     Section("patient_experience", "Patient Experience", Shape.BULLETS, "page"),
     Section("medical_policies", "Medical Policies and Guidelines", Shape.TEXT, "page"),
     Section("health_plan_policies", "Related Policies from Health Plans", Shape.TEXT, "page"),
-    Section("includes", "Includes", Shape.BULLETS, "official"),
-    Section("inclusion_terms", "Inclusion Terms", Shape.BULLETS, "official"),
-    Section("excludes1", "Excludes1", Shape.BULLETS, "official"),
-    Section("excludes2", "Excludes2", Shape.BULLETS, "official"),
-    Section("code_first", "Code First", Shape.BULLETS, "official"),
-    Section("use_additional_code", "Use Additional Code", Shape.BULLETS, "official"),
-    Section("code_also", "Code Also", Shape.BULLETS, "official"),
-    Section("notes", "Notes", Shape.BULLETS, "official"),
+    Section("manifestation", "Manifestation Code", Shape.TEXT, "official"),
+    Section("includes", "Includes", Shape.NOTES, "official"),
+    Section("inclusion_terms", "Inclusion Terms", Shape.NOTES, "official"),
+    Section("excludes1", "Excludes1", Shape.NOTES, "official"),
+    Section("excludes2", "Excludes2", Shape.NOTES, "official"),
+    Section("code_first", "Code First", Shape.NOTES, "official"),
+    Section("use_additional_code", "Use Additional Code", Shape.NOTES, "official"),
+    Section("code_also", "Code Also", Shape.NOTES, "official"),
+    Section("notes", "Notes", Shape.NOTES, "official"),
     Section("seventh_characters", "7th Characters", Shape.MAPPING, "official"),
+    Section("cc_mcc", "CC/MCC (MS-DRG v43, FY2026)", Shape.CLAIM, "official"),
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),

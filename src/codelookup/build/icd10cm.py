@@ -58,26 +58,34 @@ def _notes(element: ET.Element) -> list[str]:
     return [t for t in (_text(n) for n in element.findall("note")) if t]
 
 
-def _seventh_characters(element: ET.Element) -> tuple[dict[str, str], list[str]]:
-    """Return the declared 7th characters and the extra notes listed among them.
+# A <note> inside sevenChrDef is the official alternate wording of the preceding character
+# (S72 "B: initial encounter for open fracture type I or II / initial encounter for open fracture
+# NOS"), which the printed tabular shows on the next line and simple_icd_10_cm joins with "/".
+# The one exception is W08, where an inclusion term ("Fall from stool") slipped into the list.
+_NOT_ALTERNATE_WORDING = frozenset({"Fall from stool"})
+ALTERNATE_SEPARATOR = " / "
 
-    A ``<note>`` inside ``sevenChrDef`` is usually an extra phrase for the preceding character
-    (e.g. "initial encounter for open fracture NOS" after B), but not always (W08 lists "Fall
-    from stool" there). Official titles use only the extension text, so the phrase is kept as a
-    note that records where it was listed instead of being glued onto the meaning.
+
+def _seventh_characters(element: ET.Element) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Return the declared 7th characters (full official wording), their short form, and notes.
+
+    The short form (extension text only) is what CDC's code titles use, so generated titles keep
+    it; the page shows the full wording, alternates included.
     """
     mapping: dict[str, str] = {}
+    short: dict[str, str] = {}
     extra: list[str] = []
     last: str | None = None
     for child in element:
         if child.tag == "extension":
             last = child.get("char", "")
-            mapping[last] = _text(child)
+            mapping[last] = short[last] = _text(child)
         elif child.tag == "note" and _text(child):
-            # Recorded by position only: the XML does not say how the phrase relates to it.
-            prefix = f"Listed with 7th character {last}: " if last else ""
-            extra.append(prefix + _text(child))
-    return mapping, extra
+            if last is not None and _text(child) not in _NOT_ALTERNATE_WORDING:
+                mapping[last] += ALTERNATE_SEPARATOR + _text(child)
+            else:
+                extra.append("Listed among the 7th characters: " + _text(child))
+    return mapping, short, extra
 
 
 def _visual_impairment_rows(table: ET.Element) -> list[str]:
@@ -109,9 +117,13 @@ def _visual_impairment_rows(table: ET.Element) -> list[str]:
 
 
 def _sections(element: ET.Element) -> tuple[dict[str, Any], dict[str, str] | None]:
-    """Collect the official notes declared directly on one element (never inherited ones)."""
+    """Collect the official notes declared directly on one element (never inherited ones).
+
+    The second value is the short 7th-character wording used in generated titles.
+    """
     sections: dict[str, Any] = {}
     seventh: dict[str, str] | None = None
+    short: dict[str, str] | None = None
     for child in element:
         slug = _NOTE_ELEMENTS.get(child.tag)
         if slug is not None:
@@ -127,12 +139,12 @@ def _sections(element: ET.Element) -> tuple[dict[str, Any], dict[str, str] | Non
             if rows:
                 sections.setdefault("notes", []).extend(rows)
         elif child.tag == "sevenChrDef":
-            seventh, extra = _seventh_characters(child)
+            seventh, short, extra = _seventh_characters(child)
             if extra:
                 sections.setdefault("notes", []).extend(extra)
     if seventh:
         sections["seventh_characters"] = seventh
-    return sections, seventh
+    return sections, short or None
 
 
 def _block_code(section_id: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build import cpt, icd10cm, icd10pcs, pcs_axes, sources
+from codelookup.build import cpt, icd10cm, icd10pcs, msdrg, pcs_axes, sources
 from codelookup.build.validate import ensure_valid
 from codelookup.build.writer import serialise
 from codelookup.errors import CatalogueError
@@ -88,6 +88,25 @@ def add_icd10cm(cat: Catalogue) -> None:
     cat.records.extend(records)
 
 
+def add_cc_mcc(cat: Catalogue) -> None:
+    """MS-DRG v43 CC/MCC designation and CC exclusions on every billable ICD-10-CM code."""
+    mcc_src = sources.locate(msdrg.MCC_LIST)
+    cc_src = sources.locate(msdrg.CC_LIST)
+    excl_src = sources.locate(msdrg.CC_EXCLUSIONS)
+    tables, counts = msdrg.annotate(
+        cat.records, msdrg.read_list(mcc_src.path), msdrg.read_list(cc_src.path), msdrg.read_exclusions(excl_src.path)
+    )
+    cat.pcs_tables.update(tables)
+    system = cat.systems.get(icd10cm.SYSTEM)
+    if system is not None:
+        system["counts"].update(counts)
+        system["notes"] = (
+            f"{system.get('notes', '')} CC/MCC designations ({msdrg.VERSION}) and CC exclusions come from CMS "
+            f"IPPS tables 6I, 6J and 6K as shipped in {_source_text(excl_src)} ({excl_src.relative}, "
+            f"{mcc_src.relative}, {cc_src.relative}); billable codes on neither list are non-CC."
+        ).strip()
+
+
 def read_titles_csv(path: Path) -> list[tuple[str, str]]:
     """Read a two-column (code, title) CSV such as the Tuva ICD-10-PCS list."""
     try:
@@ -146,7 +165,8 @@ def add_cpt(cat: Catalogue, content_dir: Path) -> None:
         return  # no pages yet: the header lists no CPT system rather than an empty one
     cat.systems[cpt.SYSTEM] = {
         "name": cpt.SYSTEM,
-        "release": f"codelookup plain-language pages {len(codes)} codes",
+        # The pages' own content release (they are revised with the catalogue), not a count.
+        "release": f"content release {CATALOGUE_RELEASE} (plain-language pages for the CPT 2026 code set)",
         "source": "written by the codelookup team",
         "source_file": "content/cpt/*.toml",
         "publisher": "codelookup contributors",
@@ -175,6 +195,7 @@ def steps(content_dir: Path) -> list[Step]:
     return [
         ("ICD-10-CM tabular", add_icd10cm),
         ("ICD-10-PCS codes and axes", add_icd10pcs),
+        ("MS-DRG CC/MCC designations", add_cc_mcc),
         ("CPT pages", lambda cat: add_cpt(cat, content_dir)),
     ]
 

@@ -45,6 +45,16 @@ _OVERLAY_NAME = "{name} (licensed descriptors)"
 _IMPORTED_LICENCE = "As distributed by the publisher to the user; not redistributed by us"
 
 
+def imported_licence(registry_licence: str) -> str:
+    """HCPCS and ICD-10 are US government works: an imported release stays US public domain.
+
+    Only data licensed to the user (CPT descriptors) keeps "as distributed to the user".
+    """
+    if registry_licence.startswith("US public domain"):
+        return f"{registry_licence}; imported by the user from the official release file"
+    return _IMPORTED_LICENCE
+
+
 def _validate(path: Path, kind: str, records: list[dict[str, Any]]) -> None:
     """Refuse a layer the loader could not merge: wrong system, duplicates, dangling parents."""
     spec = layer_kinds()[kind]
@@ -126,7 +136,7 @@ def run_import(
         "source": entry.import_source,
         "source_file": path.name,
         "publisher": entry.publisher,
-        "licence": _IMPORTED_LICENCE,
+        "licence": imported_licence(entry.licence),
         "counts": counts,
         "notes": notes,
     }

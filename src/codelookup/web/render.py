@@ -209,11 +209,31 @@ def section_card(slug: str, value: Any, code: str) -> str:
         body = "<ol class=\"steps\">" + "".join(f"<li>{value_html(v, code)}</li>" for v in value) + "</ol>"
     elif shape is Shape.AXES and isinstance(value, list):
         body = axes_table(value)
+    elif shape is Shape.NOTES and isinstance(value, list):
+        body = notes_html(value, code)
+    elif shape is Shape.CLAIM and isinstance(value, dict):
+        from ..page import claim_lines
+
+        body = "".join(f"<p>{esc(line)}</p>" for line in claim_lines(value, code))
     else:
         body = value_html(value, code)
     return (
         f"<section class=\"card\" id=\"{esc(full)}\" aria-labelledby=\"h-{esc(full)}\">{alias_html}"
         f"<h2 id=\"h-{esc(full)}\">{esc(heading)}</h2>{body}</section>"
+    )
+
+
+def notes_html(value: list[Any], code: str) -> str:
+    """ICD-10-CM notes grouped by the level they come from, a lead-in's list nested under it."""
+    from ..page import note_groups, note_text
+
+    def items(notes: list[dict[str, Any]]) -> str:
+        return "<ul>" + "".join(
+            f"<li>{esc(note_text(n))}{items(list(n['items'])) if n.get('items') else ''}</li>" for n in notes
+        ) + "</ul>"
+
+    return "".join(
+        (f"<p class=\"muted\">{esc(label)}</p>" if label else "") + items(notes) for label, notes in note_groups(value, code)
     )
 
 
