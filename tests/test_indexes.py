@@ -286,3 +286,10 @@ def test_bench_builds_index_term_sets_from_the_vendored_files(lib: Any) -> None:
         for p in pairs:  # every expected answer is a code (or a code prefix) of the catalogue
             hits = lib.search(p.code, systems=[p.system], limit=1).hits
             assert hits and hits[0].code.replace(".", "").startswith(p.code.replace(".", "")), p
+
+
+def test_commands_understand_lay_synonyms_and_show_indentation(runner: CliRunner) -> None:
+    plain = run(runner, "drug", "tylenol").stdout.splitlines()[0].split("\t")
+    assert plain[0] == "4-Aminophenol derivatives" and plain[1] == "T39.1X1A"
+    lines = run(runner, "index", "pheochromocytoma").stdout.splitlines()
+    assert lines[1].startswith("- malignant") and lines[2].startswith("· - specified site")

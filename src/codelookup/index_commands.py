@@ -210,6 +210,26 @@ def _code_text(c: dict[str, Any]) -> str:
     return f"{c['code']}" + (" (more characters needed)" if c["status"] == "incomplete" else "")
 
 
+def _indent(level: int) -> str:
+    """Visible indentation ('· - ' for level 2): every output format collapses white space."""
+    return "· " * (level - 1) + "- " if level > 0 else ""
+
+
+def _with_synonyms(lib: Library, term: str, look: Any) -> Any:
+    """Run ``look(term)``; when nothing is found, retry with the lay synonym table's wording
+    ('tylenol' → '4-aminophenol derivatives'), so the commands understand what search does."""
+    try:
+        return look(term)
+    except NotFoundError:
+        expansions = lib.searcher.synonyms.get(" ".join(term.lower().split()), ())
+        for expansion in expansions:
+            try:
+                return look(expansion)
+            except NotFoundError:
+                continue
+        raise
+
+
 # -- commands ----------------------------------------------------------------------------------
 INDEX_COLUMNS = (("entry", "Entry"), ("code", "Code"), ("reference", "See / use"))
 
@@ -275,7 +295,7 @@ def _index_row(line: dict[str, Any]) -> dict[str, Any]:
         term = line["path"]  # a subterm found by walking: say where it sits
     return {
         **line,
-        "entry": "  " * line["level"] + ("- " if line["level"] else "") + term,
+        "entry": _indent(line["level"]) + term,
         "code": ", ".join(_code_text(c) for c in line["codes"]),
         "reference": "; ".join(ref),
     }
@@ -284,7 +304,7 @@ def _index_row(line: dict[str, Any]) -> dict[str, Any]:
 def run_index(term: str, system: str, fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     from .commands import envelope, note
 
-    info, lines = index_lines(lib, term, system)
+    info, lines = _with_synonyms(lib, term, lambda t: index_lines(lib, t, system))
     env = {**envelope(lib), "system": "ICD-10-PCS" if info["name"].endswith("PCS Index") else "ICD-10-CM",
            "book": {k: v for k, v in info.items() if k != "heads"}}  # fmt: skip
     if info.get("origin", "").startswith("derived"):
@@ -341,7 +361,7 @@ def table_rows(lib: Library, book: str, term: str) -> tuple[dict[str, Any], list
             label = f"{r[4]} {r[5]}".strip()
             if r is root and r[2] > 0:  # a subterm found by walking: say where it sits
                 label = row["path"].split(", ", 2)[-1] if book == "neoplasm" else row["path"]
-            row["entry"] = "  " * row["level"] + ("- " if row["level"] else "") + label
+            row["entry"] = _indent(row["level"]) + label
             if r[7] or r[8]:
                 row["entry"] += f" (see{' also' if r[8] and not r[7] else ''} {r[7] or r[8]})"
             for key, cell in zip(keys, cells, strict=True):
@@ -359,7 +379,7 @@ def table_rows(lib: Library, book: str, term: str) -> tuple[dict[str, Any], list
 def run_table(book: str, term: str, fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     from .commands import envelope
 
-    info, rows = table_rows(lib, book, term)
+    info, rows = _with_synonyms(lib, term, lambda t: table_rows(lib, book, t))
     keys = NEOPLASM_KEYS if book == "neoplasm" else DRUG_KEYS
     heads = list(info.get("heads") or [])
     columns = (("entry", "Site" if book == "neoplasm" else "Substance"), *zip(keys, heads, strict=True))
