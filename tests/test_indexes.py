@@ -293,3 +293,14 @@ def test_commands_understand_lay_synonyms_and_show_indentation(runner: CliRunner
     assert plain[0] == "4-Aminophenol derivatives" and plain[1] == "T39.1X1A"
     lines = run(runner, "index", "pheochromocytoma").stdout.splitlines()
     assert lines[1].startswith("- malignant") and lines[2].startswith("· - specified site")
+
+
+def test_an_index_path_that_contradicts_without_loses(lib: Any) -> None:
+    # 'Disease, gastroesophageal reflux, with esophagitis → K21.00' says the opposite of the query
+    assert lib.search("gastroesophageal reflux disease without esophagitis", limit=1).hits[0].code == "K21.9"
+
+
+def test_pcs_table_references_lead_to_the_table_not_an_arbitrary_code(lib: Any) -> None:
+    hits = {h.code: h for h in lib.search("tonsillectomy", limit=5).hits}
+    assert "0CB" in hits and hits["0CB"].path == "Tonsillectomy → see Excision, Mouth and Throat → 0CB"
+    assert "0CB00ZX" not in hits  # the first code of table 0CB is a lip biopsy, not a tonsillectomy

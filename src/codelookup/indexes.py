@@ -28,7 +28,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 
 from .paths import data_dir_str
-from .text import GENERIC, index_terms, norm_code
+from .text import GENERIC, index_terms, norm_code, words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
@@ -135,7 +135,7 @@ class _Targets:
         for r in rows:
             self.by[(r[1], r[3])] = (r[0], bool(r[5]), r[2])
             if r[1] == "ICD-10-PCS" and len(r[3]) == 7:
-                for n in (3, 4, 5, 6):
+                for n in (4, 5, 6):
                     self.pcs_first.setdefault(r[3][:n], r[0])
 
     def resolve(self, system: str, code: str) -> tuple[int, str, str] | None:
@@ -143,7 +143,7 @@ class _Targets:
         key = self.norm.get(code)
         if key is None:  # index codes repeat: normalise each once
             key = self.norm[code] = norm_code(code).replace("-", "")
-        if system == "ICD-10-PCS" and len(key) < 7 and key in self.pcs_first:
+        if system == "ICD-10-PCS" and 3 < len(key) < 7 and key in self.pcs_first:
             # The index names a table or partial code: search shows a code that completes it
             # (the path keeps the index's own characters, so the reader sees what to finish).
             return self.pcs_first[key], code, ""
@@ -202,6 +202,7 @@ def fill(
     erows: list[tuple[Any, ...]] = []
     arows: list[tuple[Any, ...]] = []
     alen = array("B")
+    aflag = bytearray()  # per alias: 1 = its path has a 'with' subterm, 2 = a 'without' one
     post: dict[str, array[int]] = {}  # essential words: main term and subterms
     post_x: dict[str, array[int]] = {}  # nonessential modifiers, table column names
     stems: dict[str, str] = {}
@@ -215,12 +216,15 @@ def fill(
             out.append(st)
         return out
 
-    def add_alias(rec: int, entry: int, col: int, code: str, ess: tuple[str, ...], ext: Iterable[str]) -> None:
+    def add_alias(
+        rec: int, entry: int, col: int, code: str, ess: tuple[str, ...], ext: Iterable[str], flag: int = 0
+    ) -> None:
         aid = len(arows)
         # The path text is rebuilt from the entry when shown (storing it doubled the tables);
         # 'key' is kept for PCS only, whose entries name tables and partial codes.
         arows.append((aid, rec, entry, col, code, targets.norm.get(code) if system == "ICD-10-PCS" else None))
         alen.append(min(255, sum(1 for t in ess if t not in GENERIC) or 1))
+        aflag.append(flag)
         for st in ess:
             p = post.get(st)
             if p is None:
@@ -250,11 +254,13 @@ def fill(
         lvl_keys: list[str] = []
         lvl_ess: list[tuple[str, ...]] = []
         lvl_ext: list[tuple[str, ...]] = []
+        lvl_flag: list[int] = []
+        ent_flag: list[int] = []
         ent_ess: list[tuple[str, ...]] = []  # per entry: the path's essential words (stemmed)
         ent_ext: list[tuple[str, ...]] = []  # and its nonessential modifiers
         for i, e in enumerate(entries):
             level = int(e[0])
-            del stack_ids[level:], lvl_keys[level:], lvl_ess[level:], lvl_ext[level:]
+            del stack_ids[level:], lvl_keys[level:], lvl_ess[level:], lvl_ext[level:], lvl_flag[level:]
             parent = stack_ids[-1] if stack_ids else -1
             stack_ids.append(base + i)
             title = str(e[1])
@@ -272,6 +278,11 @@ def fill(
                 keyed.setdefault(_key(title.split(",")[0]), i)
             ent_ess.append(lvl_ess[-1])
             ent_ext.append(lvl_ext[-1])
+            first = own_key.split(" ", 1)[0]
+            lvl_flag.append(
+                (lvl_flag[-1] if lvl_flag else 0) | (1 if first == "with" else 2 if first == "without" else 0)
+            )
+            ent_flag.append(lvl_flag[-1])
             erows.append(
                 (
                     base + i,
@@ -303,7 +314,7 @@ def fill(
                         continue
                     found = targets.resolve(system, cell)
                     if found is not None:
-                        add_alias(found[0], base + i, col, cell, ess, (*ext, *col_words[col]))
+                        add_alias(found[0], base + i, col, cell, ess, (*ext, *col_words[col]), ent_flag[i])
                 continue
             codes = list(e[3])
             # '… specified site → see Neoplasm, benign, by site' needs the site: nothing to follow.
@@ -313,7 +324,7 @@ def fill(
             for code in codes:
                 found = targets.resolve(system, code.split()[0])
                 if found is not None:
-                    add_alias(found[0], base + i, -1, code.split()[0], ess, ext)
+                    add_alias(found[0], base + i, -1, code.split()[0], ess, ext, ent_flag[i])
     con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
     con.execute("CREATE INDEX ixe_key ON ixe(book, key) WHERE level <= 1")
     con.execute("CREATE INDEX ixe_parent ON ixe(parent)")
@@ -328,6 +339,7 @@ def fill(
         ),
     )
     con.execute("INSERT INTO blob VALUES ('ixlen', ?)", (alen.tobytes(),))
+    con.execute("INSERT INTO blob VALUES ('ixflag', ?)", (bytes(aflag),))
     for t, p in post_x.items():
         post.setdefault(t, array("I")).extend(p)
     return post
@@ -392,6 +404,7 @@ def merge_hits(
     best: dict[int, tuple[float, str]],
     allowed: set[int] | None,
     billable_only: bool,
+    text: str = "",
 ) -> LazyPaths:
     """Score index aliases like titles; where one beats a record's best match, it wins.
 
@@ -415,6 +428,11 @@ def merge_hits(
     if not alen_raw:
         return LazyPaths(con)
     prior, sysb = searcher.prior, searcher.sysb
+    # 'with' and 'without' are stopwords, yet an index path 'with esophagitis' contradicts a query
+    # '… without esophagitis': such a path pays more than a missing word would.
+    said = set(words(text)) & {"with", "without"}
+    contradicts = 1 if said == {"without"} else 2 if said == {"with"} else 0
+    flags = searcher._blob("ixflag") if contradicts else b""
     # Two words that no title shares ('bold fracture'): let an entry match one of them, at a cost.
     nothing_else = not best
     winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
@@ -475,6 +493,8 @@ def merge_hits(
                 continue  # only modifiers matched: '(attack) (heart)' is not a heart attack
             coverage = min(1.0, essential / alen_raw[a])
             score = total / n + COVERAGE_WEIGHT * coverage - MISSING_PENALTY * (n - matched)
+            if flags and flags[a] & contradicts and not flags[a] & (3 - contradicts):
+                score -= CONTRADICTION  # worse than a missing word: the path says the opposite
             if not is_syn and exact and matched == n:
                 score += LITERAL_BONUS
             cur = winners.get(a)
@@ -579,6 +599,7 @@ def alias_path(
     return ARROW.join(parts)
 
 
+CONTRADICTION = 0.5  # an index path 'with X' for a query '… without X' (and the reverse)
 RELAXED_BELOW = 20  # fewer strict candidates than this: also accept entries missing one word
 RELAXED_MAX = 20_000  # words this common only score, never make a candidate alone
 TOP_ALIASES = 400  # only the best aliases can beat a title; the rest are not even looked up

@@ -527,7 +527,7 @@ class Searcher:
         # Index entries (issue 14, see indexes.py): scored like titles; a better path wins.
         from .indexes import merge_hits
 
-        paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only)
+        paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
         top = heapq.nlargest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
