@@ -35,7 +35,7 @@ LIMIT = 10
 
 CM, PCS, CPT, HCPCS = "ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS"
 SYSTEMS = (CM, PCS, CPT, HCPCS)
-CATEGORIES = ("lay", "clinical", "typo", "code", "procedure", "cpt")
+CATEGORIES = ("lay", "clinical", "typo", "code", "procedure", "cpt", "hcpcs")
 # Explicit system tags for the rare expected pattern whose system the shape cannot tell.
 TAGS = {"cm": CM, "pcs": PCS, "cpt": CPT, "hcpcs": HCPCS}
 

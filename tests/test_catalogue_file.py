@@ -19,7 +19,7 @@ import pytest
 REPO_ROOT = Path(__file__).parents[1]
 CATALOGUE = REPO_ROOT / "data" / "codes.json"
 SCHEMA = REPO_ROOT / "src" / "codelookup" / "catalogue.schema.json"
-SYSTEM_ORDER = ["ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS"]
+SYSTEM_ORDER = ["ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS", "MS-DRG", "ICD-9-CM"]
 
 pytestmark = pytest.mark.skipif(not CATALOGUE.is_file(), reason="data/codes.json not built")
 
@@ -59,7 +59,7 @@ def test_header_from_line_one(header: dict[str, Any], raw: bytes) -> None:
     assert header["content_sha256"] == hashlib.sha256(body).hexdigest()
     assert list(header["systems"]) == sorted(header["systems"])
     assert {"ICD-10-CM", "ICD-10-PCS"} <= set(header["systems"])
-    assert "HCPCS" not in header["systems"]  # no bundled HCPCS records
+    assert header["systems"]["HCPCS"]["release"] == "HCPCS Level II, January 2026"
 
 
 def test_one_value_per_line(lines: list[str], records: list[dict[str, Any]]) -> None:
@@ -84,7 +84,12 @@ def test_counts_match_header(header: dict[str, Any], records: list[dict[str, Any
         assert info["counts"]["billable"] == billable[system], system
     cm = header["systems"]["ICD-10-CM"]["counts"]
     assert (cm["records"], cm["billable"]) == (98_505, 74_719)
-    assert header["systems"]["ICD-10-PCS"]["counts"]["codes"] == 78_638
+    assert header["systems"]["ICD-10-PCS"]["counts"]["codes"] == 79_115
+    assert header["systems"]["ICD-10-PCS"]["counts"]["tables"] == 914
+    assert (header["systems"]["HCPCS"]["counts"]["codes"], header["systems"]["HCPCS"]["counts"]["modifiers"]) == (
+        8_623,
+        383,
+    )
 
 
 def test_structure(records: list[dict[str, Any]]) -> None:
@@ -127,7 +132,7 @@ def test_pcs_tables(document: dict[str, Any], records: list[dict[str, Any]]) -> 
     assert knee["section"] == ["0", "Medical and Surgical"]
     assert knee["operation"][:2] == ["R", "Replacement"]
     assert knee["body_part"]["C"] and knee["approach"]["0"] == "Open"
-    assert tables["_approach_definitions"]["0"]
+    assert tables["_definitions"]["0"]["5"]["Open"]
 
 
 def test_cpt_records(records: list[dict[str, Any]]) -> None:

@@ -102,7 +102,7 @@ def test_search_table_in_terminal_format(runner: CliRunner) -> None:
         (["search", "x", "--limit", "-5"], 2),
         (["search", "x", "--limit", "999999999"], 2),
         (["search", "x", "--limit", "abc"], 2),
-        (["search", "x", "--system", "ICD-9"], 2),
+        (["search", "x", "--system", "ICD-11"], 2),
         (["search", "x", "--json", "--csv"], 2),
         (["search", "x", "--bogus"], 2),
         (["show", "E11.9", "--section", "nonsense"], 2),
@@ -141,8 +141,9 @@ def test_systems_show_provenance(runner: CliRunner) -> None:
     assert by_name["ICD-10-CM"]["release"] == "FY2026 (April 1, 2026 update)"
     assert by_name["ICD-10-CM"]["licence"] == "US public domain"
     assert by_name["ICD-10-CM"]["records"] == 98505
-    assert by_name["ICD-10-PCS"]["billable"] == 78638
-    assert "FY2024" in by_name["ICD-10-PCS"]["release"]
+    assert by_name["ICD-10-PCS"]["billable"] == 79115
+    assert "FY2026" in by_name["ICD-10-PCS"]["release"]
+    assert by_name["HCPCS"]["release"] == "HCPCS Level II, January 2026"
     assert "American Medical Association" in by_name["CPT"]["licence"]
     assert all(r["source"] for r in doc["results"])
 

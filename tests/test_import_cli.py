@@ -24,7 +24,7 @@ def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 
 def test_hcpcs_import_reaches_every_command(env: dict[str, str]) -> None:
-    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"))
+    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force")
     assert code == 0 and "imported" in err
     code, out, _ = cli(env, "search", "A4206", "--json")
     hit = json.loads(out)["results"][0]
@@ -41,7 +41,10 @@ def test_hcpcs_import_reaches_every_command(env: dict[str, str]) -> None:
     listed = json.loads(cli(env, "import", "--list", "--json")[1])["results"]
     assert [r["kind"] for r in listed] == ["hcpcs"]
     assert cli(env, "import", "--remove", "hcpcs")[0] == 0
-    assert cli(env, "show", "A4206")[0] == 1
+    # Removing the import falls back to the bundled January 2026 release, not to nothing.
+    systems = {r["name"]: r for r in json.loads(cli(env, "systems", "--json")[1])["results"]}
+    assert systems["HCPCS"]["release"] == "HCPCS Level II, January 2026"
+    assert "fixture wording" not in json.loads(cli(env, "show", "A9999", "--json")[1])["records"][0]["title"]
     assert cli(env, "import", "--remove", "hcpcs")[0] == 1
 
 
@@ -55,8 +58,8 @@ def test_cpt_descriptors_are_added_to_our_pages(env: dict[str, str]) -> None:
 
 
 def test_broken_import_is_one_line_and_keeps_the_previous_layer(env: dict[str, str]) -> None:
-    assert cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"))[0] == 0
-    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_broken_recid.txt"))
+    assert cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt"), "--force")[0] == 0
+    code, _, err = cli(env, "import", "hcpcs", str(FIXTURES / "HCPC2025_JAN_ANWEB_broken_recid.txt"), "--force")
     assert code == 3 and err.count("\n") == 1 and "HCPC2025_JAN_ANWEB_broken_recid.txt:" in err
     assert cli(env, "show", "A4206")[0] == 0
 

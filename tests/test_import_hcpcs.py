@@ -78,7 +78,7 @@ def _check_sample(header: dict[str, Any], recs: dict[str, dict[str, Any]]) -> No
 
 def test_fixed_width_file() -> None:
     seen: list[tuple[int, int]] = []
-    result = run_import(ImportKind.HCPCS, SAMPLE_TXT, progress=lambda d, t: seen.append((d, t)))
+    result = run_import(ImportKind.HCPCS, SAMPLE_TXT, progress=lambda d, t: seen.append((d, t)), force=True)
     assert result.kind is ImportKind.HCPCS
     assert result.counts["codes"] == 15
     assert result.release == "2025 January"
@@ -92,9 +92,16 @@ def test_fixed_width_file() -> None:
 
 
 def test_csv_form_gives_the_same_records() -> None:
-    _, from_txt = _by_code(run_import(ImportKind.HCPCS, SAMPLE_TXT).layer_path)
-    header, from_csv = _by_code(run_import(ImportKind.HCPCS, SAMPLE_CSV).layer_path)
+    _, from_txt = _by_code(run_import(ImportKind.HCPCS, SAMPLE_TXT, force=True).layer_path)
+    header, from_csv = _by_code(run_import(ImportKind.HCPCS, SAMPLE_CSV, force=True).layer_path)
     _check_sample(header, from_csv)
+    # The fixed-width form also carries the billing fields (pricing, BETOS, ...); the CSV does not.
+    billing = {"pricing", "multiple_pricing", "cim", "mcm", "statute", "lab_certification", "cross_reference",
+               "coverage", "asc_group", "asc_date", "processing_note", "betos", "type_of_service",
+               "anesthesia_base_units"}  # fmt: skip
+    for rec in from_txt.values():
+        if "hcpcs" in rec:
+            rec["hcpcs"] = {k: v for k, v in rec["hcpcs"].items() if k not in billing}
     assert from_csv == from_txt
 
 
@@ -107,7 +114,7 @@ def test_xlsx_form(tmp_path: Path) -> None:
             sheet.append(row)
     target = tmp_path / "HCPC2025_JAN_ANWEB_sample.xlsx"
     book.save(target)
-    header, recs = _by_code(run_import(ImportKind.HCPCS, target).layer_path)
+    header, recs = _by_code(run_import(ImportKind.HCPCS, target, force=True).layer_path)
     _check_sample(header, recs)
 
 
@@ -120,7 +127,7 @@ def test_xlsx_with_only_four_columns(tmp_path: Path) -> None:
     sheet.append(["A1234", "0010", "3", "Example supply, each"])
     target = tmp_path / "HCPC2030_OCT_ANWEB.xlsx"
     book.save(target)
-    result = run_import(ImportKind.HCPCS, target)
+    result = run_import(ImportKind.HCPCS, target, force=True)
     assert result.counts == {
         "codes": 1,
         "modifiers": 1,
@@ -134,14 +141,26 @@ def test_xlsx_with_only_four_columns(tmp_path: Path) -> None:
     assert "terms" not in recs["A1234"]
 
 
-def test_xlsx_without_openpyxl_explains_how_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_xlsx_is_read_without_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain `pip install .` reads workbooks: the reader is the standard library's zip + XML."""
+    openpyxl = pytest.importorskip("openpyxl", reason="openpyxl (test extra) writes the workbook")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    with SAMPLE_CSV.open(encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh):
+            sheet.append(row)
+    target = tmp_path / "HCPC2025_JAN_ANWEB_sample.xlsx"
+    book.save(target)
     monkeypatch.setitem(sys.modules, "openpyxl", None)  # makes `import openpyxl` fail
+    header, recs = _by_code(run_import(ImportKind.HCPCS, target, force=True).layer_path)
+    _check_sample(header, recs)
+
+
+def test_broken_xlsx_is_one_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "HCPC2025_JAN_ANWEB.xlsx"
     target.write_bytes(b"PK")
-    with pytest.raises(ImportFileError, match="pip install openpyxl"):
-        run_import(ImportKind.HCPCS, target)
+    with pytest.raises(ImportFileError, match=r"not a readable \.xlsx workbook"):
+        run_import(ImportKind.HCPCS, target, force=True)
 
 
 @pytest.mark.parametrize(
@@ -156,11 +175,11 @@ def test_xlsx_without_openpyxl_explains_how_to_install(
 def test_broken_files_fail_and_keep_the_previous_layer(
     name: str, line: int, reason: str, data_dir: Path
 ) -> None:
-    good = run_import(ImportKind.HCPCS, SAMPLE_TXT).layer_path
+    good = run_import(ImportKind.HCPCS, SAMPLE_TXT, force=True).layer_path
     before = good.read_bytes()
     broken = FIXTURES / f"HCPC2025_JAN_ANWEB_broken_{name}.txt"
     with pytest.raises(ImportFileError) as info:
-        run_import(ImportKind.HCPCS, broken)
+        run_import(ImportKind.HCPCS, broken, force=True)
     assert info.value.message.startswith(f"{broken.name}:{line}: ")
     assert reason in info.value.message
     assert info.value.exit_code == 3
@@ -173,7 +192,7 @@ def test_continuation_without_first_line(tmp_path: Path) -> None:
     target = tmp_path / "HCPC2025_JAN_ANWEB.txt"
     target.write_text("\n".join(lines[:14] + lines[15:]) + "\n", encoding="ascii")  # drop J0120/3
     with pytest.raises(ImportFileError, match=r":15: continuation line for J0120"):
-        run_import(ImportKind.HCPCS, target)
+        run_import(ImportKind.HCPCS, target, force=True)
 
 
 def test_duplicate_code(tmp_path: Path) -> None:
@@ -181,20 +200,20 @@ def test_duplicate_code(tmp_path: Path) -> None:
     target = tmp_path / "HCPC2025_JAN_ANWEB.txt"
     target.write_text("\n".join([*lines, lines[4]]) + "\n", encoding="ascii")
     with pytest.raises(ImportFileError, match=r":22: A4206 appears twice"):
-        run_import(ImportKind.HCPCS, target)
+        run_import(ImportKind.HCPCS, target, force=True)
 
 
 def test_csv_missing_required_column(tmp_path: Path) -> None:
     target = tmp_path / "codes.csv"
     target.write_text("HCPC,SEQNUM,DESCRIPTION\nA1234,1,x\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"codes.csv:1: header row lacks column\(s\) RECID"):
-        run_import(ImportKind.HCPCS, target)
+        run_import(ImportKind.HCPCS, target, force=True)
 
 
 def test_period_from_action_dates_when_name_has_none(tmp_path: Path) -> None:
     target = tmp_path / "hcpcs.txt"
     target.write_bytes(SAMPLE_TXT.read_bytes())
-    result = run_import(ImportKind.HCPCS, target)
+    result = run_import(ImportKind.HCPCS, target, force=True)
     assert result.release is None
     _, recs = _by_code(result.layer_path)
     # newest action date in the sample is 2025-01-01, so the 2024-12-31 end is in the past
@@ -203,11 +222,11 @@ def test_period_from_action_dates_when_name_has_none(tmp_path: Path) -> None:
 
 def test_missing_file() -> None:
     with pytest.raises(ImportFileError, match="no such file"):
-        run_import(ImportKind.HCPCS, FIXTURES / "nope.txt")
+        run_import(ImportKind.HCPCS, FIXTURES / "nope.txt", force=True)
 
 
 def test_remove_and_list_after_import() -> None:
-    run_import(ImportKind.HCPCS, SAMPLE_TXT)
+    run_import(ImportKind.HCPCS, SAMPLE_TXT, force=True)
     (info,) = list_layers()
     assert info.kind == "hcpcs" and info.source_file == SAMPLE_TXT.name
     assert info.record_count == 15 + 2 + 13
@@ -245,5 +264,5 @@ def test_continuation_lines_rejoin_to_the_description(tmp_path: Path, words: lis
         lines.append("A1234" + f"{n * 100:05d}" + "4" + chunk.ljust(80))
     target = tmp_path / "HCPC2025_JAN_ANWEB.txt"
     target.write_text("\n".join(lines) + "\n", encoding="ascii")
-    _, recs = _by_code(run_import(ImportKind.HCPCS, target).layer_path)
+    _, recs = _by_code(run_import(ImportKind.HCPCS, target, force=True).layer_path)
     assert recs["A1234"]["title"] == " ".join(words)

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("data_dir")  # every test imports into its 
 
 @needs_build_parser
 def test_tabular_xml_becomes_a_replace_layer() -> None:
-    result = run_import(ImportKind.ICD10CM, SAMPLE)
+    result = run_import(ImportKind.ICD10CM, SAMPLE, force=True)
     header, records = read_layer(result.layer_path)
     assert header["kind"] == "icd10cm" and header["mode"] == "replace"
     assert header["systems"]["ICD-10-CM"]["release"] == "FY2030"
@@ -49,13 +49,13 @@ def test_not_a_tabular_file(tmp_path: Path) -> None:
     target = tmp_path / "other.xml"
     target.write_text("<?xml version='1.0'?>\n<something/>\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"other\.xml: not a usable ICD-10-CM tabular file"):
-        run_import(ImportKind.ICD10CM, target)
+        run_import(ImportKind.ICD10CM, target, force=True)
 
 
 def test_without_build_parser_the_error_is_plain(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "codelookup.build.icd10cm", None)
     with pytest.raises(ImportFileError, match="not supported in this version yet"):
-        run_import(ImportKind.ICD10CM, SAMPLE)
+        run_import(ImportKind.ICD10CM, SAMPLE, force=True)
 
 
 @needs_build_parser
@@ -66,7 +66,7 @@ def test_real_tabular_from_the_build_package() -> None:
     found = sorted((Path(package.__file__).parent / "data").glob("*tabular*.xml"))
     if not found:
         pytest.skip("simple_icd_10_cm ships no tabular XML in this version")
-    result = run_import(ImportKind.ICD10CM, found[-1])
+    result = run_import(ImportKind.ICD10CM, found[-1], force=True)
     header, records = read_layer(result.layer_path)
     assert result.counts["codes"] > 70000
     assert header["systems"]["ICD-10-CM"]["release"].startswith("FY")

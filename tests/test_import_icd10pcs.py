@@ -44,7 +44,7 @@ def _check_hierarchy(recs: dict[str, dict[str, Any]]) -> None:
 
 
 def test_order_file() -> None:
-    result = run_import(ImportKind.ICD10PCS, ORDER)
+    result = run_import(ImportKind.ICD10PCS, ORDER, force=True)
     assert result.release == "FY2030"
     header, recs = _load(result.layer_path)
     assert header["mode"] == "replace"
@@ -66,7 +66,7 @@ def test_order_file() -> None:
 
 def test_tables_xml_enumerates_every_row() -> None:
     seen: list[tuple[int, int]] = []
-    result = run_import(ImportKind.ICD10PCS, TABLES, progress=lambda d, t: seen.append((d, t)))
+    result = run_import(ImportKind.ICD10PCS, TABLES, progress=lambda d, t: seen.append((d, t)), force=True)
     assert result.counts == {
         "codes": 13,
         "tables": 3,
@@ -127,10 +127,10 @@ def test_tables_xml_enumerates_every_row() -> None:
     ],
 )
 def test_broken_files_keep_previous_layer(name: str, message: str, data_dir: Path) -> None:
-    good = run_import(ImportKind.ICD10PCS, ORDER).layer_path
+    good = run_import(ImportKind.ICD10PCS, ORDER, force=True).layer_path
     before = good.read_bytes()
     with pytest.raises(ImportFileError) as info:
-        run_import(ImportKind.ICD10PCS, FIXTURES / name)
+        run_import(ImportKind.ICD10PCS, FIXTURES / name, force=True)
     assert info.value.message.startswith(name + message)
     assert good.read_bytes() == before
     assert sorted(p.name for p in data_dir.iterdir()) == ["icd10pcs.json"]
@@ -149,7 +149,7 @@ def test_bad_order_lines(tmp_path: Path, text: str, message: str) -> None:
     target = tmp_path / "icd10pcs_order_2030.txt"
     target.write_text(text, encoding="ascii")
     with pytest.raises(ImportFileError) as info:
-        run_import(ImportKind.ICD10PCS, target)
+        run_import(ImportKind.ICD10PCS, target, force=True)
     assert message in info.value.message
 
 
@@ -157,7 +157,7 @@ def test_wrong_xml_root(tmp_path: Path) -> None:
     target = tmp_path / "x.xml"
     target.write_text("<?xml version='1.0'?>\n<ICD10CM.tabular>\n</ICD10CM.tabular>\n")
     with pytest.raises(ImportFileError, match=r"x.xml:2: root element is <ICD10CM.tabular>"):
-        run_import(ImportKind.ICD10PCS, target)
+        run_import(ImportKind.ICD10PCS, target, force=True)
 
 
 def test_duplicate_code_across_rows(tmp_path: Path) -> None:
@@ -165,12 +165,12 @@ def test_duplicate_code_across_rows(tmp_path: Path) -> None:
     target = tmp_path / "icd10pcs_tables_2030.xml"
     target.write_text(text, encoding="utf-8")
     with pytest.raises(ImportFileError, match="code 0SRC0JZ is listed twice"):
-        run_import(ImportKind.ICD10PCS, target)
+        run_import(ImportKind.ICD10PCS, target, force=True)
 
 
 def test_tables_then_order_file_keeps_axes_and_gains_official_titles() -> None:
-    run_import(ImportKind.ICD10PCS, TABLES)
-    result = run_import(ImportKind.ICD10PCS, ORDER)
+    run_import(ImportKind.ICD10PCS, TABLES, force=True)
+    result = run_import(ImportKind.ICD10PCS, ORDER, force=True)
     header, recs = _load(result.layer_path)
     assert header["pcs_forms"] == ["order file", "tables XML"]
     assert set(header["pcs_tables"]) == {"0SR", "0DT", "BW2"}
@@ -190,8 +190,8 @@ def test_tables_then_order_file_keeps_axes_and_gains_official_titles() -> None:
 
 
 def test_order_file_then_tables_keeps_official_titles() -> None:
-    run_import(ImportKind.ICD10PCS, ORDER)
-    result = run_import(ImportKind.ICD10PCS, TABLES)
+    run_import(ImportKind.ICD10PCS, ORDER, force=True)
+    result = run_import(ImportKind.ICD10PCS, TABLES, force=True)
     header, recs = _load(result.layer_path)
     assert header["pcs_forms"] == ["order file", "tables XML"]
     assert len([c for c in recs if len(c) == 7]) == 13
@@ -207,10 +207,10 @@ def test_order_file_then_tables_keeps_official_titles() -> None:
 
 
 def test_different_releases_are_not_mixed(tmp_path: Path) -> None:
-    run_import(ImportKind.ICD10PCS, TABLES)
+    run_import(ImportKind.ICD10PCS, TABLES, force=True)
     older = tmp_path / "icd10pcs_order_2029.txt"
     older.write_bytes(ORDER.read_bytes())
-    header, _ = _load(run_import(ImportKind.ICD10PCS, older).layer_path)
+    header, _ = _load(run_import(ImportKind.ICD10PCS, older, force=True).layer_path)
     assert header["pcs_forms"] == ["order file"]
     assert header["pcs_tables"] == {}
     assert header["systems"]["ICD-10-PCS"]["release"] == "FY2029"

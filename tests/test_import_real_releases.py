@@ -36,7 +36,7 @@ def test_hcpcs_july_2025_xlsx() -> None:
     pytest.importorskip("openpyxl", reason="openpyxl (test extra) is needed to read .xlsx")
     calls: list[tuple[int, int]] = []
     result = run_import(
-        ImportKind.HCPCS, HCPCS_JUL_2025, progress=lambda d, t: calls.append((d, t))
+        ImportKind.HCPCS, HCPCS_JUL_2025, progress=lambda d, t: calls.append((d, t)), force=True
     )
     assert result.counts["codes"] == 8387  # RECID 3
     assert result.counts["modifiers"] == 383  # RECID 7
@@ -58,7 +58,7 @@ def test_hcpcs_july_2025_xlsx() -> None:
 
 
 def _check_pcs(path: Path, expected_codes: int, release: str) -> None:
-    result = run_import(ImportKind.ICD10PCS, path)
+    result = run_import(ImportKind.ICD10PCS, path, force=True)
     assert result.counts["codes"] == expected_codes
     assert result.counts["sections"] == 17
     assert result.release == release

@@ -26,8 +26,8 @@ def _check(expected: dict[str, tuple[str, bool]]) -> None:
     got: dict[str, tuple[str, bool]] = {}
     for line in result.stdout.decode().splitlines():
         doc = json.loads(line)
-        if "error" not in doc:
-            got[doc["query"]] = (doc["title"], doc["billable"])
+        if "error" not in doc:  # the first record is the reading written as typed (J11.00 before J1100)
+            got.setdefault(doc["query"], (doc["title"], doc["billable"]))
     matches = sum(1 for c in codes if got.get(c) == expected[c])
     misses = [(c, expected[c], got.get(c)) for c in codes if got.get(c) != expected[c]][:10]
     assert matches / len(codes) >= 0.99, misses
@@ -52,5 +52,10 @@ def test_icd10pcs_sample_matches_official_titles() -> None:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = [(r[0], r[1]) for r in csv.reader(fh) if r]
     assert len(rows) == 78_638
+    # FY2026 (the bundled release) dropped 100 of these FY2024 codes: they stay, never billable.
+    fy2026 = Path(__file__).parents[1] / "data" / "sources" / "pcs_fy2026" / "icd10pcs_tables_2026.xml"
+    from .test_build_pcs_fy2026 import _official
+
+    current = set(_official()) if fy2026.is_file() else {code for code, _ in rows}
     rng = random.Random(20240401)
-    _check({code: (title, True) for code, title in rng.sample(rows, SAMPLE)})
+    _check({code: (title, code in current) for code, title in rng.sample(rows, SAMPLE)})

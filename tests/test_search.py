@@ -162,4 +162,4 @@ def test_empty_queries_are_usage_errors(lib: Any, bad: str) -> None:
 
 def test_unknown_system_is_usage_error(lib: Any) -> None:
     with pytest.raises(UsageError, match="unknown system"):
-        lib.search("fracture", systems=["ICD-9"])
+        lib.search("fracture", systems=["ICD-11"])

@@ -120,8 +120,9 @@ def test_codes_named_in_notes_are_resolved(runner: CliRunner) -> None:
     assert "E11" not in refs  # the note's own category is not a cross-reference
 
 
-def test_pcs_code_without_axis_labels_says_why(runner: CliRunner) -> None:
+def test_pcs_code_outside_sections_0_and_1_has_its_labels(runner: CliRunner) -> None:
     rec = json.loads(show(runner, "BW03ZZZ", "--json").stdout)["records"][0]
     axes = rec["sections"]["axes"]
     assert [a["value"] for a in axes] == list("BW03ZZZ")
-    assert axes[0]["label"] == "Imaging" and "import icd10pcs" in axes[1]["definition"]
+    assert axes[0]["label"] == "Imaging" and all(a["label"] for a in axes)
+    assert axes[4]["axis"] == "Contrast"

@@ -6,6 +6,7 @@ contains, so the central test checks every expansion word against the catalogue 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -36,9 +37,10 @@ CATALOGUE = ROOT / "data" / "codes.json"
 TABLE = ROOT / "src" / "codelookup" / "data" / "synonyms.tsv"
 PACKAGE_ROOT = str(Path(codelookup.__file__).resolve().parents[1])
 
-# Plain-language words that only our CPT pages (not the ICD-10 packages) may use. Keep it short:
-# every word here is one the package vocabulary lacks and a CPT page is expected to contain.
-CPT_ONLY_WORDS: frozenset[str] = frozenset({"tympanostomy"})
+# Plain-language words that only our CPT pages (not the official ICD-10 and HCPCS titles) may use.
+# Keep it short: every word here is one the official vocabulary lacks and a CPT page contains.
+# (Empty since HCPCS Level II is bundled: its titles say "tympanostomy".)
+CPT_ONLY_WORDS: frozenset[str] = frozenset()
 
 
 # --- reading the raw file -------------------------------------------------------------------
@@ -153,6 +155,12 @@ def _package_vocabulary() -> set[str] | None:
     for row in csv.reader(pcs_text.splitlines()):
         if len(row) >= 2:
             _add_words(vocab, row[1])
+    # HCPCS Level II titles, from the vendored CMS release the build bundles.
+    from codelookup.build import hcpcs, sources
+
+    with contextlib.suppress(Exception):
+        for _, _, title, _ in hcpcs.parse_lines(hcpcs.Release(sources.vendored(sources.HCPCS_ZIP)).text.splitlines()):
+            _add_words(vocab, title)
     return vocab
 
 

@@ -87,12 +87,17 @@ class Library:
             for system, prov in sorted(self.system_info().items()):
                 refs.append(CodeRef(system, "system", str(prov.release), "", None))
             return "Code systems", refs
+        ccsr = self._browse_ccsr(name, limit)  # issue 18: 'browse CCSR', 'browse CIR007'
+        if ccsr is not None:
+            return ccsr
         known = registry.lookup(name)
         if known is not None:
             system = known.name
             if all_below:
                 rows = self.con.execute(
-                    "SELECT code, system, title, billable FROM rec WHERE system=? AND billable=1 ORDER BY id LIMIT ?",
+                    # Every code: billable ones, and deleted/terminated codes (listed, marked not billable).
+                    "SELECT code, system, title, billable FROM rec WHERE system=? AND (billable=1 OR kind='code') "
+                    "ORDER BY id LIMIT ?",
                     (system, limit),
                 ).fetchall()
             else:
@@ -111,6 +116,42 @@ class Library:
         row = rows_found[0]
         refs = self._descendants(row, limit) if all_below else [k.ref() for k in self.details.children(row, limit)]
         return f"{row.system} {row.code}: {row.title}", refs
+
+    def _browse_ccsr(self, name: str, limit: int) -> tuple[str, list[CodeRef]] | None:
+        """AHRQ CCSR categories (``CCSR``) or one category's ICD-10-CM codes (``CIR007``)."""
+        import re
+
+        upper = name.upper()
+        if upper == "CCSR":
+            counts: dict[str, list[str]] = {}
+            for code, data in self.con.execute(
+                "SELECT code, data FROM rec WHERE system='ICD-10-CM' AND data LIKE '%\"ccsr\":%' ORDER BY id"
+            ):
+                found = re.search(r'"ccsr":"([A-Z]{3}[0-9]{3})"', data)
+                if found:
+                    counts.setdefault(found.group(1), []).append(code)
+            refs = []
+            for cat, codes in sorted(counts.items()):
+                plural = "" if len(codes) == 1 else "s"
+                refs.append(CodeRef(cat, "CCSR", f"{len(codes):,} ICD-10-CM code{plural}, e.g. {codes[0]}", "", None))
+            return f"AHRQ CCSR categories ({self._ccsr_version()})", refs[:limit]
+        if not re.fullmatch(r"[A-Z]{3}[0-9]{3}", upper) or self.details.find(name):
+            return None
+        rows = self.con.execute(
+            "SELECT code, system, title, billable FROM rec WHERE system='ICD-10-CM' AND data LIKE ? "
+            "ORDER BY id LIMIT ?",
+            (f'%"ccsr":"{upper}"%', limit),
+        ).fetchall()
+        if not rows:
+            raise NotFoundError(f"no CCSR category {upper!r}", hint="codelookup browse CCSR lists them")
+        return f"CCSR {upper} ({self._ccsr_version()})", [CodeRef(c, s, t, "", bool(b)) for c, s, t, b in rows]
+
+    def _ccsr_version(self) -> str:
+        import json
+
+        systems: dict[str, Any] = json.loads(self.meta("systems") or "{}")
+        version = ((systems.get("ICD-10-CM") or {}).get("ccsr") or {}).get("version", "")
+        return f"AHRQ CCSR {version}, default category" if version else "AHRQ CCSR"
 
     def _descendants(self, row: Row, limit: int) -> list[CodeRef]:
         out: list[CodeRef] = []

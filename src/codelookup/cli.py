@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__, grammar
-from .commands import Streams, dispatch
+from .commands import Streams, dispatch, pick_format
 from .errors import CodelookupError, ExitCode, UsageError
 from .formats import OutputFormat
 from .systems import registry
@@ -247,6 +247,98 @@ def drug(
 # -- end of the coders' indexes -----------------------------------------------------------------
 
 
+# -- crosswalk (issue 18) ---------------------------------------------------------------------
+@app.command()
+def crosswalk(
+    codes: Annotated[
+        list[str],
+        typer.Argument(
+            help="ICD-9-CM or ICD-10 codes (dots optional); '-' reads one code per line from stdin.",
+            show_default=False,
+            metavar="CODE...",
+        ),
+    ],
+    gem: Annotated[
+        str,
+        typer.Option("--gem", help="Which GEM: forward (ICD-9 to ICD-10), backward (ICD-10 to ICD-9) or both."),
+    ] = "both",
+    json_: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """ICD-9-CM <-> ICD-10 equivalents from the CMS GEMs (2018), with their flags in words.
+
+    Shows both GEMs for every code: the forward GEM (ICD-9-CM to ICD-10) and the backward GEM
+    (ICD-10 to ICD-9-CM), each read from whichever side the code is on. Targets no longer valid
+    today are flagged with their current codes.
+
+    Examples: codelookup crosswalk 250.00; codelookup crosswalk 0SRC0J9 --json;
+    cut -f1 icd9.tsv | codelookup crosswalk - --jsonl --gem forward > icd10.jsonl
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .crosswalk import run_crosswalk
+
+        chosen = pick_format({"json": json_, "jsonl": jsonl, "csv": csv_, "format": fmt.value})
+        return run_crosswalk(tuple(codes), chosen, Library(), Streams(), gem.lower())
+
+    _guard(work)
+
+
+# -- group (issue 22) ----------------------------------------------------------------------------
+@app.command()
+def group(
+    batch: Annotated[
+        str | None,
+        typer.Argument(help="'-' reads one stay per line from stdin as JSON; prints JSON Lines.", show_default=False),
+    ] = None,
+    dx: Annotated[
+        list[str] | None,
+        typer.Option("--dx", help="ICD-10-CM diagnosis (repeatable); the first is the principal diagnosis."),
+    ] = None,
+    proc: Annotated[list[str] | None, typer.Option("--proc", help="ICD-10-PCS procedure (repeatable).")] = None,
+    sex: Annotated[str | None, typer.Option("--sex", help="F or M (asked for only when it changes the DRG).")] = None,
+    alive: Annotated[
+        bool, typer.Option("--discharged-alive/--died", help="Whether the patient was discharged alive.")
+    ] = True,
+    version: Annotated[
+        str | None, typer.Option("--version", help="MS-DRG version, v36 to v43.1 (default v43, FY2026).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Discharge date (YYYY-MM-DD): picks the version in effect.")
+    ] = None,
+    json_: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+    fmt: FormatOpt = OutputFormat.AUTO,
+) -> None:
+    """Which MS-DRG a hospital stay groups to, with its title, weight and the path in words.
+
+    Uses drgpy, an independent implementation of the CMS MS-DRG tables (not the CMS grouper).
+    Every code is checked against the catalogue first.
+
+    Examples: codelookup group --dx M17.11 --proc 0SRC0J9; codelookup group --dx J18.9 --dx N17.9 --json;
+    echo '{"dx": ["J18.9"], "sex": "M"}' | codelookup group - | jq .drg
+    """
+
+    def work() -> int:
+        from .api import Library
+        from .grouper import Stay, run_group
+
+        chosen = pick_format({"json": json_, "jsonl": jsonl, "format": fmt.value})
+        if batch is not None:
+            if batch != "-":
+                raise UsageError(f"unexpected argument {batch!r}", hint="use '-' to read stays from stdin")
+            if dx or proc:
+                raise UsageError("give stays on stdin or with --dx/--proc, not both")
+            return run_group(None, chosen, Library(), Streams())
+        stay = Stay(tuple(dx or ()), tuple(proc or ()), sex, alive, version, date)
+        return run_group(stay, chosen, Library(), Streams())
+
+    _guard(work)
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 8765,
@@ -340,6 +432,7 @@ def import_(
     ] = None,
     list_: Annotated[bool, _opt("list")] = False,
     remove: Annotated[str | None, _opt("remove", show_default=False)] = None,
+    force: Annotated[bool, _opt("force")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Load an official release into your own catalogue layer (the bundled file is never changed).
@@ -353,7 +446,7 @@ def import_(
         from .commands import run_import_command
 
         return run_import_command(
-            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams()
+            kind, file, list_, remove, OutputFormat.JSON if json_ else OutputFormat.AUTO, Streams(), force
         )
 
     _guard(work)

@@ -196,6 +196,12 @@ def claim_context(data: dict[str, Any], con: sqlite3.Connection) -> dict[str, An
         out["cc_excluded_principal_diagnoses"] = []
     if data.get("cc_alive_only"):
         out["only_if_discharged_alive"] = True
+    if level in ("CC", "MCC"):  # issue 22: the MS-DRG families it can raise
+        from .msdrg import raised_drgs
+
+        raised = raised_drgs(con, level)
+        if raised:
+            out["can_raise_drgs"] = raised
     return out
 
 

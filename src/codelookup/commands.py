@@ -470,6 +470,7 @@ def run_import_command(
     remove: str | None,
     fmt: OutputFormat,
     streams: Streams,
+    force: bool = False,
 ) -> int:
     from .layers import layer_kinds, list_layers, remove_layer
 
@@ -521,7 +522,12 @@ def run_import_command(
         raise UsageError("no file given", hint=f"codelookup import {kind} FILE")
     from .importers import ImportKind, run_import
 
-    result = _import_with_progress(lambda cb: run_import(ImportKind(kind), file, progress=cb), streams)
+    def warn(message: str) -> None:
+        streams.err.write(f"codelookup: warning: {message}\n")
+
+    result = _import_with_progress(
+        lambda cb: run_import(ImportKind(kind), file, progress=cb, force=force, warn=warn), streams
+    )
     summary = {
         "kind": result.kind.value,
         "layer": str(result.layer_path),

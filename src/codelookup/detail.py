@@ -8,6 +8,7 @@ place in the hierarchy, its children, the decoded ICD-10-PCS axes and similar co
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 from . import cmnotes
@@ -25,6 +26,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
     from .systems import CodeSystem
 
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
+_CPT_SHAPE = re.compile(r"\d{4}[0-9FTU]")  # CPT: 5 digits, or 4 digits + F/T/U (categories II, III, PLA)
+_PCS_SHAPE = re.compile(r"[0-9A-HJ-NP-Z]{7}")
+_HCPCS_SHAPE = re.compile(r"[A-V]\d{4}")
 NOTE_SLUGS = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "notes")
 PCS_AXES = (
     "Section",
@@ -36,6 +40,8 @@ PCS_AXES = (
     "Qualifier",
 )
 PCS_KEYS = ("section", "body_system", "operation", "body_part", "approach", "device", "qualifier")
+
+
 
 
 class Row:
@@ -94,6 +100,7 @@ class Details:
         self.con = con
         self.searcher = searcher
         self._systems: dict[str, Any] | None = None
+        self._pcs_cache: dict[str, dict[str, Any]] = {}
         self._note_cache: dict[str, Any] = {}  # the category list, read once per session
 
     @property
@@ -119,6 +126,15 @@ class Details:
         rows = [Row(r) for r in self.con.execute(f"SELECT {_COLS} FROM rec WHERE norm=? ORDER BY id", (key,))]
         if wanted:
             rows = [r for r in rows if r.system in wanted]
+        if "." in cleaned and len(rows) > 1:
+            # The decimal point is part of what was typed: 001.0 (ICD-9-CM diagnosis) is not 00.10
+            # (ICD-9-CM procedure), though both are 0010 without it (issue 18).
+            exact = [r for r in rows if r.code == cleaned.upper().replace(" ", "")]
+            rows = exact or rows
+        if len(rows) > 1:
+            # The reading that matches the code as typed wins: J1100 is HCPCS first, J11.00 ICD-10-CM.
+            typed = "".join(cleaned.split()).upper()
+            rows.sort(key=lambda r: r.code.upper() != typed)
         return rows
 
     def not_found(self, text: str, systems: list[str] | None = None) -> NotFoundError:
@@ -153,7 +169,28 @@ class Details:
         else:
             hint = "check the code, or search by words"
         shown = cleaned if len(cleaned) <= 60 else cleaned[:57] + "..."
+        shaped = self.shape_answer(cleaned, wanted)
+        if shaped:
+            return NotFoundError(shaped, hint=hint, suggestions=sugg)
         return NotFoundError(f"no code {shown!r}{where}", hint=hint, suggestions=sugg)
+
+    def shape_answer(self, text: str, wanted: tuple[str, ...] | None) -> str:
+        """An honest answer for a string shaped like a code of a system that does not have it."""
+        code = "".join(text.split()).upper()
+
+        def release(system: str) -> str:
+            return str((self.systems.get(system) or {}).get("release", "")) or "the bundled release"
+
+        if (not wanted or "CPT" in wanted) and _CPT_SHAPE.fullmatch(code):
+            return (
+                f"{code} is a CPT code without a page here; CPT descriptors are licensed by the AMA "
+                "(see `codelookup import cpt`)"
+            )
+        if (not wanted or "ICD-10-PCS" in wanted) and _PCS_SHAPE.fullmatch(code) and any(c.isdigit() for c in code):
+            return f"{code} is shaped like an ICD-10-PCS code but is not in ICD-10-PCS {release('ICD-10-PCS')}"
+        if (not wanted or "HCPCS" in wanted) and _HCPCS_SHAPE.fullmatch(code):
+            return f"{code} is shaped like an HCPCS Level II code but is not in {release('HCPCS')}"
+        return ""
 
     def lookup(self, text: str, systems: list[str] | None = None, *, by_wording: bool = True) -> list[CodeDetail]:
         rows = self.find(text, systems)
@@ -192,9 +229,18 @@ class Details:
         ]
 
     def billable_reason(self, row: Row) -> str:
+        retired = registry.get(row.system)
+        if retired is not None and retired.retired:  # issue 18: ICD-9-CM
+            what = "; this was a complete code in its final release" if row.kind == "code" else ""
+            return f"retired: {row.system} is not valid for services after {retired.retired}{what}"
+        status = release_status(row, self.systems)
+        if status and not row.billable:
+            return "not billable: " + status.split(":")[0]
         if row.billable:
             return registry.billable_wording(row.system)
         kind = row.kind or "group"
+        if kind == "modifier":
+            return "not billable (modifier): added to a code on a claim line to tell more, never billed alone"
         if row.nbill:
             noun = "code" if row.nbill == 1 else "codes"
             return f"not billable ({kind}): choose one of its {row.nbill:,} billable {noun}"
@@ -210,6 +256,15 @@ class Details:
         system = registry.get(row.system)
         if system is not None and (system.inherits_notes or system.seventh_characters):
             self._inherit(row, ancestors, sections, system)
+        status = release_status(row, self.systems)
+        if status:
+            sections["release_status"] = status
+        if isinstance(row.data.get("hcpcs"), dict):  # CMS's raw HCPCS fields, explained
+            from .hcpcs_fields import explain
+
+            billing = explain(row.data["hcpcs"])
+            if billing:
+                sections["cms_fields"] = billing
         if system is not None and system.has_axes:
             axes = self.pcs_axes(row.code, row.system)
             if axes:
@@ -220,6 +275,8 @@ class Details:
             paths = entries_leading_to(self.con, row.system, row.code)
             if paths:
                 sections["index_entries"] = paths
+        if system is not None and system.page_sections:
+            sections.update(_page_hook(system.page_sections)(self, row))  # issues 18, 22
         if not row.billable:
             kids = self.children(row, 500)
             if kids:
@@ -329,6 +386,14 @@ class Details:
                 visit(note, slug)
         return out
 
+    def _pcs_meta(self, name: str) -> dict[str, Any]:
+        cache = self._pcs_cache
+        if name not in cache:
+            row = self.con.execute("SELECT data FROM pcs WHERE prefix=?", (name,)).fetchone()
+            cache[name] = json.loads(row[0]) if row else {}
+        value: dict[str, Any] = cache[name]
+        return value
+
     def pcs_axes(self, code: str, system: str) -> list[dict[str, str]]:
         """The seven decoded axes of a code of a system with ``has_axes`` (ICD-10-PCS tables)."""
         if len(code) != 7:
@@ -337,14 +402,13 @@ class Details:
         if not row:
             return self._bare_axes(code, system)
         table: dict[str, Any] = json.loads(row[0])
-        override = {}
-        orow = self.con.execute("SELECT data FROM pcs WHERE prefix='_overrides'").fetchone()
-        if orow:
-            override = json.loads(orow[0]).get(code, {})
-        defs_row = self.con.execute("SELECT data FROM pcs WHERE prefix='_approach_definitions'").fetchone()
-        approach_defs: dict[str, str] = json.loads(defs_row[0]) if defs_row and code[0] == "0" else {}
+        override = self._pcs_meta("_overrides").get(code, {})
+        titles = table.get("titles") or PCS_AXES
+        definitions: dict[str, dict[str, str]] = self._pcs_meta("_definitions").get(code[0], {})
+        approach_defs: dict[str, str] = self._pcs_meta("_approach_definitions") if code[0] == "0" else {}
+        body_system = table.get("body_system") or ["", ""]
         axes: list[dict[str, str]] = []
-        for pos, (name, key) in enumerate(zip(PCS_AXES, PCS_KEYS, strict=True)):
+        for pos, key in enumerate(PCS_KEYS):
             char = code[pos]
             value = table.get(key)
             label, definition = "", ""
@@ -353,12 +417,23 @@ class Details:
                 definition = str(value[2]) if len(value) > 2 else ""
             elif isinstance(value, dict):
                 label = str(override.get(key) or value.get(char, ""))
-                if key == "approach":
-                    definition = approach_defs.get(char, "")
+                if key == "approach" and char in approach_defs:
+                    definition = approach_defs[char]
+            by_label = definitions.get(str(pos + 1), {})
+            if label:
+                # Device terms may be defined per operation and body system ("Synthetic Substitute,
+                # Metal for Replacement in Lower Joints", "Spacer in Lower Joints"): most specific first.
+                operation = table.get("operation") or ["", ""]
+                definition = (
+                    by_label.get(f"{label} for {operation[1]} in {body_system[1]}")
+                    or by_label.get(f"{label} in {body_system[1]}")
+                    or by_label.get(label)
+                    or definition
+                )
             axes.append(
                 {
                     "position": str(pos + 1),
-                    "axis": name,
+                    "axis": str(titles[pos]) if pos < len(titles) else PCS_AXES[pos],
                     "value": char,
                     "label": label,
                     "definition": definition,
@@ -402,6 +477,15 @@ class Details:
                 )
             )
             seen.add((row.system, str(item["code"])))
+        drg = row.data.get("drg")
+        drg_family = drg.get("family") if isinstance(drg, dict) else None
+        for sib_code in drg_family or ():  # issue 22: the with MCC / with CC / without siblings first
+            sib_row = self._get(row.system, str(sib_code))
+            if sib_row is not None and (sib_row.system, sib_row.code) not in seen:
+                from .msdrg import family_reason
+
+                seen.add((sib_row.system, sib_row.code))
+                out.append(sib_row.ref(family_reason(sib_row.title)))
         if authored and registry.has(row.system, "has_pages"):
             # Written relationships say how codes differ; a generated neighbour on a page system
             # could only say "same family" or "similar wording" (62264 got the diagnostic tap
@@ -437,7 +521,8 @@ class Details:
         lineage = {(a.system, a.code) for a in ancestors}
         own_system = (row.system,)
         added = 0
-        for hit in self.searcher.related(row.title, limit=16):
+        opt_in = [row.system] if registry.has(row.system, "opt_in") else None  # retired/payment: their own
+        for hit in self.searcher.related(row.title, limit=16, systems=opt_in):
             key = (hit.system, hit.code)
             if key in seen or key in lineage:
                 continue
@@ -488,6 +573,40 @@ class Details:
 
     def section_names(self) -> list[tuple[str, str]]:
         return [(s.slug, s.heading) for s in SECTIONS]
+
+
+def _page_hook(spec: str) -> Any:
+    """The registry's ``page_sections`` hook ("module:function"), imported only when a page is shown."""
+    from importlib import import_module
+
+    module, _, name = spec.partition(":")
+    return getattr(import_module(module), name)
+
+
+def release_status(row: Row, systems: dict[str, Any]) -> str:
+    """A sentence on where the code stands in its release: deleted, terminated, or a composed title."""
+    data = row.data
+    release = str((systems.get(row.system) or {}).get("release", "")).split(" (")[0]
+    if data.get("status") == "deleted":
+        where = data.get("deleted_in") or release
+        return (
+            f"deleted in {where}: this code is no longer in ICD-10-PCS and is not valid on claims "
+            f"for discharges from the start of {where}; choose a current code of table {row.parent}"
+        )
+    raw = data.get("hcpcs")
+    fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if data.get("status") == "terminated" or (fields and fields.get("terminated")):
+        end = fields.get("termination_date") or "an earlier release"
+        xref = fields.get("cross_reference") or []
+        instead = f"; CMS cross-references it to {', '.join(xref)}" if xref else ""
+        return f"terminated {end}: not valid on claims for dates of service after {end}{instead}"
+    if data.get("title_source") == "composed":
+        added = data.get("added_in") or release
+        return (
+            f"new in {added}; the title was composed by codelookup from the official axis labels, "
+            "in the shape of CMS's long titles (the official long title is not in the bundled sources)"
+        )
+    return ""
 
 
 def placeholder_note(query: str, code: str) -> str:

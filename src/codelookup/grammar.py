@@ -81,9 +81,10 @@ OPTIONS: dict[str, Opt] = {
             type="format",
         ),
         Opt("pager", ("--pager",), FLAG, "Page long output through your pager."),
-        Opt("all", ("--all",), FLAG, "Every billable code of a system, or every code below a code."),
+        Opt("all", ("--all",), FLAG, "Every code of a system (deleted ones marked), or every code below a code."),
         Opt("list", ("--list",), FLAG, "List the imported layers."),
         Opt("remove", ("--remove",), VALUE, "Remove the layer of this kind.", metavar="KIND"),
+        Opt("force", ("--force",), FLAG, "Import even an older release, or one with >10% fewer codes (warns)."),
     )
 }
 
@@ -128,7 +129,7 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
 }  # fmt: skip
 # Commands declared in cli.py only: they never take the fast path (file paths, long-running work,
 # or heavy imports that dwarf Typer's start-up). Add a new command either to COMMANDS (fast) or here.
-TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export"})
+TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export", "crosswalk", "group"})
 
 
 def option(dest: str) -> Opt:

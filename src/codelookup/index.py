@@ -126,6 +126,7 @@ def _title_prior(
     return prior, min(tlen, 255)
 
 
+
 def _alias_text(rec: dict[str, Any]) -> str:
     """Our search phrases for a code (CPT keywords, HCPCS short names): indexed like titles."""
     terms = rec.get("terms")
@@ -154,21 +155,21 @@ def _body_text(rec: dict[str, Any]) -> str:
     return " ".join(str(sections[k]) for k in ("summary", "purpose") if isinstance(sections.get(k), str))
 
 
-def _merge_layers(
-    header: dict[str, Any], pcs_tables: dict[str, Any], records: Iterator[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
-    """Overlay the user's imported layers on the bundled catalogue."""
-    layer_files = _layer_files()
-    if not layer_files:
-        return header["systems"], pcs_tables, records
+def read_layers(
+    bundled_systems: dict[str, Any], pcs_tables: dict[str, Any], layer_files: list[str]
+) -> tuple[
+    dict[str, Any], dict[str, Any], set[str], list[dict[str, Any]], dict[tuple[str, str], dict[str, Any]]
+]:
+    """Read the user's layers: provenance per system, PCS tables, the systems a layer replaces,
+    the replacement records and the overlay records (by system and normalised code)."""
+    from pathlib import Path
+
     from .layers import read_layer
 
-    systems = {k: dict(v, origin="bundled") for k, v in header["systems"].items()}
+    systems = {k: dict(v, origin="bundled") for k, v in bundled_systems.items()}
     replaced: set[str] = set()
     replacements: list[dict[str, Any]] = []
     overlays: dict[tuple[str, str], dict[str, Any]] = {}
-    from pathlib import Path
-
     for path in layer_files:
         lheader, lrecords = read_layer(Path(path))
         mode = lheader.get("mode", "replace")
@@ -187,8 +188,9 @@ def _merge_layers(
             # A new release's tables replace the bundled ones table by table; the bundled
             # approach definitions stay (releases rarely change them), per-code overrides do not.
             fresh = dict(lheader["pcs_tables"])
-            if "_approach_definitions" not in fresh and "_approach_definitions" in pcs_tables:
-                fresh["_approach_definitions"] = pcs_tables["_approach_definitions"]
+            for keep in ("_approach_definitions", "_definitions"):
+                if keep not in fresh and keep in pcs_tables:
+                    fresh[keep] = pcs_tables[keep]
             # MS-DRG CC exclusion collections belong to ICD-10-CM, not to the PCS tables.
             fresh.update({k: v for k, v in pcs_tables.items() if k.startswith("_ccx_") and k not in fresh})
             pcs_tables = fresh
@@ -197,6 +199,17 @@ def _merge_layers(
                 overlays[(rec["system"], norm_code(rec["code"]))] = rec
         else:
             replacements.extend(lrecords)
+    return systems, pcs_tables, replaced, replacements, overlays
+
+
+def _merge_layers(
+    header: dict[str, Any], pcs_tables: dict[str, Any], records: Iterator[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any], Iterator[dict[str, Any]]]:
+    """Overlay the user's imported layers on the bundled catalogue."""
+    layer_files = _layer_files()
+    if not layer_files:
+        return header["systems"], pcs_tables, records
+    systems, pcs_tables, replaced, replacements, overlays = read_layers(header["systems"], pcs_tables, layer_files)
 
     def merged() -> Iterator[dict[str, Any]]:
         seen: set[tuple[str, str]] = set()
@@ -206,7 +219,7 @@ def _merge_layers(
         for rec in records:
             if rec["system"] in replaced:
                 if rec.get("sections") and registry.has(rec["system"], "has_pages"):
-                    pages[(rec["system"], norm_code(rec["code"]))] = rec["sections"]
+                    pages[(rec["system"], norm_code(rec["code"]))] = rec
                 continue
             key = (rec["system"], norm_code(rec["code"]))
             extra = overlays.get(key)
@@ -217,15 +230,31 @@ def _merge_layers(
             yield rec
         for rec in sorted(replacements, key=lambda r: registry.order_of(r["system"])):
             page = pages.get((rec["system"], norm_code(rec["code"]))) if pages else None
-            if page:
-                rec = dict(rec)
-                rec["sections"] = {**page, **(rec.get("sections") or {})}
+            if page is not None and rec.get("billable"):  # a terminated/deleted code keeps none
+                rec = _with_page(rec, page)
             yield rec
         for key, rec in overlays.items():
             if key not in seen:
                 yield rec
 
     return systems, pcs_tables, merged()
+
+
+def _with_page(rec: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+    """A newer release's record of a code we wrote a page for keeps the page (sections, family,
+    search phrases); its own official title and fields stay."""
+    out = dict(rec)
+    out["sections"] = {**page["sections"], **(rec.get("sections") or {})}
+    for key in ("family", "page_kind"):
+        if key in page:
+            out[key] = page[key]
+    terms = list(rec.get("terms") or [])
+    for term in page.get("terms") or []:
+        if term not in terms:
+            terms.append(term)
+    if terms:
+        out["terms"] = terms
+    return out
 
 
 def _load_synonyms() -> dict[str, tuple[str, ...]]:
@@ -464,18 +493,55 @@ def _open_ro(path: str, key: str) -> sqlite3.Connection | None:
     return con
 
 
-def _cleanup(directory: str, keep: str) -> None:
-    """Remove older indexes, and temp files that a killed build left more than an hour ago."""
+def _cleanup(directory: str, keep: str, base: str | None = None) -> None:
+    """Remove older indexes (not ``base``, the bundled catalogue's index that imports update
+    from), and temp files that a killed build left more than an hour ago."""
     now = time.time()
     with contextlib.suppress(OSError):
         for name in os.listdir(directory):
             old = os.path.join(directory, name)
-            if name.startswith("index-") and name.endswith(".sqlite") and old != keep:
+            if name.startswith("index-") and name.endswith(".sqlite") and old not in (keep, base):
                 os.unlink(old)
             elif name.startswith(".index-") and name.endswith(".tmp"):
                 with contextlib.suppress(OSError):
                     if now - os.stat(old).st_mtime > 3600:
                         os.unlink(old)
+
+
+def _base_index(cat: str, first_line: bytes, directory: str) -> str | None:
+    """The index of the bundled catalogue without layers, if one is at hand: the cache's, else
+    the wheel's prebuilt one. Imports update a copy of it instead of rebuilding everything."""
+    own = os.path.join(directory, f"index-{index_key(cat, first_line, [])}.sqlite")
+    candidates = [(own, index_key(cat, first_line, []))]
+    if os.environ.get(ENV_PREBUILT, "1") != "0" and os.path.isfile(PREBUILT):
+        with contextlib.suppress(OSError):
+            candidates.append((PREBUILT, bundled_key(first_line)))
+    for path, key in candidates:
+        con = _open_ro(path, key) if os.path.isfile(path) else None
+        if con is not None:
+            con.close()
+            return path
+    return None
+
+
+def _update_index(base: str, tmp: str, cat: str, layers: list[str], key: str, progress: bool) -> bool:
+    """Apply the layers to a copy of ``base`` (see index_delta); False means rebuild instead."""
+    started = time.perf_counter()
+    try:
+        from .catalogue import read_header
+        from .index_delta import update
+
+        update(base, tmp, read_header(cat)["systems"], layers, key)
+    except CodelookupError:
+        raise
+    except Exception:
+        if os.environ.get("CODELOOKUP_DEBUG"):
+            raise
+        return False
+    if progress:
+        took = time.perf_counter() - started
+        print(f"codelookup: search index ready ({took:.1f} s)", file=sys.stderr)
+    return True
 
 
 PREBUILT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data", "index.sqlite")
@@ -576,10 +642,11 @@ def connect(progress: bool = True) -> sqlite3.Connection:
         os.close(fd)
     except OSError:
         tmp = None
-    if progress:
-        print("codelookup: building the search index (first run, a few seconds)…", file=sys.stderr)
+    why = "updating the search index after the import" if layers else "building the search index (first run)"
     if tmp is None:
         # No writable cache directory: build in memory; slower per run, but it works.
+        if progress:
+            print(f"codelookup: {why}, a few seconds…", file=sys.stderr)
         if lock is not None:
             lock.release()
         con = sqlite3.connect(":memory:", check_same_thread=False)
@@ -587,8 +654,12 @@ def connect(progress: bool = True) -> sqlite3.Connection:
         systems, pcs_tables, records = _merge_layers(header2, pcs_tables, records)
         _fill(con, header2, systems, pcs_tables, records, key, False)
         return con
+    base = _base_index(cat, first_line, directory) if layers else None
     try:
-        build_index(tmp, cat, key, progress)
+        if progress:  # announced inside the try: an interrupt right after it still removes tmp
+            print(f"codelookup: {why}, a few seconds…", file=sys.stderr)
+        if base is None or not _update_index(base, tmp, cat, layers, key, progress):
+            build_index(tmp, cat, key, progress)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -597,7 +668,7 @@ def connect(progress: bool = True) -> sqlite3.Connection:
     finally:
         if lock is not None:
             lock.release()
-    _cleanup(directory, path)
+    _cleanup(directory, path, base)
     con = _open_ro(path, key)
     if con is None:  # pragma: no cover - replaced under our feet by a broken writer
         raise CatalogueError(f"{path}: could not open the freshly built search index")

@@ -99,6 +99,15 @@ def claim_lines(value: Any, code: str) -> list[str]:
             lines.append("CC exclusions: none; it counts whatever the principal diagnosis.")
     if value.get("only_if_discharged_alive"):
         lines.append(f"It counts as {level} only if the patient was discharged alive.")
+    raised = value.get("can_raise_drgs")
+    if isinstance(raised, list) and raised:  # issue 22
+        member = "with MCC" if level == "MCC" else "with CC"
+        examples = "; ".join(f"{r.get('code')} {r.get('title')}" for r in raised[:3] if isinstance(r, dict))
+        lines.append(
+            f"DRG families it can raise: as a secondary diagnosis it can move a stay to the '{member}' "
+            f"(or 'with CC/MCC') MS-DRG of {len(raised):,} families, e.g. {examples} (--json lists them all; "
+            "codelookup show DRG explains one)."
+        )
     return [x for x in lines if x]
 
 

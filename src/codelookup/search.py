@@ -107,8 +107,15 @@ def looks_like_code(text: str) -> bool:
 
 
 def _allowed_ids(wanted: tuple[str, ...] | None) -> set[int] | None:
-    """The index bytes (system ids) a system filter keeps, or None for every system."""
-    return {registry.id_of(s) for s in wanted} if wanted else None
+    """The index bytes (system ids) a system filter keeps, or None for every system.
+
+    Without a filter, systems registered as ``opt_in`` (ICD-9-CM, retired; MS-DRG, payment
+    groups) are left out of word searches: they are searched only when named with --system.
+    """
+    if wanted:
+        return {registry.id_of(s) for s in wanted}
+    opt_in = {s.id for s in registry.ordered() if s.opt_in}
+    return set(range(128)) - opt_in if opt_in else None
 
 
 class Searcher:
@@ -274,8 +281,13 @@ class Searcher:
         key = norm_code(upper)
         if "*" in key or "?" in key:
             rows = self.con.execute(cols + "norm GLOB ?" + extra + order, [key, *args, limit]).fetchall()
+            if "." in upper:  # a dotted pattern (E11.6*) means dotted codes, not HCPCS E1160
+                rows = [r for r in rows if "." in str(r[0]) or len(norm_code(str(r[0]))) <= 3]
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
+        if len(exact) > 1:  # the reading written as typed wins: J1100 is HCPCS, J11.00 ICD-10-CM
+            typed = "".join(upper.split())
+            exact.sort(key=lambda r: str(r[0]).upper() != typed)
         hits = self._rows_to_hits(exact, 100.0, "exact-code")
         if len(exact) > 1:
             notes.append(f"{text.strip()} exists in several systems: " + ", ".join(r[1] for r in exact))

@@ -39,6 +39,7 @@ class Section(Frozen):
 
 # Order is the model page's order, then official ICD-10-CM notes, then structural sections.
 SECTIONS: tuple[Section, ...] = (
+    Section("release_status", "Release Status", Shape.TEXT, "official"),
     Section("name", "Name of the Procedure", Shape.TEXT, "page"),
     Section("summary", "Summary", Shape.TEXT, "page"),
     Section("purpose", "Purpose", Shape.TEXT, "page"),
@@ -66,8 +67,16 @@ SECTIONS: tuple[Section, ...] = (
     Section("notes", "Notes", Shape.NOTES, "official"),
     Section("seventh_characters", "7th Characters", Shape.MAPPING, "official"),
     Section("cc_mcc", "CC/MCC (MS-DRG v43, FY2026)", Shape.CLAIM, "official"),
+    Section("cms_fields", "CMS Fields for Billers (HCPCS)", Shape.BULLETS, "official"),
     Section("official_descriptor", "Official Descriptor (licensed import)", Shape.TEXT, "official"),
     Section("axes", "Code Structure (ICD-10-PCS axes)", Shape.AXES, "structure"),
+    # issue 18: AHRQ CCSR category and CMS GEM equivalents (see codelookup.crosswalk)
+    Section("ccsr", "CCSR Category (AHRQ)", Shape.TEXT, "structure"),
+    Section("icd9_equivalents", "ICD-9-CM Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
+    Section("icd10_equivalents", "ICD-10 Equivalents (CMS GEMs 2018)", Shape.CODES, "structure"),
+    # issue 22: MS-DRG facts from Table 5 and their meaning (see codelookup.msdrg)
+    Section("drg_facts", "DRG Facts (CMS Table 5, FY2026)", Shape.BULLETS, "structure"),
+    Section("drg_explanation", "What This DRG Means", Shape.TEXT, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
     Section("index_entries", "Index Entries That Lead Here", Shape.BULLETS, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
@@ -78,3 +87,15 @@ BY_SLUG: dict[str, Section] = {s.slug: s for s in SECTIONS}
 
 # The plain-language page sections every CPT page must carry (similar_codes is authored too).
 PAGE_SLUGS: tuple[str, ...] = tuple(s.slug for s in SECTIONS if s.group == "page")
+
+# HCPCS Level II pages (content/hcpcs/*.toml) describe things as different as an ambulance ride,
+# a drug, a box of test strips and a wheelchair, so each page declares a kind, and only the
+# sections that make sense for that kind are written (and required). This is the one place that
+# says which: the build validates pages against it and the README in content/hcpcs quotes it.
+HCPCS_KINDS: dict[str, tuple[str, ...]] = {
+    "service": PAGE_SLUGS,
+    "drug": tuple(s for s in PAGE_SLUGS if s != "recovery"),
+    "supply": tuple(s for s in PAGE_SLUGS if s not in ("duration", "setting", "personnel", "recovery")),
+    "equipment": tuple(s for s in PAGE_SLUGS if s not in ("setting", "personnel", "recovery")),
+    "transport": tuple(s for s in PAGE_SLUGS if s != "recovery"),
+}

