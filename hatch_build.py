@@ -9,6 +9,7 @@ the tool builds it on first use as before: packaging never fails because of this
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -26,7 +27,8 @@ class PrebuiltIndexHook(BuildHookInterface):  # type: ignore[misc]
             self.app.display_info("codelookup: prebuilt search index skipped (CODELOOKUP_SKIP_PREBUILT_INDEX)")
             return
         catalogue = os.path.join(self.root, "data", "codes.json")
-        out = os.path.join(tempfile.mkdtemp(prefix="codelookup-index-"), "index.sqlite")
+        self._tmpdir: str | None = tempfile.mkdtemp(prefix="codelookup-index-")  # removed in finalize()
+        out = os.path.join(self._tmpdir, "index.sqlite")
         sys.path.insert(0, os.path.join(self.root, "src"))
         try:
             from codelookup.index import build_bundled_index
@@ -34,8 +36,19 @@ class PrebuiltIndexHook(BuildHookInterface):  # type: ignore[misc]
             key = build_bundled_index(out, catalogue)
         except Exception as exc:  # never fail the build: the index is an optimisation
             self.app.display_warning(f"codelookup: prebuilt search index skipped ({exc}); built on first use instead")
+            self._cleanup()
             return
         finally:
             sys.path.pop(0)
         build_data["force_include"][out] = "codelookup/_data/index.sqlite"
         self.app.display_info(f"codelookup: prebuilt search index {key} added to the wheel")
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        """The wheel now holds its copy of the index: leave nothing behind in the temp folder."""
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        tmpdir = getattr(self, "_tmpdir", None)
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            self._tmpdir = None

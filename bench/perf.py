@@ -80,6 +80,7 @@ class Setup:
     python: str
     peer: list[str] | None
     env: dict[str, str]
+    baseline: list[str] | None = None  # another codelookup (e.g. the previous commit), same rounds
 
 
 def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, stderr: Path | None = None) -> Sample:
@@ -202,7 +203,8 @@ def find_setup(args: argparse.Namespace, cache: Path, data: Path) -> Setup:
         else:
             how = "`python -m codelookup` (no `codelookup` executable found; an installed script starts the same way)"
     peer_exe = None if args.no_peer else _which("icd10-coder", args.peer)
-    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env)
+    baseline = [args.baseline] if args.baseline else None
+    return Setup(ours, how, python, [peer_exe] if peer_exe else None, env, baseline)
 
 
 # -- cold starts ------------------------------------------------------------------------
@@ -234,7 +236,18 @@ def cold_commands(setup: Setup) -> list[Command]:
             [*ours, "show", SHOW_CODE],
             tty=True,
         ),
+        Command("browse", "cold `browse E11` (plain)", [*ours, "browse", "E11"]),
+        Command("systems", "cold `systems` (plain)", [*ours, "systems"]),
+        Command("help", "cold `--help`", [*ours, "--help"]),
+        Command("search_help", "cold `search --help`", [*ours, "search", "--help"]),
     ]
+    if setup.baseline:
+        n = len(ours)
+        cmds += [
+            Command(f"base_{c.key}", c.label, [*setup.baseline, *c.argv[n:]], tty=c.tty)
+            for c in list(cmds)
+            if c.key != "python"
+        ]
     if setup.peer:
         cmds += [
             Command("peer_dx", f"peer `icd10-coder dx '{SEARCH_Q}'`", [*setup.peer, "dx", SEARCH_Q]),
@@ -600,7 +613,9 @@ def render(result: dict[str, Any]) -> str:
 
     row(cold["python"]["label"], _cold_cell(cold["python"]), "floor")
     pairs = {"search": "peer_dx", "search_json": "peer_dx", "show": "peer_code", "show_json": "peer_code"}
-    for key in ("search", "search_json", "show", "show_json", "version", "search_table", "search_tty", "show_tty"):
+    keys = ("search", "search_json", "show", "show_json", "version", "search_table", "search_tty", "show_tty",
+            "browse", "systems", "help", "search_help")  # fmt: skip
+    for key in keys:
         c = cold[key]
         peer = cold.get(pairs.get(key, ""))
         if peer:
@@ -691,6 +706,14 @@ def render(result: dict[str, Any]) -> str:
     header = ("measurement", "codelookup", "icd10-coder", "ours / peer (paired)", "goal", "met")
     lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
+    base = [(key, cold[f"base_{key}"]) for key in ("python", *keys) if f"base_{key}" in cold]
+    if base:
+        lines += ["", f"Before/after in the same rounds (before: `{result.get('baseline')}`):", ""]
+        lines += ["| command | before | after | after / before (paired) |", "|---|---:|---:|---:|"]
+        for key, before in base:
+            after = cold[key]
+            ratio = paired_ratio(after["walls_ms"], before["walls_ms"])
+            lines.append(f"| {after['label']} | {_cold_cell(before)} | {_cold_cell(after)} | {ratio:.2f} |")
     return "\n".join(lines)
 
 
@@ -724,6 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-runs", type=int, default=3, help="fresh index builds to time (default 3)")
     ap.add_argument("--codelookup", help="path of the codelookup executable to measure")
     ap.add_argument("--peer", help="path of the icd10-coder executable")
+    ap.add_argument("--baseline", help="another codelookup executable (e.g. an older commit) timed in the same rounds")
     ap.add_argument("--inproc", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.inproc:
@@ -763,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment(),
         "codelookup": setup.how,
         "peer": setup.peer[0] if setup.peer else None,
+        "baseline": setup.baseline[0] if setup.baseline else None,
         "runs": args.runs,
         "cold": [
             {

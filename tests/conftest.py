@@ -108,3 +108,29 @@ def live_server() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         worker.close()
+
+
+def run_main(
+    *args: str, input: str = "", env: dict[str, str] | None = None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """Run the entry point in this process (fast path, else Typer), as the console script would.
+
+    stdin, stdout and stderr are StringIO streams; ``env`` is applied with ``monkeypatch``. Use a
+    subprocess (``run_cli``) only for what needs a real process: pipes, signals, cold starts.
+    """
+    import io
+
+    from codelookup.__main__ import main
+
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(input))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()

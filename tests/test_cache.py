@@ -155,6 +155,10 @@ def test_full_cache_disk_is_an_io_error_and_leaves_nothing(tmp_path: Path) -> No
 
 
 def test_ctrl_c_during_the_build_leaves_no_temp_file(tmp_path: Path) -> None:
+    # Deterministic whatever the machine's load: Ctrl-C lands somewhere after the announcement
+    # (mid-build, during the rename, or after the build if this process was descheduled), and
+    # in every case no temporary file is left and any index present is complete. The exit code
+    # says which: 130 (interrupted) or 0 (the search finished first).
     catalogue = _medium(tmp_path, 30000)
     cache = tmp_path / "cache"
     env = isolated_env(catalogue, cache, tmp_path / "data")
@@ -166,11 +170,11 @@ def test_ctrl_c_during_the_build_leaves_no_temp_file(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert b"Traceback" not in err
-    if proc.returncode == 130:  # interrupted mid-build: nothing half-written is left
-        assert leftovers(cache) == []
-    else:  # the build won the race: a complete index
-        assert proc.returncode == 0, err
-        assert [p.name for p in leftovers(cache)] == [p.name for p in indexes(cache)]
+    assert proc.returncode in (0, 130), err
+    assert [p.name for p in leftovers(cache) if not p.name.startswith("index-")] == []  # no temp file
+    assert all(index_is_valid(p) for p in indexes(cache))
+    if proc.returncode == 0:  # the build won the race: a complete index
+        assert len(indexes(cache)) == 1
 
 
 def test_leftover_temp_file_from_a_crashed_build_is_harmless(small: Path, tmp_path: Path) -> None:

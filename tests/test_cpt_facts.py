@@ -248,7 +248,19 @@ def test_facet_levels_are_joints_not_nerves(code: str) -> None:
 @pytest.mark.parametrize(("code", "slug"), [("64491", "summary"), ("64494", "summary")])
 def test_second_level_facet_add_on_means_a_second_joint(code: str, slug: str) -> None:
     text = _page(code)["sections"][slug]
-    assert "one facet joint" in text and "different joint" in text
+    assert "one facet joint" in text and "different spinal level" in text
+
+
+FACET_CODES = ("64490", "64491", "64492", "64493", "64494", "64495", "64633", "64634", "64635", "64636")
+
+
+@pytest.mark.parametrize("code", FACET_CODES)
+def test_facet_other_side_of_same_level_is_bilateral_not_another_level(code: str) -> None:
+    """The codes are per level, one side; the other side of the same level takes a bilateral modifier."""
+    page = _page(code)
+    for text in _texts(page):
+        assert not re.search(r"same joint on both sides|both sides without", text), f"{code}: {text!r}"
+    assert "bilateral modifier" in page["sections"]["summary"] + page["sections"]["purpose"]
 
 
 @pytest.mark.parametrize("code", ["64492", "64495"])
@@ -290,3 +302,63 @@ def test_preventive_visit_pages_do_not_share_boilerplate() -> None:
                 where[_norm(sentence)].add(code)
     shared = {s: len(c) for s, c in where.items() if len(c) > len(PREVENTIVE) // 2}
     assert not shared, f"sentences shared by most preventive pages: {shared}"
+
+
+def test_skin_biopsy_add_ons_follow_the_method_hierarchy_not_billing_order() -> None:
+    """With mixed biopsy methods CPT reports one first-spot code, incisional > punch > tangential."""
+    policies = _page("11103")["sections"]["medical_policies"]
+    assert "billed first" not in policies and "goes with the first tangential" not in policies
+    assert re.search(r"incisional.*punch.*shave", policies)
+
+
+def test_saturation_prostate_biopsy_includes_its_imaging_guidance() -> None:
+    """55706 includes imaging guidance; 55700 does not (its guidance is coded separately)."""
+    for text in _texts(_page("55706")):
+        assert not re.search(r"guidance (?:is|are) billed separately|ultrasound guidance and each", text), text
+    assert "included" in _page("55706")["sections"]["summary"]
+
+
+def test_aaa_screening_ultrasound_is_not_called_a_hcpcs_level_ii_code() -> None:
+    """Medicare's one-time AAA screening ultrasound has had its own CPT code since 2017."""
+    for code, page in BY_CODE.items():
+        for text in _texts(page):
+            for sentence in _sentences(text):
+                if "aneurysm" in sentence and "screening" in sentence:
+                    assert "HCPCS" not in sentence, f"{code}: {sentence!r}"
+
+
+def test_urine_pregnancy_test_is_billed_without_the_qw_modifier() -> None:
+    policies = _page("81025")["sections"]["medical_policies"]
+    assert "without the QW modifier" in policies
+
+
+def test_93241_covers_more_than_48_hours_up_to_7_days() -> None:
+    page = _page("93241")
+    assert "more than 2" in page["title"] and "7 days" in page["title"]
+
+
+# --- facts corrected in the accuracy review of the b-* pages -------------------------------------
+
+
+def test_00851_is_tubal_ligation_or_transection_not_tube_removal() -> None:
+    """00851 covers tying, cutting or blocking the tubes; removing the tubes is another operation."""
+    page = _page("00851")
+    assert "removal" not in page["title"].lower()
+    assert "tied, cut or blocked" in page["sections"]["summary"]
+
+
+# Vaccine products given by injection; only the oral rotavirus vaccines (90680, 90681) are drops.
+INJECTED_VACCINES = ["90619", "90620", "90633", "90651", "90677", "90700", "90707", "90710", "90716", "90734"]
+
+
+@pytest.mark.parametrize("code", INJECTED_VACCINES)
+def test_injected_vaccines_are_not_described_as_drops(code: str) -> None:
+    texts = " ".join(_texts(_page(code)["sections"])).lower()
+    assert not re.search(r"\bdrops\b|\bby mouth\b", texts), f"{code} is an injected vaccine"
+
+
+@pytest.mark.parametrize("code", ["90619", "90734"])
+def test_menacwy_routine_schedule_is_two_doses(code: str) -> None:
+    """MenACWY is one dose at 11 or 12 and a booster at 16, never a three-dose series."""
+    texts = " ".join(_texts(_page(code)["sections"])).lower()
+    assert "three-dose" not in texts and "three doses" not in texts

@@ -227,8 +227,8 @@ def test_icd9_only_in_search_when_asked(lib: Any) -> None:
 
 
 def test_show_keeps_the_typed_decimal_point(lib: Any) -> None:
-    assert [d.record.code for d in lib.lookup("00.10", systems=["icd9"], by_wording=False)] == ["00.10"]
-    assert [d.record.code for d in lib.lookup("001.0", systems=["icd9"], by_wording=False)] == ["001.0"]
-    assert {d.record.code for d in lib.lookup("0010", systems=["icd9"], by_wording=False)} == {"001.0", "00.10"}
+    assert [d.record.code for d in lib.lookup_all("00.10", systems=["icd9"], by_wording=False)] == ["00.10"]
+    assert [d.record.code for d in lib.lookup_all("001.0", systems=["icd9"], by_wording=False)] == ["001.0"]
+    assert {d.record.code for d in lib.lookup_all("0010", systems=["icd9"], by_wording=False)} == {"001.0", "00.10"}
     # a code that is both an ICD-10-CM and a retired ICD-9-CM code: the current one first
-    assert [d.record.system for d in lib.lookup("V01.0", by_wording=False)] == ["ICD-10-CM", "ICD-9-CM"]
+    assert [d.record.system for d in lib.lookup_all("V01.0", by_wording=False)] == ["ICD-10-CM", "ICD-9-CM"]

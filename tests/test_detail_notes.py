@@ -140,7 +140,7 @@ def test_seventh_character_full_wording(lib: Any) -> None:
 def test_show_resolves_missing_placeholder(lib: Any, runner: Any) -> None:
     from codelookup.cli import app
 
-    (detail,) = lib.lookup("W21.89A")
+    (detail,) = lib.lookup_all("W21.89A")
     assert detail.record.code == "W21.89XA" and detail.record.extra["resolved_from"] == "W21.89A"
     result = runner.invoke(app, ["show", "W21.89A", "--format", "plain"])
     assert result.exit_code == 0 and result.stdout.startswith("W21.89XA")

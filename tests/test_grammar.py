@@ -110,12 +110,15 @@ CASES = [
     ["browse", "cm", "--json"],
     ["sections", "62264"],
     ["systems", "--format", "csv"],
+    ["--no-color", "search", "asthma", "-n", "2"],
+    ["show", "E11.9", "--no-color", "--json"],
 ]
 
 
 @pytest.mark.parametrize("argv", CASES, ids=[" ".join(c) for c in CASES])
 def test_fast_path_matches_typer(argv: list[str], lib: Any) -> None:
-    assert grammar.parse(argv) is not None, "the fast path should handle this call"
+    own = [a for a in grammar.hoist_global_options(argv) if a not in grammar.GLOBAL_FLAGS]
+    assert grammar.parse(own) is not None, "the fast path should handle this call"
     fast, slow = both(argv)
     assert fast == slow
 
@@ -225,3 +228,26 @@ def test_the_fast_path_owns_every_well_formed_command_line(case: tuple[list[str]
     # itself, so the parity test above compares two different parsers, not Typer with itself.
     argv, owned = case
     assert (grammar.parse(argv) is not None) == owned, argv
+
+
+# -- help and --version without Typer ---------------------------------------------------------
+@pytest.mark.parametrize("topic", ["", *grammar.COMMANDS, *sorted(grammar.TYPER_ONLY)])
+@pytest.mark.parametrize("columns", ["60", "100"])
+def test_help_is_typers_own_text_from_the_first_call_on(
+    topic: str, columns: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODELOOKUP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", columns)
+    argv = [topic, "--help"] if topic else ["--help"]
+    typer_alone = _capture(lambda a: int(run(a)), argv)
+    first = _capture(fastpath.try_run, argv)  # runs Typer and keeps its text
+    assert list((tmp_path / "help").iterdir()), "the help text is cached"
+    again = _capture(fastpath.try_run, [argv[0], "-h"] if topic else ["-h"])  # from the cache
+    assert first == again == typer_alone
+    assert typer_alone[0] == 0 and "Usage: codelookup" in typer_alone[1]
+
+
+def test_version_is_answered_without_typer() -> None:
+    fast = _capture(fastpath.try_run, ["--version"])
+    assert fast == _capture(lambda a: int(run(a)), ["--version"]) == _capture(fastpath.try_run, ["-V"])
+    assert fast[1].startswith("codelookup ") and "catalogue" in fast[1]

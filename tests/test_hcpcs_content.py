@@ -249,3 +249,42 @@ def test_generic_filler_sentences_are_absent(sentence: str) -> None:
 
 def test_total_page_count_reaches_target() -> None:
     assert len(PAGES) >= MIN_TOTAL_PAGES, f"{len(PAGES)} HCPCS pages, need {MIN_TOTAL_PAGES}"
+
+
+@cache
+def _hcpcs_long_descriptions() -> dict[str, str]:
+    """Code -> official long description (record id 3 plus continuation lines, columns 12-91)."""
+    with zipfile.ZipFile(HCPCS_ZIP) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".txt") and "ANWEB" in n)
+        text = archive.read(name).decode("latin-1")
+    result: dict[str, str] = {}
+    for line in text.splitlines():
+        if len(line) > 11 and line[10] in "34":
+            code = line[0:5].strip()
+            result[code] = (result.get(code, "") + " " + line[11:91].strip()).strip()
+    return result
+
+
+DOSE_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(?:mg|mcg|units?|cc|ml)\b", re.IGNORECASE)
+
+
+DRUG_PAGES = [p for p in PAGES if p[1] == "drug"]
+DRUG_IDS = [i for i, p in zip(PAGE_IDS, PAGES, strict=True) if p[1] == "drug"]
+
+
+@pytest.mark.parametrize(("name", "kind", "page"), DRUG_PAGES, ids=DRUG_IDS)
+def test_drug_title_carries_the_official_billing_unit(name: str, kind: str, page: dict[str, Any]) -> None:
+    """A J-code is billed in the dose unit CMS wrote into it; the title must carry that number."""
+    doses = DOSE_RE.findall(_hcpcs_long_descriptions().get(str(page["code"]), ""))
+    if not doses:
+        pytest.skip("the official description has no numeric dose unit (for example 'per dose')")
+    assert doses[-1] in str(page["title"]), f"{page['code']}: CMS unit {doses[-1]!r} not in {page['title']!r}"
+
+
+def test_initial_wellness_visit_is_once_per_lifetime_and_subsequent_is_yearly() -> None:
+    """G0438 is the first annual wellness visit (once in a lifetime); G0439 is every later one."""
+    by_code = {str(page["code"]): page for _, _, page in PAGES}
+    g0438 = " ".join(_strings_in(by_code["G0438"]["sections"]))
+    assert "once in a lifetime" in g0438 and "G0439" in g0438
+    assert not by_code["G0438"]["sections"]["summary"].startswith("A yearly")
+    assert "12 months" in by_code["G0439"]["sections"]["medical_policies"]

@@ -32,7 +32,7 @@ def _invoke(runner: CliRunner, *args: str, input: str | None = None) -> Any:
 def test_every_table5_drg_resolves_with_its_weight(table5: list[dict[str, Any]], lib: Any) -> None:
     assert len(table5) == msdrg_build.EXPECTED_DRGS
     for row in table5:
-        detail = lib.lookup(row["drg"], systems=["ms-drg"], by_wording=False)[0]
+        detail = lib.lookup_all(row["drg"], systems=["ms-drg"], by_wording=False)[0]
         doc = detail.as_dict()
         assert doc["code"] == row["drg"] and doc["system"] == "MS-DRG"
         info = doc["drg"]
@@ -62,7 +62,7 @@ def test_show_470_page(runner: CliRunner) -> None:
 
 
 def test_families(lib: Any) -> None:
-    doc = lib.lookup("194", systems=["ms-drg"], by_wording=False)[0].as_dict()
+    doc = lib.lookup_all("194", systems=["ms-drg"], by_wording=False)[0].as_dict()
     assert sorted(doc["drg"]["family"]) == ["193", "195"]
     assert msdrg_build.readable("CERVICAL SPINAL FUSION WITHOUT CC/MCC") == "Cervical spinal fusion without CC/MCC"
 
@@ -180,7 +180,7 @@ def test_cc_mcc_section_names_the_drg_families_it_can_raise(runner: CliRunner, l
     assert mcc["designation"] == "MCC" and "193" in [r["code"] for r in mcc["can_raise_drgs"]]
     # every DRG named is a real Table 5 DRG whose title says the severity it is raised to
     for r in cc["can_raise_drgs"]:
-        title = lib.lookup(r["code"], systems=["ms-drg"], by_wording=False)[0].record.title
+        title = lib.lookup_all(r["code"], systems=["ms-drg"], by_wording=False)[0].record.title
         assert title == r["title"] and "with CC" in title
     plain = _invoke(runner, "show", "N17.9", "--section", "cc_mcc", "--format", "plain").stdout
     assert "DRG families it can raise" in plain

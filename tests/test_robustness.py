@@ -1,9 +1,11 @@
 """Hostile input, closed pipes, interrupts and damaged catalogue files, through the real command.
 
-Everything here runs the command in a subprocess, because the failures it guards against (a
-traceback on a closed pipe, an escape sequence reaching the terminal, a crash on undecodable
-bytes) only show up at the process boundary. The rule checked throughout: exit 0, 1, 2, 3 or
-130 as documented, and any error is one line on stderr starting with ``codelookup: ``.
+Failures at the process boundary (a traceback on a closed pipe, a crash on undecodable argv bytes
+or an ASCII terminal, Ctrl-C, closed descriptors, memory) are tested in a subprocess (``cli``).
+Everything else runs the same entry point in this process (``run``) over byte streams decoded
+as a real process's are, which is what the suite's time allows. The rule checked throughout:
+exit 0, 1, 2, 3 or 130 as documented, and any error is one line on stderr starting with
+``codelookup: ``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,44 @@ def cli(
     return run_cli(*args, input=b"" if input is None else input, env=_env(env))  # type: ignore[arg-type]
 
 
+def run(
+    *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``cli`` in this process: ``__main__.main`` with UTF-8 byte streams, the environment patched."""
+    import io
+
+    from codelookup.__main__ import main
+
+    saved_env = {k: os.environ.get(k) for k in env or {}}
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (
+        io.TextIOWrapper(io.BytesIO(input or b""), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
+    )
+    sys.stdin, sys.stdout, sys.stderr = streams
+    os.environ.update(env or {})
+    try:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        for stream in streams:
+            stream.flush()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        for stream in streams:
+            stream.detach()  # keep the byte buffers open for reading
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 # The one-time index build announces itself; that is progress, not an error line.
 PROGRESS = (
     "codelookup: building the search index",
@@ -72,7 +112,7 @@ def ok_or_nothing(proc: subprocess.CompletedProcess[bytes]) -> None:
 @pytest.mark.parametrize("query", ["", "   ", "\t"])
 @pytest.mark.parametrize("fmt", ["plain", "table", "json"])
 def test_empty_or_blank_query_is_a_usage_error(query: str, fmt: str) -> None:
-    proc = cli("search", query, "--format", fmt)
+    proc = run("search", query, "--format", fmt)
     assert proc.returncode == 2
     assert "empty query" in check_stderr(proc.stderr, error=True)
     assert b"Traceback" not in proc.stdout
@@ -80,7 +120,7 @@ def test_empty_or_blank_query_is_a_usage_error(query: str, fmt: str) -> None:
 
 def test_many_words_are_shortened_not_fatal() -> None:
     words = " ".join(["fracture", "of", "left", "femur", "closed", "diabetes"] * 20)  # 120 words, 780 characters
-    proc = cli("search", words, "--json")
+    proc = run("search", words, "--json")
     assert proc.returncode in (0, 1)
     assert json.loads(proc.stdout)["schema_version"] == 1
     assert "shortened" in check_stderr(proc.stderr, error=proc.returncode == 1)
@@ -88,7 +128,7 @@ def test_many_words_are_shortened_not_fatal() -> None:
 
 def test_thousands_of_words_are_refused() -> None:
     words = " ".join(["fracture", "of", "left", "femur", "closed", "diabetes"] * 600)
-    proc = cli("search", words, "--json")
+    proc = run("search", words, "--json")
     assert proc.returncode == 2
     assert "too long" in check_stderr(proc.stderr, error=True)
     assert proc.stdout == b""
@@ -98,7 +138,7 @@ def test_thousands_of_words_are_refused() -> None:
 def test_one_enormous_word(word: str) -> None:
     # Mixed letters and digits defeat the deletion-set dedup of typo correction: 100,000 of them
     # took minutes and gigabytes before commands.check_length refused input over 1,000 characters.
-    proc = cli("search", "--", word)
+    proc = run("search", "--", word)
     assert proc.returncode == 2
     assert "too long" in check_stderr(proc.stderr, error=True)
     for args in (
@@ -107,7 +147,7 @@ def test_one_enormous_word(word: str) -> None:
         ("sections", "--", word),
         ("show", "--json", "--", word),
     ):
-        proc = cli(*args)
+        proc = run(*args)
         assert proc.returncode == 2, args  # a usage error in every command (ExitCode.USAGE)
         assert "too long" in check_stderr(proc.stderr, error=True)
 
@@ -115,7 +155,7 @@ def test_one_enormous_word(word: str) -> None:
 def test_an_enormous_line_does_not_end_a_batch() -> None:
     lines = b"E11.9\n" + b"a1" * 50_000 + b"\nI10\n"
     for command in ("search", "show"):
-        proc = cli(command, "-", "--jsonl", input=lines)
+        proc = run(command, "-", "--jsonl", input=lines)
         assert proc.returncode == 1
         docs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
         assert [d["query"][:5] for d in docs] == ["E11.9", "a1a1a", "I10"]
@@ -135,7 +175,7 @@ ESCAPES = [
 @pytest.mark.parametrize("query", ESCAPES)
 @pytest.mark.parametrize("fmt", ["plain", "table", "json", "jsonl", "csv"])
 def test_escape_sequences_never_reach_the_terminal(query: str, fmt: str) -> None:
-    proc = cli("search", query, "--format", fmt)
+    proc = run("search", query, "--format", fmt)
     ok_or_nothing(proc)
     for stream in (proc.stdout.decode(), proc.stderr.decode()):
         assert "\x1b" not in stream and "\x9b" not in stream and "\x07" not in stream
@@ -144,7 +184,7 @@ def test_escape_sequences_never_reach_the_terminal(query: str, fmt: str) -> None
 @pytest.mark.parametrize("fmt", ["plain", "table", "json", "jsonl", "csv"])
 def test_escape_sequences_in_a_batch_are_not_echoed(fmt: str) -> None:
     lines = "\n".join(ESCAPES).encode() + b"\n"
-    proc = cli("search", "-", "--limit", "1", "--format", fmt, input=lines)
+    proc = run("search", "-", "--limit", "1", "--format", fmt, input=lines)
     assert proc.returncode in (0, 1)
     check_stderr(proc.stderr, error=proc.returncode == 1)
     out = proc.stdout.decode()
@@ -154,11 +194,11 @@ def test_escape_sequences_in_a_batch_are_not_echoed(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["plain", "table", "jsonl"])
 def test_escape_sequences_in_show_codes_are_not_echoed(fmt: str) -> None:
-    proc = cli("show", "\x1b[31mE11.9", "\x1b]0;x\x07ZZ99", "--format", fmt)
+    proc = run("show", "\x1b[31mE11.9", "\x1b]0;x\x07ZZ99", "--format", fmt)
     assert proc.returncode == 1  # one of the two is unknown
     check_stderr(proc.stderr, error=True)
     assert b"\x1b" not in proc.stdout and b"\x07" not in proc.stdout
-    batch = cli("show", "-", "--format", fmt, input=b"\x1b[31mE11.9\n\x1b]0;x\x07ZZ99\n")
+    batch = run("show", "-", "--format", fmt, input=b"\x1b[31mE11.9\n\x1b]0;x\x07ZZ99\n")
     assert batch.returncode == 1
     assert b"\x1b" not in batch.stdout + batch.stderr and b"\x07" not in batch.stdout + batch.stderr
 
@@ -166,20 +206,20 @@ def test_escape_sequences_in_show_codes_are_not_echoed(fmt: str) -> None:
 @pytest.mark.parametrize("query", ["[bold]fracture[/]", "[/]", "[red]fracture", "fracture [link=http://x]y[/link]"])
 @pytest.mark.parametrize("fmt", ["table", "plain"])
 def test_rich_markup_in_a_query_is_text(query: str, fmt: str) -> None:
-    proc = cli("search", query, "--format", fmt)
+    proc = run("search", query, "--format", fmt)
     ok_or_nothing(proc)
     assert "MarkupError" not in proc.stderr.decode()
 
 
 def test_rich_markup_is_shown_literally_in_the_table_title() -> None:
-    proc = cli("search", "[bold]fracture[/]", "--format", "table")
+    proc = run("search", "[bold]fracture[/]", "--format", "table")
     assert proc.returncode == 0
     assert "[bold]fracture[/]" in proc.stdout.decode()
 
 
 @pytest.mark.parametrize("code", ["[/]", "[bold]E11.9", "E11.9[/]"])
 def test_rich_markup_in_a_code_is_text(code: str) -> None:
-    proc = cli("show", code, "--format", "table")
+    proc = run("show", code, "--format", "table")
     ok_or_nothing(proc)
 
 
@@ -197,18 +237,18 @@ def test_rich_markup_in_a_code_is_text(code: str) -> None:
     ],
 )
 def test_any_unicode_query(query: str) -> None:
-    proc = cli("search", query, "--json")
+    proc = run("search", query, "--json")
     assert proc.returncode in (0, 1)
     check_stderr(proc.stderr, error=proc.returncode == 1)
     assert json.loads(proc.stdout)["schema_version"] == 1
-    ok_or_nothing(cli("search", query, "--format", "table"))
-    ok_or_nothing(cli("show", query))
+    ok_or_nothing(run("search", query, "--format", "table"))
+    ok_or_nothing(run("show", query))
 
 
 def test_unicode_lookalikes_of_a_code_still_find_it_or_say_so() -> None:
     # Full-width digits and a Cyrillic 'Е': either found or "no code", never a crash.
     for code in ["Ｅ１１.９", "Е11.9"]:
-        ok_or_nothing(cli("show", code))
+        ok_or_nothing(run("show", code))
 
 
 INVALID_UTF8 = b"E11.9\n\xff\xfe\xc3(\nfrac\xffture\n\xed\xa0\x80\nE11.9\n"
@@ -217,7 +257,7 @@ INVALID_UTF8 = b"E11.9\n\xff\xfe\xc3(\nfrac\xffture\n\xed\xa0\x80\nE11.9\n"
 @pytest.mark.parametrize("command", ["search", "show"])
 @pytest.mark.parametrize("fmt", ["jsonl", "plain", "json"])
 def test_invalid_utf8_on_stdin(command: str, fmt: str) -> None:
-    proc = cli(command, "-", "--format", fmt, input=INVALID_UTF8)
+    proc = run(command, "-", "--format", fmt, input=INVALID_UTF8)
     assert proc.returncode in (0, 1), proc.stderr
     text = proc.stdout.decode("utf-8")  # output is valid UTF-8 whatever came in
     assert "Traceback" not in proc.stderr.decode("utf-8")
@@ -250,7 +290,7 @@ def test_non_utf8_terminal_encoding_does_not_crash() -> None:
 
 @pytest.mark.parametrize("command", ["search", "show"])
 def test_nul_bytes_on_stdin(command: str) -> None:
-    proc = cli(command, "-", "--jsonl", input=b"E1\x001.9\n\x00\x00\x00\n\x00\nE11.9\x00\n")
+    proc = run(command, "-", "--jsonl", input=b"E1\x001.9\n\x00\x00\x00\n\x00\nE11.9\x00\n")
     assert proc.returncode in (0, 1), proc.stderr
     assert b"\x00" not in proc.stdout
     docs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
@@ -259,7 +299,7 @@ def test_nul_bytes_on_stdin(command: str) -> None:
 
 
 def test_a_line_of_only_control_characters_does_not_end_a_show_batch() -> None:
-    proc = cli("show", "-", "--jsonl", input=b"E11.9\n\x00\x1b\x07\nI10\n")
+    proc = run("show", "-", "--jsonl", input=b"E11.9\n\x00\x1b\x07\nI10\n")
     assert proc.returncode == 0, proc.stderr
     codes = [json.loads(line)["code"] for line in proc.stdout.decode().splitlines()]
     assert codes == ["E11.9", "I10"]
@@ -277,7 +317,7 @@ def test_a_line_of_only_control_characters_does_not_end_a_show_batch() -> None:
     ],
 )
 def test_unknown_section(args: Sequence[str]) -> None:
-    proc = cli(*args, input=b"E11.9\n")
+    proc = run(*args, input=b"E11.9\n")
     assert proc.returncode == 2
     check_stderr(proc.stderr, error=True)
     assert proc.stdout == b""
@@ -289,15 +329,15 @@ def test_unknown_section(args: Sequence[str]) -> None:
 @pytest.mark.parametrize("batch", [False, True])
 def test_bad_limit(limit: str, batch: bool) -> None:
     args = ("search", "-") if batch else ("search", "fracture")
-    proc = cli(*args, "--limit", limit, "--jsonl", input=b"E11.9\n")
+    proc = run(*args, "--limit", limit, "--jsonl", input=b"E11.9\n")
     assert proc.returncode == 2
     check_stderr(proc.stderr, error=True)
     assert proc.stdout == b""
 
 
 def test_limit_at_the_edges_works() -> None:
-    assert cli("search", "fracture", "--limit", "1").stdout.count(b"\n") == 1
-    big = cli("search", "fracture", "--limit", "10000", "--json")
+    assert run("search", "fracture", "--limit", "1").stdout.count(b"\n") == 1
+    big = run("search", "fracture", "--limit", "10000", "--json")
     assert big.returncode == 0 and json.loads(big.stdout)["count"] > 100
 
 
@@ -313,7 +353,7 @@ def test_limit_at_the_edges_works() -> None:
     ],
 )
 def test_unknown_system(args: Sequence[str]) -> None:
-    proc = cli(*args, input=b"E11.9\n")
+    proc = run(*args, input=b"E11.9\n")
     assert proc.returncode in (1, 2)  # browse cannot tell a bad system from an unknown code
     text = check_stderr(proc.stderr, error=True)
     if args[0] != "browse":
@@ -334,7 +374,7 @@ def test_unknown_system(args: Sequence[str]) -> None:
     ],
 )
 def test_conflicting_output_formats(args: Sequence[str]) -> None:
-    proc = cli(*args, input=b"E11.9\n")
+    proc = run(*args, input=b"E11.9\n")
     assert proc.returncode == 2
     assert "conflicting output formats" in check_stderr(proc.stderr, error=True)
     assert proc.stdout == b""
@@ -344,7 +384,7 @@ def test_conflicting_output_formats(args: Sequence[str]) -> None:
     "args", [("search", "x", "--format", "yaml"), ("show", "E11.9", "--csv"), ("search", "--bogus")]
 )
 def test_other_option_errors(args: Sequence[str]) -> None:
-    proc = cli(*args)
+    proc = run(*args)
     assert proc.returncode == 2
     check_stderr(proc.stderr, error=True)
 
@@ -352,38 +392,38 @@ def test_other_option_errors(args: Sequence[str]) -> None:
 # -- codes --------------------------------------------------------------------------------
 @pytest.mark.parametrize("code", ["!!!", "E", "99999999999", "0SRC0J9X", "E11.9.9", "..", "#", "-E11"])
 def test_malformed_codes(code: str) -> None:
-    proc = cli("show", "--", code)
+    proc = run("show", "--", code)
     assert proc.returncode in (1, 2)
     check_stderr(proc.stderr, error=True)
 
 
 @pytest.mark.parametrize("code", ["Z99.999", "ZZZ999", "E11.99", "99999"])
 def test_unknown_codes_suggest_something(code: str) -> None:
-    proc = cli("show", code)
+    proc = run("show", code)
     assert proc.returncode == 1
     text = check_stderr(proc.stderr, error=True)
     if code.isdigit():  # CPT-shaped: the honest answer names the licence, not just "no code"
         assert text.startswith(f"codelookup: {code} is a CPT code without a page here")
     else:
         assert text.startswith(f"codelookup: no code '{code}'")
-    js = cli("show", code, "--json")
+    js = run("show", code, "--json")
     assert js.returncode == 1
     doc = json.loads(js.stdout)
     assert doc["count"] == 0 and doc["not_found"][0]["query"] == code
 
 
 def test_code_from_the_wrong_system() -> None:
-    proc = cli("show", "E11.9", "--system", "pcs")
+    proc = run("show", "E11.9", "--system", "pcs")
     assert proc.returncode == 1
     text = check_stderr(proc.stderr, error=True)
     assert "ICD-10-PCS" in text and "ICD-10-CM" in text  # where it was not, and where it is
-    js = cli("show", "E11.9", "--system", "pcs", "--json")
+    js = run("show", "E11.9", "--system", "pcs", "--json")
     assert js.returncode == 1
     assert "E11.9" in json.loads(js.stdout)["not_found"][0]["suggestions"]
 
 
 def test_some_codes_unknown_in_a_list() -> None:
-    proc = cli("show", "E11.9", "NOPE1", "--jsonl")
+    proc = run("show", "E11.9", "NOPE1", "--jsonl")
     assert proc.returncode == 1
     docs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert docs[0]["code"] == "E11.9" and docs[1]["query"] == "NOPE1" and "error" in docs[1]
@@ -623,7 +663,7 @@ def small(tmp_path: Path) -> Path:
 
 def with_catalogue(path: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     # Own cache directory: building an index for another catalogue would delete the session's.
-    return cli(*args, env={"CODELOOKUP_CATALOGUE": str(path), "CODELOOKUP_CACHE_DIR": str(tmp_path / "cache")})
+    return run(*args, env={"CODELOOKUP_CATALOGUE": str(path), "CODELOOKUP_CACHE_DIR": str(tmp_path / "cache")})
 
 
 def test_small_catalogue_works(small: Path, tmp_path: Path) -> None:
@@ -758,13 +798,13 @@ def test_broken_imported_layer_is_one_line_exit_3(small: Path, tmp_path: Path, c
     layer = data / "imports" / "hcpcs.json"
     layer.write_bytes(content)
     env = {"CODELOOKUP_CATALOGUE": str(small), "CODELOOKUP_CACHE_DIR": str(tmp_path / "cache")}
-    proc = cli("search", "diabetes", env={**env, "CODELOOKUP_DATA_DIR": str(data)})
+    proc = run("search", "diabetes", env={**env, "CODELOOKUP_DATA_DIR": str(data)})
     assert proc.returncode == 3, proc.stderr
     assert str(layer) in check_stderr(proc.stderr, error=True)
-    listing = cli("import", "--list", env={**env, "CODELOOKUP_DATA_DIR": str(data)})
+    listing = run("import", "--list", env={**env, "CODELOOKUP_DATA_DIR": str(data)})
     assert listing.returncode == 0 and str(layer).encode() in listing.stdout
-    assert cli("import", "--remove", "hcpcs", env={**env, "CODELOOKUP_DATA_DIR": str(data)}).returncode == 0
-    assert cli("search", "diabetes", env={**env, "CODELOOKUP_DATA_DIR": str(data)}).returncode == 0
+    assert run("import", "--remove", "hcpcs", env={**env, "CODELOOKUP_DATA_DIR": str(data)}).returncode == 0
+    assert run("search", "diabetes", env={**env, "CODELOOKUP_DATA_DIR": str(data)}).returncode == 0
 
 
 def test_broken_layer_hint_is_a_working_command(small: Path, tmp_path: Path) -> None:
@@ -773,7 +813,7 @@ def test_broken_layer_hint_is_a_working_command(small: Path, tmp_path: Path) -> 
     (data / "imports" / "hcpcs.json").write_bytes(b"garbage")
     env = {"CODELOOKUP_CATALOGUE": str(small), "CODELOOKUP_CACHE_DIR": str(tmp_path / "cache")}
     env["CODELOOKUP_DATA_DIR"] = str(data)
-    text = cli("search", "diabetes", env=env).stderr.decode()
+    text = run("search", "diabetes", env=env).stderr.decode()
     hint = text.split("`")[1]  # the command the message tells the user to run
     assert hint.startswith("codelookup ")
-    assert cli(*hint.split()[1:], env=env).returncode == 0
+    assert run(*hint.split()[1:], env=env).returncode == 0

@@ -145,13 +145,12 @@ def test_match_tiers_are_reported(lib: Any) -> None:
     assert lib.search("heart attack").hits[0].match == "synonym"
 
 
-def test_no_match_raises_with_suggestions(lib: Any) -> None:
-    with pytest.raises(NotFoundError) as info:
-        lib.search("qqqxzv")
-    assert info.value.exit_code == 1
-    with pytest.raises(NotFoundError) as info2:
-        lib.search("E11.99")
-    assert "E11.9" in info2.value.suggestions
+def test_no_match_is_an_empty_result_with_suggestions(lib: Any) -> None:
+    result = lib.search("qqqxzv")
+    assert result == [] and not result and result.hits == ()
+    error = lib.not_found(result)
+    assert isinstance(error, NotFoundError) and error.exit_code == 1
+    assert "E11.9" in lib.not_found(lib.search("E11.99")).suggestions
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "\x00\x1b[31m"])

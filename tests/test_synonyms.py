@@ -28,7 +28,6 @@ from codelookup.synonyms import (
     load_synonyms,
     normalise_term,
     parse_synonyms,
-    table_fingerprint,
 )
 from codelookup.text import STOPWORDS, stem, words
 
@@ -282,14 +281,6 @@ def test_load_returns_a_fresh_dict_each_call() -> None:
     first = load_synonyms()
     first.clear()
     assert load_synonyms()["heart attack"] == ("myocardial infarction",)
-
-
-def test_fingerprint_is_the_digest_of_the_shipped_table() -> None:
-    import hashlib
-
-    digest = hashlib.sha256(TABLE.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
-    assert table_fingerprint() == digest[:16]
-    assert table_fingerprint() == table_fingerprint()
 
 
 def test_loader_imports_nothing_heavy() -> None:

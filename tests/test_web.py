@@ -231,3 +231,13 @@ def test_real_server_port_in_use_is_one_clear_error(live_server: str) -> None:
     with pytest.raises(ServeError) as info:
         make_server("127.0.0.1", port, quiet=True)
     assert info.value.exit_code == 74 and "cannot listen" in str(info.value)
+
+
+def test_crosswalk_page_and_api(web: WebApp) -> None:
+    api = web.handle("GET", "/api/crosswalk/250.00")
+    assert api.status == 200
+    assert api.json() == cli_json("crosswalk", "250.00")
+    html = web.handle("GET", "/crosswalk/250.00").text()
+    assert 'href="/code/E11.9?system=ICD-10-CM"' in html and "approximate" in html
+    assert web.handle("GET", "/crosswalk/250.00?gem=sideways").status == 400
+    assert 'href="/crosswalk/E11.9"' in web.handle("GET", "/code/E11.9").text()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from .errors import NotFoundError
-from .models import CodeDetail, CodeRef, SearchHit, SystemInfo
+from .models import CodeDetail, CodeRef, SystemInfo
 from .search import Searcher, SearchResult, not_found
 from .systems import registry
 from .text import clean_text
@@ -62,15 +62,30 @@ class Library:
         billable_only: bool = False,
         limit: int = 10,
     ) -> SearchResult:
-        """Ranked hits; raises NotFoundError (with suggestions) when nothing matches."""
-        result = self.searcher.search(query, systems=systems, billable_only=billable_only, limit=limit)
-        if not result.hits:
-            raise not_found(self.searcher, result)
-        return result
+        """Ranked hits (a sequence of :class:`SearchHit` with ``.notes``); empty when nothing matches.
+
+        An empty result is data, not an error; :meth:`not_found` explains it (did-you-mean
+        suggestions). A bad request (empty query, unknown system, bad limit) raises UsageError.
+        """
+        return self.searcher.search(query, systems=systems, billable_only=billable_only, limit=limit)
+
+    def not_found(self, result: SearchResult) -> NotFoundError:
+        """The error that explains an empty result, with did-you-mean suggestions."""
+        return not_found(self.searcher, result)
 
     # -- codes --------------------------------------------------------------------------
-    def lookup(self, code: str, *, systems: Sequence[str] | None = None, by_wording: bool = True) -> list[CodeDetail]:
-        """Every record with this code (one per system that has it).
+    def lookup(self, code: str, *, system: str | None = None) -> CodeDetail:
+        """The detail page of one code; raises NotFoundError (with suggestions) if unknown.
+
+        A code string that exists in several systems (B20) gives the first in display order;
+        :meth:`lookup_all` gives every one, and ``system`` picks one.
+        """
+        return self.lookup_all(code, systems=[system] if system else None)[0]
+
+    def lookup_all(
+        self, code: str, *, systems: Sequence[str] | None = None, by_wording: bool = True
+    ) -> list[CodeDetail]:
+        """Every record with this code (one per system that has it); NotFoundError if none.
 
         ``by_wording=False`` skips the similar-by-wording search, which dominates the cost of a
         page; large batches use it to stay fast.
@@ -199,28 +214,28 @@ def _lib() -> Library:
     return _default
 
 
+# The module-level functions are the default Library's methods: same arguments, same results.
 def search(
     query: str,
     *,
     systems: Sequence[str] | None = None,
     billable_only: bool = False,
     limit: int = 10,
-) -> list[SearchHit]:
-    """Ranked search hits for ``query`` (empty list when nothing matches)."""
-    try:
-        return list(_lib().search(query, systems=systems, billable_only=billable_only, limit=limit).hits)
-    except NotFoundError:
-        return []
+) -> SearchResult:
+    """Ranked search hits for ``query``: a sequence of SearchHit, empty when nothing matches."""
+    return _lib().search(query, systems=systems, billable_only=billable_only, limit=limit)
 
 
 def lookup(code: str, *, system: str | None = None) -> CodeDetail:
     """The detail page of one code; raises NotFoundError with suggestions if unknown."""
-    return _lib().lookup(code, systems=[system] if system else None)[0]
+    return _lib().lookup(code, system=system)
 
 
 def browse(target: str | None = None, *, all_below: bool = False) -> list[CodeRef]:
+    """A system's top level or a code's children (``Library.browse`` without its heading)."""
     return _lib().browse(target, all_below=all_below)[1]
 
 
 def systems() -> list[SystemInfo]:
+    """Provenance and counts of each code system in the catalogue, in display order."""
     return list(_lib().system_info().values())

@@ -1,8 +1,9 @@
 """Finding, validating and streaming the catalogue file and the user's imported layers.
 
-The catalogue is written one JSON value per line (see ``docs/catalogue.md``) so that the header
-can be read from the first line alone, and records can be streamed without holding the parsed
-file twice in memory while the search index is built.
+The catalogue is written one JSON value per line (see "The catalogue file" in
+``docs/architecture.md``, and ``catalogue.schema.json``) so that the header can be read from the
+first line alone, and records can be streamed without holding the parsed file twice in memory
+while the search index is built.
 """
 
 from __future__ import annotations

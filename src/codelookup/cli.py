@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import __version__, grammar
+from . import grammar
 from .commands import Streams, dispatch, pick_format
 from .errors import CodelookupError, ExitCode, UsageError
 from .formats import OutputFormat
@@ -86,15 +86,9 @@ def _dispatch(command: str, params: dict[str, Any]) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        release = ""
-        try:
-            from .catalogue import catalogue_path, read_header
+        from .fastpath import version_line
 
-            header = read_header(catalogue_path())
-            release = f", catalogue {header.get('catalogue_release', '?')} (schema {header.get('schema_version')})"
-        except CodelookupError as exc:
-            release = f", catalogue unavailable: {exc}"
-        typer.echo(f"codelookup {__version__}{release}")
+        typer.echo(version_line())
         raise typer.Exit()
 
 
@@ -452,22 +446,10 @@ def import_(
     _guard(work)
 
 
-# Options of the program itself, accepted after the subcommand too (`show E11.9 --no-color`).
-GLOBAL_FLAGS = ("--no-color",)
-
-
-def hoist_global_options(argv: list[str]) -> list[str]:
-    """Move global flags given after the subcommand to before it, where Click expects them.
-
-    Only flags (no values) are moved, and nothing after a literal ``--``, so a query or a
-    code can never be mistaken for one.
-    """
-    if not argv or not any(a in GLOBAL_FLAGS for a in argv[1:]):
-        return argv
-    end = argv.index("--") if "--" in argv else len(argv)
-    moved = [a for a in argv[:end] if a in GLOBAL_FLAGS]
-    rest = [a for a in argv[:end] if a not in GLOBAL_FLAGS]
-    return [*dict.fromkeys(moved), *rest, *argv[end:]]
+# Options of the program itself, accepted after the subcommand too: declared in the grammar,
+# which the fast path reads as well.
+GLOBAL_FLAGS = grammar.GLOBAL_FLAGS
+hoist_global_options = grammar.hoist_global_options
 
 
 def run(argv: list[str]) -> int:

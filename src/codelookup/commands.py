@@ -22,14 +22,7 @@ from .errors import (
     NotFoundError,
     UsageError,
 )
-from .formats import (
-    OUTPUT_SCHEMA_VERSION,
-    SEARCH_COLUMNS,
-    OutputFormat,
-    dumps,
-    make_writer,
-    resolve_format,
-)
+from .formats import OUTPUT_SCHEMA_VERSION, SEARCH_MORE, OutputFormat, dumps, open_renderer
 from .models import Frozen
 from .sections import SECTIONS
 from .text import clean_text
@@ -160,65 +153,53 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         raise InputTooLongError(
             f"query too long ({len(opts.query):,} characters)", hint=f"at most {MAX_INPUT:,}; only 12 words are used"
         )
-    writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=False)
-    fmt = resolve_format(opts.fmt, streams.out.isatty())
-    try:
-        result = lib.search(opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
-    except NotFoundError as exc:
-        if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
-            writer.write(clean_text(opts.query), [], {"error": exc.message, "suggestions": list(exc.suggestions)})
-            writer.finish()
-        raise
+    result = lib.search(opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
     for message in result.notes:
         note(streams, message)
-    rows = [h.as_dict() for h in result.hits]
-    extra = {"notes": list(result.notes)} if fmt is OutputFormat.JSON else None
-    writer.write(
-        result.query if fmt in (OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.TABLE) else None,
-        rows,
-        extra,
-    )
-    writer.finish()
+    failure = lib.not_found(result) if not result.hits else None
+    with open_renderer(opts.fmt, streams.out, envelope(lib), more=SEARCH_MORE) as out:
+        out.listing(
+            [h.as_dict() for h in result.hits],
+            query=result.query,
+            notes=result.notes,
+            error=_error_fields(failure) if failure is not None else None,
+        )
+    if failure is not None:
+        streams.err.write(f"codelookup: {failure}\n")
+        return ExitCode.NOT_FOUND
     return ExitCode.OK
 
 
-def _columns(fmt: OutputFormat) -> tuple[tuple[str, str], ...]:
-    if fmt in (OutputFormat.CSV,):
-        return (*SEARCH_COLUMNS, ("score", "Score"), ("match", "Match"))
-    return SEARCH_COLUMNS
+def _error_fields(exc: CodelookupError) -> dict[str, Any]:
+    """How a failed entry appears in JSON and JSON Lines output."""
+    return {"error": exc.message, "suggestions": list(getattr(exc, "suggestions", ()))}
 
 
 def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
-    writer = make_writer(opts.fmt, streams.out, envelope(lib), _columns(opts.fmt), batch=True)
     missing = 0
-    for query in stdin_lines(streams):
-        try:
-            check_length(query, "query")
-            result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
-        except ENTRY_ERRORS as exc:  # this query's own problem; anything else ends the batch
-            missing += 1
-            writer.write(query, [], {"error": exc.message, "suggestions": list(getattr(exc, "suggestions", ()))})
-            continue
-        writer.write(query, [h.as_dict() for h in result.hits])
-    writer.finish()
+    with open_renderer(opts.fmt, streams.out, envelope(lib), more=SEARCH_MORE, batch=True) as out:
+        for query in stdin_lines(streams):
+            try:
+                check_length(query, "query")
+                result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+                if not result.hits:
+                    raise lib.not_found(result)
+            except ENTRY_ERRORS as exc:  # this query's own problem; anything else ends the batch
+                missing += 1
+                out.listing([], query=query, error=_error_fields(exc))
+                continue
+            out.listing([h.as_dict() for h in result.hits], query=query)
     if missing:
         streams.err.write(f"codelookup: {missing} quer{'y' if missing == 1 else 'ies'} found nothing\n")
     return ExitCode.NOT_FOUND if missing else ExitCode.OK
 
 
 # -- show ---------------------------------------------------------------------------------
+PAGE_FORMATS = (OutputFormat.AUTO, OutputFormat.TABLE, OutputFormat.PLAIN, OutputFormat.JSON, OutputFormat.JSONL)
+
+
 def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
-    check_format(
-        opts.fmt,
-        (
-            OutputFormat.AUTO,
-            OutputFormat.TABLE,
-            OutputFormat.PLAIN,
-            OutputFormat.JSON,
-            OutputFormat.JSONL,
-        ),
-        "show",
-    )
+    check_format(opts.fmt, PAGE_FORMATS, "show")
     from .detail import resolve_sections
 
     only = resolve_sections(list(opts.sections)) if opts.sections else None
@@ -226,46 +207,18 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
         raise UsageError("no code given", hint="e.g. codelookup show E11.621")
     batch = opts.codes == ("-",)
     inputs = stdin_lines(streams) if batch else iter(opts.codes)
-    fmt = resolve_format(opts.fmt, streams.out.isatty())
     by_wording = not batch or (only is not None and "similar_codes" in only)
-    env = envelope(lib)
-    records: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    console = None
-    pager_ctx = None
-    paged_plain: list[str] | None = None  # plain pages collected for a pager without colour
-    if fmt is OutputFormat.TABLE:
-        from rich.console import Console
-
-        console = Console(file=streams.out, highlight=False)
-        if opts.pager:
-            import os
-
-            from .page import pager_styles
-
-            if pager_styles(os.environ):
-                pager_ctx = console.pager(styles=True)
-                pager_ctx.__enter__()
-            else:
-                fmt, console, paged_plain = OutputFormat.PLAIN, None, []
     missing = 0
-    first = True
-    try:
+    with open_renderer(opts.fmt, streams.out, envelope(lib), pager=opts.pager, width=_plain_width(streams)) as out:
         for code in inputs:
             try:
                 check_length(code, "code")
-                details = lib.lookup(code, systems=opts.systems or None, by_wording=by_wording)
+                details = lib.lookup_all(code, systems=opts.systems or None, by_wording=by_wording)
             except ENTRY_ERRORS as exc:
                 if not batch and len(opts.codes) == 1 and not isinstance(exc, NotFoundError):
                     raise  # one bad code on the command line is a usage error, as in search
                 missing += 1
-                suggestions = list(getattr(exc, "suggestions", ()))
-                err = {"query": code, "error": exc.message, "suggestions": suggestions}
-                if fmt is OutputFormat.JSONL:
-                    streams.out.write(dumps({**env, **err}) + "\n")
-                    streams.out.flush()
-                elif fmt is OutputFormat.JSON:
-                    errors.append(err)
+                out.entry_error(code, _error_fields(exc))
                 streams.err.write(f"codelookup: {exc}\n")
                 continue
             if len(details) > 1:
@@ -281,37 +234,7 @@ def run_show(opts: ShowOptions, lib: Library, streams: Streams) -> int:
                 doc = d.as_dict()
                 if only is not None:
                     doc["sections"] = {k: v for k, v in doc["sections"].items() if k in only}
-                if fmt is OutputFormat.JSONL:
-                    streams.out.write(dumps({**env, "query": code, **doc}) + "\n")
-                    streams.out.flush()
-                elif fmt is OutputFormat.JSON:
-                    records.append({"query": code, **doc})
-                elif fmt is OutputFormat.TABLE and console is not None:
-                    from .page import rich_page
-
-                    rich_page(d, only, console)
-                else:
-                    from .page import plain_page
-
-                    text = ("" if first else "\n") + plain_page(d, only, _plain_width(streams))
-                    if paged_plain is not None:
-                        paged_plain.append(text)
-                    else:
-                        streams.out.write(text)
-                        streams.out.flush()
-                first = False
-    finally:
-        if pager_ctx is not None:
-            pager_ctx.__exit__(None, None, None)
-        if paged_plain:
-            import pydoc
-
-            pydoc.pager("".join(paged_plain))
-    if fmt is OutputFormat.JSON:
-        import json
-
-        doc_out = {**env, "count": len(records), "records": records, "not_found": errors}
-        streams.out.write(json.dumps(doc_out, ensure_ascii=False, indent=2) + "\n")
+                out.page(d, doc, only, code)
     return ExitCode.NOT_FOUND if missing else ExitCode.OK
 
 
@@ -332,78 +255,55 @@ def _plain_width(streams: Streams) -> int:
 
 # -- browse, sections, systems ------------------------------------------------------------
 def run_browse(target: str | None, all_below: bool, fmt: OutputFormat, lib: Library, streams: Streams) -> int:
-    check_format(
-        fmt,
-        (
-            OutputFormat.AUTO,
-            OutputFormat.TABLE,
-            OutputFormat.PLAIN,
-            OutputFormat.JSON,
-            OutputFormat.JSONL,
-            OutputFormat.CSV,
-        ),
-        "browse",
-    )
     if not (target or "").strip():
         streams.err.write("note: browse a system (e.g. codelookup browse ICD-10-CM) or a code (browse E11)\n")
         return run_systems(fmt, lib, streams)
     check_length(target or "", "code")
     heading, refs = lib.browse(target, all_below=all_below)
     rows = [r.as_dict() for r in refs]
-    writer = make_writer(fmt, streams.out, {**envelope(lib), "browse": heading}, SEARCH_COLUMNS, batch=False)
-    writer.write(heading if resolve_format(fmt, streams.out.isatty()) is OutputFormat.TABLE else None, rows)
-    writer.finish()
+    with open_renderer(fmt, streams.out, {**envelope(lib), "browse": heading}) as out:
+        out.listing(rows, title=heading)
     if not rows:
         note(streams, f"nothing below {heading} (it is a complete code)")
     return ExitCode.OK
+
+
+SECTION_COLUMNS = (("slug", "Section"), ("heading", "Heading"), ("shape", "Shape"))
 
 
 def run_sections(code: str | None, fmt: OutputFormat, lib: Library | None, streams: Streams) -> int:
     if code:
         assert lib is not None
         check_length(code, "code")
-        detail = lib.lookup(code)[0]
+        detail = lib.lookup(code)
         slugs = list(detail.sections)
     else:
         slugs = [s.slug for s in SECTIONS]
     from .page import section_rows
 
-    rows = section_rows(slugs)
-    writer = make_writer(
-        fmt,
-        streams.out,
-        {"schema_version": OUTPUT_SCHEMA_VERSION},
-        (("slug", "Section"), ("heading", "Heading"), ("shape", "Shape")),
-        batch=False,
-    )
-    writer.write(None, rows)
-    writer.finish()
+    with open_renderer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, SECTION_COLUMNS) as out:
+        out.listing(section_rows(slugs))
     return ExitCode.OK
+
+
+SYSTEM_COLUMNS = (
+    ("name", "System"),
+    ("release", "Release"),
+    ("source", "Source"),
+    ("licence", "Licence"),
+    ("records", "Records"),
+    ("billable", "Billable"),
+    ("origin", "Origin"),
+)
 
 
 def run_systems(fmt: OutputFormat, lib: Library, streams: Streams) -> int:
     info = lib.system_info()
-    rows = [i.as_dict() for i in info.values()]
-    columns = (
-        ("name", "System"),
-        ("release", "Release"),
-        ("source", "Source"),
-        ("licence", "Licence"),
-        ("records", "Records"),
-        ("billable", "Billable"),
-        ("origin", "Origin"),
-    )
     env = {**envelope(lib), "content_sha256": lib.meta("content_sha256")}
-    if resolve_format(fmt, streams.out.isatty()) is OutputFormat.TABLE:
-        from rich.console import Console
+    from .page import rich_systems
 
-        from .page import rich_systems
-
-        rich_systems(rows, Console(file=streams.out, highlight=False))
-    else:
-        writer = make_writer(fmt, streams.out, env, columns, batch=False)
-        writer.write(None, rows)
-        writer.finish()
+    with open_renderer(fmt, streams.out, env, SYSTEM_COLUMNS, table_view=rich_systems) as out:
+        out.listing([i.as_dict() for i in info.values()])
     from .systems import registry
 
     for system in registry.ordered():
@@ -503,9 +403,8 @@ def run_import_command(
             ("records", "Records"),
             ("path", "Path"),
         )
-        writer = make_writer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, cols, batch=False)
-        writer.write(None, rows)
-        writer.finish()
+        with open_renderer(fmt, streams.out, {"schema_version": OUTPUT_SCHEMA_VERSION}, cols) as out:
+            out.listing(rows)
         if not rows:
             streams.err.write("codelookup: no imported layers\n")
         return ExitCode.OK

@@ -19,6 +19,7 @@ import json
 import os
 
 from .errors import CatalogueError, NotFoundError, UsageError
+from .systems import registry
 from .text import clean_text
 
 TYPE_CHECKING = False
@@ -357,7 +358,7 @@ def plain(result: dict[str, Any]) -> list[str]:
                 label = label.replace("combination:", f"part of a combination for {e['code']}:")
             lines.append(f"  {e['code']:<9} {e['title'] or ''}".rstrip())
             lines.append(f"            [{label}]")
-            if e.get("status") and e["system"] != "ICD-9-CM":  # the retirement is said once, above
+            if e.get("status") and not registry.has(e["system"], "retired"):  # retirement is said once, above
                 lines.append(f"            {e['status']}")
         for scen in block.get("scenarios", ()):
             lines.append(f"  Combination {scen['text']}")
@@ -370,7 +371,8 @@ def rows(query: str, result: dict[str, Any]) -> list[list[str]]:
     for key in ("forward", "backward"):
         block = result.get(key) or {}
         for e in block.get("entries", ()):
-            note = "retired" if e["system"] == "ICD-9-CM" else "" if e.get("valid", True) else "not valid today"
+            retired = registry.has(e["system"], "retired")
+            note = "retired" if retired else "" if e.get("valid", True) else "not valid today"
             out.append([query, result["code"], result["system"], key, block["reading"], e["code"], e["system"],
                         e["flags"], e["meaning"], note])  # fmt: skip
     return out
@@ -540,7 +542,7 @@ def page_sections(system: str, code: str, kind: str, billable: bool, extra: dict
                 why = f"{key} GEM: {e['meaning']}"
             else:
                 why = f"{key} GEM maps {e['code']} to this code ({e['meaning']})"
-            if e.get("status") and e["system"] != "ICD-9-CM":
+            if e.get("status") and not registry.has(e["system"], "retired"):
                 why += f"; {e['status']}"
             refs.append({"code": e["code"], "system": e["system"], "title": e["title"], "reason": why})
     if len(refs) > MAX_EQUIVALENTS:

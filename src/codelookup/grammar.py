@@ -132,6 +132,24 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
 TYPER_ONLY: frozenset[str] = frozenset({"import", "serve", "validate", "export", "crosswalk", "group"})
 
 
+# Options of the program itself, accepted after the subcommand too (`show E11.9 --no-color`).
+GLOBAL_FLAGS = ("--no-color",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global flags given after the subcommand to before it, where Click expects them.
+
+    Only flags (no values) are moved, and nothing after a literal ``--``, so a query or a
+    code can never be mistaken for one.
+    """
+    if not argv or not any(a in GLOBAL_FLAGS for a in argv[1:]):
+        return argv
+    end = argv.index("--") if "--" in argv else len(argv)
+    moved = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    rest = [a for a in argv[:end] if a not in GLOBAL_FLAGS]
+    return [*dict.fromkeys(moved), *rest, *argv[end:]]
+
+
 def option(dest: str) -> Opt:
     """The option ``dest``, with help that depends on the registry filled in."""
     opt = OPTIONS[dest]

@@ -10,7 +10,6 @@ queries, so ``c-section`` in the file and ``C Section`` typed by a user meet on 
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from importlib.resources import files
 
@@ -24,7 +23,6 @@ __all__ = [
     "load_synonyms",
     "normalise_term",
     "parse_synonyms",
-    "table_fingerprint",
 ]
 
 HEADER = ("term", "expansions", "kind")
@@ -87,15 +85,6 @@ def parse_synonyms(text: str) -> dict[str, tuple[str, ...]]:
 
 def _table_text() -> str:
     return files(_PACKAGE).joinpath(*_RESOURCE).read_text(encoding="utf-8")
-
-
-def table_fingerprint() -> str:
-    """A short digest of the shipped table, for cache keys of anything built from it.
-
-    The search index stores the table, so an index keyed only on the catalogue would keep serving
-    old synonyms after the table is edited; mixing this digest into the key prevents that.
-    """
-    return hashlib.sha256(_table_text().encode("utf-8")).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

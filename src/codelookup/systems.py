@@ -89,6 +89,7 @@ class CodeSystem:
         "id",
         "import_kind",
         "import_source",
+        "importer",
         "inherits_notes",
         "kinds",
         "layer_mode",
@@ -125,6 +126,7 @@ class CodeSystem:
         layer_mode: str = "replace",
         import_kind: str = "",
         import_source: str = "",
+        importer: str = "",
         has_pages: bool = False,
         rank_prior: RankPrior = no_prior,
         encodes_laterality: bool = False,
@@ -168,6 +170,9 @@ class CodeSystem:
         self.import_kind = import_kind
         #: Default ``source`` wording of an imported layer.
         self.import_source = import_source
+        #: Module implementing :class:`codelookup.importers.Importer` for ``import_kind``
+        #: (default ``codelookup.importers.<import_kind>``).
+        self.importer = importer or (f"codelookup.importers.{import_kind}" if import_kind else "")
         #: Whether records carry our plain-language pages (a "replace" import keeps them).
         self.has_pages = has_pages
         #: Ranking hook: a static prior added when the index is built (see :func:`no_prior`).
@@ -200,6 +205,15 @@ class CodeSystem:
         #: Hook "module:function(details, row) -> dict of sections" adding system-specific
         #: sections to a page (GEM equivalents, CCSR, DRG facts); imported only by ``show``.
         self.page_sections = page_sections
+
+    def replace(self, **changes: Any) -> CodeSystem:
+        """A copy with some fields changed (``registry.register(entry.replace(has_pages=True))``)."""
+        copy = object.__new__(CodeSystem)
+        for name in self.__slots__:
+            setattr(copy, name, changes.pop(name, getattr(self, name)))
+        if changes:
+            raise TypeError(f"CodeSystem has no field(s) {', '.join(changes)}")
+        return copy
 
     def matches_code(self, key: str) -> bool:
         """Whether a normalised code (upper case, no dots) has this system's shape."""

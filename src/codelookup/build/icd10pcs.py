@@ -15,29 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from codelookup.errors import CatalogueError, ImportFileError
+from codelookup.pcs import SECTION_NAMES, group_record
 
 SYSTEM = "ICD-10-PCS"
-
-# The 17 sections are fixed by the classification's design (first character of every code).
-SECTION_NAMES: dict[str, str] = {
-    "0": "Medical and Surgical",
-    "1": "Obstetrics",
-    "2": "Placement",
-    "3": "Administration",
-    "4": "Measurement and Monitoring",
-    "5": "Extracorporeal or Systemic Assistance and Performance",
-    "6": "Extracorporeal or Systemic Therapies",
-    "7": "Osteopathic",
-    "8": "Other Procedures",
-    "9": "Chiropractic",
-    "B": "Imaging",
-    "C": "Nuclear Medicine",
-    "D": "Radiation Therapy",
-    "F": "Physical Rehabilitation and Diagnostic Audiology",
-    "G": "Mental Health",
-    "H": "Substance Abuse Treatment",
-    "X": "New Technology",
-}
 
 _CODE_RE = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")  # PCS never uses the letters I and O
 # CMS order file: order number, code, header flag (1 = valid code), short title, long title.
@@ -91,15 +71,7 @@ def parse_order_file(path: Path) -> list[tuple[str, str]]:
     return sorted(pairs.items())
 
 
-def _group(code: str, title: str, kind: str, parent: str | None) -> dict[str, Any]:
-    return {
-        "code": code,
-        "system": SYSTEM,
-        "title": title,
-        "billable": False,
-        "kind": kind,
-        "parent": parent,
-    }
+_group = group_record  # the same group records as a layer's (codelookup.pcs)
 
 
 def body_system_title(prefix: str, labels: GroupLabels) -> str:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build.icd10pcs import SECTION_NAMES, GroupLabels
+from codelookup.build.icd10pcs import GroupLabels
 from codelookup.errors import CatalogueError
-
-_AXES: tuple[str, ...] = ("body_part", "approach", "device", "qualifier")
+from codelookup.pcs import AXES as _AXES
+from codelookup.pcs import SECTION_NAMES, TableLabels
 
 
 @dataclass
@@ -55,43 +55,29 @@ def read_axes(db_path: Path, catalogue_codes: Collection[str]) -> AxisData:
         rows = conn.execute(
             "SELECT code, bs_def, bp_def, ap_def, dv_def, qu_def FROM pcs_tree ORDER BY code"
         ).fetchall()
-    tables: dict[str, Any] = {}
-    overrides: dict[str, dict[str, str]] = {}
+    shared = TableLabels()  # per-row labels: the first wins per table, others become overrides
     op_labels: dict[str, str] = {}
     with_axes: set[str] = set()
     for code, bs_def, bp_def, ap_def, dv_def, qu_def in rows:
         if code not in wanted:
             continue
         prefix = code[:3]
-        table = tables.get(prefix)
-        if table is None:
+        if prefix not in shared.tables:
             operation = operations.get((code[0], code[2]))
             if operation is None:
                 continue
             body_label = body_systems.get(code[:2]) or bs_def
-            table = {
-                "section": [code[0], SECTION_NAMES[code[0]]],
-                "body_system": [code[1], body_label],
-                "operation": [code[2], operation[0], operation[1]],
-                **{axis: {} for axis in _AXES},
-            }
-            tables[prefix] = table
+            shared.table(prefix, [code[0], SECTION_NAMES[code[0]]], [code[1], body_label],
+                         [code[2], operation[0], operation[1]])  # fmt: skip
             op_labels[prefix] = operation[0]
-        for axis, char, label in zip(_AXES, code[3:], (bp_def, ap_def, dv_def, qu_def), strict=True):
+        for axis, label in zip(_AXES, (bp_def, ap_def, dv_def, qu_def), strict=True):
             if not label:
                 break
-            current = table[axis].setdefault(char, label)
-            if current != label:
-                overrides.setdefault(code, {})[axis] = label
+            shared.add(code, axis, label)
         else:
             with_axes.add(code)
-    for table in tables.values():
-        for axis in _AXES:
-            table[axis] = dict(sorted(table[axis].items()))
-    result: dict[str, Any] = dict(sorted(tables.items()))
-    result["_approach_definitions"] = approach_definitions
-    if overrides:
-        result["_overrides"] = dict(sorted(overrides.items()))
+    tables = shared.tables
+    result = shared.result(_approach_definitions=approach_definitions)
     labels = GroupLabels(body_systems=body_systems, operations=op_labels)
     # Codes the database lacks but whose every character is labelled in their table decode too.
     for code in wanted:

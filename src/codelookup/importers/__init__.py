@@ -8,6 +8,7 @@ previous layer byte-for-byte as it was. Only then is the layer written, atomical
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import signal
@@ -17,11 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from codelookup.errors import CatalogueError, ImportFileError
-from codelookup.importers import cpt, hcpcs, icd10cm, icd10pcs
-from codelookup.importers._common import Ticker, fail, now_utc, sha256_of
+from codelookup.importers._common import Importer, ParsedRelease, Ticker, fail, now_utc, sha256_of
 from codelookup.layers import layer_kinds, layer_path, read_layer, write_layer
 from codelookup.systems import registry
 
@@ -214,30 +214,15 @@ def _run_import(
 ) -> ImportResult:
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
+    entry = registry.by_import_kind(kind.value)
+    if entry is None or not entry.importer:  # pragma: no cover - ImportKind mirrors the registry
+        raise ImportFileError(f"no importer for {kind.value}")
+    importer = cast(Importer, importlib.import_module(entry.importer))
     clean_stale_temps()
     ticker = Ticker(progress, total=1)
-    pcs_tables: dict[str, Any] = {}
-    notes = ""
-    provenance: dict[str, Any] = {}
-    extra_header: dict[str, Any] = {}
-    release: str | None
-    if kind is ImportKind.HCPCS:
-        records, counts, release = hcpcs.parse(path, ticker)
-        notes = "Terminated codes are kept and flagged in the record's hcpcs.terminated field."
-    elif kind is ImportKind.CPT:
-        records, counts, release = cpt.parse(path, ticker)
-        notes = "Descriptors are shown as the official_descriptor section of each code."
-    elif kind is ImportKind.ICD10PCS:
-        pcs = icd10pcs.parse(path, ticker)
-        previous = _previous_layer(kind.value)
-        if previous is not None:
-            pcs = icd10pcs.combine(pcs, *previous)
-        records, counts, pcs_tables, release = pcs.records, pcs.counts, pcs.pcs_tables, pcs.release
-        notes = pcs.notes
-        extra_header["pcs_forms"] = pcs.forms
-    else:
-        records, counts, provenance = icd10cm.parse(path, ticker)
-        release = provenance.get("release")
+    parsed = importer.parse_release(path, ticker, lambda: _previous_layer(kind.value))
+    records, release, notes, provenance = parsed.records, parsed.release, parsed.notes, parsed.provenance
+    counts = parsed.counts
     _validate(path, kind.value, records)
     target = registry.by_import_kind(kind.value)
     if target is not None and target.layer_mode == "replace":  # an overlay (CPT) replaces nothing
@@ -254,8 +239,6 @@ def _run_import(
     counts.setdefault("billable", sum(1 for r in records if r.get("billable")))
     imported_at = now_utc()
 
-    entry = registry.by_import_kind(kind.value)
-    assert entry is not None  # every ImportKind is a registry import kind (tests check it)
     system = entry.name
     name = _OVERLAY_NAME.format(name=entry.full_name) if entry.layer_mode == "overlay" else entry.full_name
     info: dict[str, Any] = {
@@ -276,9 +259,9 @@ def _run_import(
         "source_sha256": sha256_of(path),
         "systems": {system: info},
     }
-    header.update(extra_header)
-    if pcs_tables:
-        header["pcs_tables"] = pcs_tables
+    header.update(parsed.header)
+    if parsed.pcs_tables:
+        header["pcs_tables"] = parsed.pcs_tables
     layer = write_layer(kind.value, header, records)
     return ImportResult(
         kind=kind,
@@ -291,4 +274,13 @@ def _run_import(
     )
 
 
-__all__ = ["ImportKind", "ImportResult", "check_replacement", "clean_stale_temps", "release_key", "run_import"]
+__all__ = [
+    "ImportKind",
+    "ImportResult",
+    "Importer",
+    "ParsedRelease",
+    "check_replacement",
+    "clean_stale_temps",
+    "release_key",
+    "run_import",
+]

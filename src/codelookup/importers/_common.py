@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from codelookup.errors import ImportFileError
 
@@ -63,3 +65,38 @@ class Ticker:
     def finish(self) -> None:
         if self._progress is not None:
             self._progress(self.total, self.total)
+
+
+# The user's current layer of a kind: (header, records), as layers.read_layer returns it.
+Layer = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
+@dataclass
+class ParsedRelease:
+    """What every importer returns: one shape, whatever the file.
+
+    ``records`` are catalogue records of the importer's system; ``counts`` are shown by
+    ``codelookup import``; ``release`` names the release when the file says it; ``pcs_tables``
+    (ICD-10-PCS only) are the axis tables; ``provenance`` may fill the layer's system entry
+    (name, release, publisher...); ``header`` adds fields to the layer header.
+    """
+
+    records: list[dict[str, Any]]
+    counts: dict[str, int]
+    release: str | None = None
+    notes: str = ""
+    pcs_tables: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
+
+
+class Importer(Protocol):
+    """An importer module (``CodeSystem.importer`` names it): parse a whole file, write nothing.
+
+    ``previous()`` reads the user's current layer of the same kind (None if there is none),
+    for importers that complete a release from its other file (the PCS order file and tables
+    XML); others never call it, so it costs them nothing.
+    Failures raise :class:`~codelookup.errors.ImportFileError` via :func:`fail`.
+    """
+
+    def parse_release(self, path: Path, ticker: Ticker, previous: Callable[[], Layer | None]) -> ParsedRelease: ...

@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codelookup.importers._common import Ticker, fail, read_text
+from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
 
 SYSTEM = "CPT"
 # Category I (5 digits), Category II (4 digits + F), Category III (4 digits + T).
@@ -79,3 +80,11 @@ def parse(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[str, i
     if not records:
         raise fail(path, None, "no CPT codes found")
     return records, {"codes": len(records)}, None
+
+
+def parse_release(path: Path, ticker: Ticker, previous: Callable[[], Layer | None]) -> ParsedRelease:
+    """The :class:`~codelookup.importers._common.Importer` entry point."""
+    records, counts, release = parse(path, ticker)
+    return ParsedRelease(
+        records, counts, release, "Descriptors are shown as the official_descriptor section of each code."
+    )

@@ -31,14 +31,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from codelookup.build.hcpcs import detail_fields
-from codelookup.importers._common import Ticker, fail, read_text
+from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
 
 # Fields detail_fields also returns that this importer already records under its own names.
 _SAME_AS_ABOVE = frozenset({"short_description", "added", "action_date", "termination_date", "action_code"})
@@ -465,3 +465,10 @@ def parse(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[str, i
     records, counts = assemble(path, rows, period)
     release = period.strftime("%Y %B") if period else None
     return records, counts, release
+
+
+def parse_release(path: Path, ticker: Ticker, previous: Callable[[], Layer | None]) -> ParsedRelease:
+    """The :class:`~codelookup.importers._common.Importer` entry point."""
+    records, counts, release = parse(path, ticker)
+    notes = "Terminated codes are kept and flagged in the record's hcpcs.terminated field."
+    return ParsedRelease(records, counts, release, notes)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from codelookup.errors import CatalogueError
-from codelookup.importers._common import Ticker, fail
+from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail
 
 SYSTEM = "ICD-10-CM"
 ParseTabular = Callable[[Path], tuple[dict[str, Any], list[dict[str, Any]]]]
@@ -29,9 +29,7 @@ def _parser(path: Path) -> ParseTabular:
     return cast(ParseTabular, func)
 
 
-def parse(
-    path: Path, ticker: Ticker
-) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, Any]]:
+def parse(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, Any]]:
     """Returns records, counts and the build parser's provenance for the header."""
     parse_tabular = _parser(path)
     ticker.total = 1
@@ -48,3 +46,9 @@ def parse(
         raise fail(path, None, "no ICD-10-CM codes found")
     codes = sum(1 for r in records if r.get("billable"))
     return records, {"codes": codes, "records": len(records)}, dict(provenance)
+
+
+def parse_release(path: Path, ticker: Ticker, previous: Callable[[], Layer | None]) -> ParsedRelease:
+    """The :class:`~codelookup.importers._common.Importer` entry point."""
+    records, counts, provenance = parse(path, ticker)
+    return ParsedRelease(records, counts, provenance.get("release"), provenance=provenance)

@@ -16,30 +16,26 @@ official titles.
 
 from __future__ import annotations
 
-import itertools
 import re
-import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codelookup.build.icd10pcs import SECTION_NAMES
-from codelookup.build.icd10pcs import _group as build_group
-from codelookup.importers._common import Ticker, fail, read_text
+from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
+from codelookup.pcs import SECTION_NAMES, TablesFileError, group_record, parse_tables_xml
 
 SYSTEM = "ICD-10-PCS"
-PCS_CHAR = re.compile(r"[0-9A-HJ-NP-Z]")  # PCS never uses the letters I and O
 CODE_RE = re.compile(r"[0-9A-HJ-NP-Z]{1,7}")
 YEAR_RE = re.compile(r"(20\d\d)")
 
 # The 17 PCS sections (character 1), needed because the order file has no section lines.
 SECTION_TITLES = SECTION_NAMES
-AXIS_KEYS = {4: "body_part", 5: "approach", 6: "device", 7: "qualifier"}
 
 
 def _group(code: str, title: str, kind: str) -> dict[str, Any]:
     """A section, body-system or table record, shaped exactly like the bundled ones."""
-    return build_group(code, title, kind, code[:-1] or None)
+    return group_record(code, title, kind, code[:-1] or None)
 
 
 def _code(code: str, title: str, terms: list[str] | None = None) -> dict[str, Any]:
@@ -96,9 +92,7 @@ def parse_order(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[
         if not raw.strip():
             continue
         if len(raw.rstrip()) < 78:  # the long title starts at column 78 and is never blank
-            raise fail(
-                path, number, f"truncated line ({len(raw.rstrip())} characters, long title missing)"
-            )
+            raise fail(path, number, f"truncated line ({len(raw.rstrip())} characters, long title missing)")
         order_text, code, flag = raw[0:5].strip(), raw[6:13].strip().upper(), raw[14:15]
         if not order_text.isdigit():
             raise fail(path, number, f"order number {order_text!r} is not a number")
@@ -154,168 +148,26 @@ def parse_order(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[
 # --- tables XML ------------------------------------------------------------------------------
 
 
-class _TableError(Exception):
-    pass
+def parse_tables(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, Any], str | None]:
+    """The tables XML through the one parser the build shares (per-row labels, see codelookup.pcs)."""
 
+    def progress(done: int, total: int) -> None:
+        ticker.total = max(total, 1)
+        ticker(done)
 
-def _labels(axis: ET.Element) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for label in axis.findall("label"):
-        char = (label.get("code") or "").strip().upper()
-        if not PCS_CHAR.fullmatch(char):
-            raise _TableError(f"bad axis value {char!r} at position {axis.get('pos')}")
-        text = " ".join((label.text or "").split())
-        if not text:
-            raise _TableError(f"axis value {char!r} at position {axis.get('pos')} has no label")
-        out.append((char, text))
-    if not out:
-        raise _TableError(f"axis at position {axis.get('pos')} has no values")
-    return out
-
-
-def _axes(parent: ET.Element, positions: range) -> dict[int, ET.Element]:
-    found: dict[int, ET.Element] = {}
-    for axis in parent.findall("axis"):
-        try:
-            pos = int(axis.get("pos", ""))
-        except ValueError:
-            raise _TableError(f"axis position {axis.get('pos')!r} is not a number") from None
-        if pos in positions:
-            found[pos] = axis
-    missing = [p for p in positions if p not in found]
-    if missing:
-        raise _TableError(f"missing axis position(s) {', '.join(map(str, missing))}")
-    return found
-
-
-def _compose_title(op: str, labels: tuple[tuple[str, str], ...]) -> str:
-    # "No Device", "No Qualifier", "None" say nothing about the procedure: leave them out.
-    words = [text for _, text in labels if text != "None" and not text.startswith("No ")]
-    return f"{op}: {', '.join(words)}" if words else op
-
-
-class _TablesBuilder:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.pcs_tables: dict[str, dict[str, Any]] = {}
-        self.codes: list[dict[str, Any]] = []
-        self.seen: set[str] = set()
-        self.titles: dict[str, str] = {}
-        self.rows = 0
-
-    def add_table(self, table: ET.Element) -> None:
-        fixed = _axes(table, range(1, 4))
-        head = [_labels(fixed[p]) for p in (1, 2, 3)]
-        if any(len(values) != 1 for values in head):
-            raise _TableError("characters 1-3 of a table must each have exactly one value")
-        (s, s_title), (b, b_title), (o, o_title) = (values[0] for values in head)
-        definition = " ".join((fixed[3].findtext("definition") or "").split())
-        prefix = s + b + o
-        entry = self.pcs_tables.setdefault(
-            prefix,
-            {
-                "section": [s, s_title],
-                "body_system": [b, b_title],
-                "operation": [o, o_title, definition],
-                "body_part": {},
-                "approach": {},
-                "device": {},
-                "qualifier": {},
-            },
-        )
-        self.titles.setdefault(s, s_title)
-        self.titles.setdefault(s + b, b_title)
-        self.titles.setdefault(prefix, f"{s_title}, {b_title}, {o_title}")
-        for row in table.findall("pcsRow"):
-            self.rows += 1
-            axes = _axes(row, range(4, 8))
-            values = [_labels(axes[p]) for p in range(4, 8)]
-            for pos, labels in zip(range(4, 8), values, strict=True):
-                entry[AXIS_KEYS[pos]].update(labels)
-            expected = row.get("codes")
-            combos = list(itertools.product(*values))
-            if expected is not None and expected.isdigit() and int(expected) != len(combos):
-                raise _TableError(
-                    f"row of table {prefix} declares {expected} codes but its axes give "
-                    f"{len(combos)}"
-                )
-            for combo in combos:
-                code = prefix + "".join(char for char, _ in combo)
-                if code in self.seen:
-                    raise _TableError(f"code {code} is listed twice")
-                self.seen.add(code)
-                self.codes.append(_code(code, _compose_title(o_title, combo)))
-
-    def records(self) -> list[dict[str, Any]]:
-        groups = []
-        for code in sorted(self.titles, key=lambda c: (len(c), c)):
-            kind = ("section", "body_system", "table")[len(code) - 1]
-            groups.append(_group(code, self.titles[code], kind))
-        return groups + self.codes
-
-
-def parse_tables(
-    path: Path, ticker: Ticker
-) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, Any], str | None]:
     try:
-        total = path.stat().st_size
-    except OSError as exc:
-        raise fail(path, None, f"cannot be read ({exc.strerror or exc})") from exc
-    ticker.total = max(total, 1)
-    builder = _TablesBuilder(path)
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    version: str | None = None
-    table_line = 0
-    done = 0
-    depth = 0
-    saw_root = False
-    try:
-        with path.open(encoding="utf-8-sig") as fh:
-            for number, line in enumerate(fh, start=1):
-                parser.feed(line)
-                done += len(line)
-                ticker(done)
-                for item in parser.read_events():
-                    if len(item) != 2 or not isinstance(item[1], ET.Element):
-                        continue
-                    event, elem = item[0], item[1]
-                    if event == "start":
-                        depth += 1
-                        if depth == 1:
-                            saw_root = True
-                            if elem.tag != "ICD10PCS.tabular":
-                                raise fail(
-                                    path,
-                                    number,
-                                    f"root element is <{elem.tag}>, expected <ICD10PCS.tabular>",
-                                )
-                        if elem.tag == "pcsTable":
-                            table_line = number
-                        continue
-                    depth -= 1
-                    if elem.tag == "version" and depth == 1:
-                        version = (elem.text or "").strip() or None
-                    elif elem.tag == "pcsTable":
-                        try:
-                            builder.add_table(elem)
-                        except _TableError as exc:
-                            raise fail(path, table_line, f"in <pcsTable>: {exc}") from None
-                        elem.clear()
-            parser.close()
-    except ET.ParseError as exc:
-        line_no = exc.position[0] if exc.position else None
-        raise fail(path, line_no, f"not well-formed XML ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise fail(path, None, f"is not UTF-8 text ({exc.reason})") from None
-    if not saw_root or not builder.codes:
-        raise fail(path, None, "no ICD-10-PCS tables found")
+        parsed = parse_tables_xml(path, progress)
+    except TablesFileError as exc:
+        raise fail(path, exc.line, exc.reason) from None
+    codes = [_code(code, title) for code, title in parsed.codes]
+    tables = parsed.labels.result()
     counts = {
-        "codes": len(builder.codes),
-        "tables": len(builder.pcs_tables),
-        "rows": builder.rows,
-        "sections": len({t[0] for t in builder.pcs_tables}),
+        "codes": len(codes),
+        "tables": len(parsed.labels.tables),
+        "rows": parsed.rows,
+        "sections": len({t[0] for t in parsed.labels.tables}),
     }
-    return builder.records(), counts, builder.pcs_tables, _release(path, version)
+    return parsed.group_records() + codes, counts, tables, _release(path, parsed.version)
 
 
 ORDER_FORM = "order file"
@@ -386,3 +238,14 @@ def combine(new: PcsImport, header: dict[str, Any], previous: list[dict[str, Any
     if untitled:
         note += f" {untitled} codes absent from the order file have titles composed from axes."
     return PcsImport(new.records, new.counts, tables, new.release, [ORDER_FORM, TABLES_FORM], note)
+
+
+def parse_release(path: Path, ticker: Ticker, previous: Callable[[], Layer | None]) -> ParsedRelease:
+    """The :class:`~codelookup.importers._common.Importer` entry point: one form of the release,
+    completed from the other form when ``previous`` holds it (see :func:`combine`)."""
+    pcs = parse(path, ticker)
+    earlier = previous()
+    if earlier is not None:
+        pcs = combine(pcs, *earlier)
+    return ParsedRelease(pcs.records, pcs.counts, pcs.release, pcs.notes, pcs_tables=pcs.pcs_tables,
+                         header={"pcs_forms": pcs.forms})  # fmt: skip

@@ -128,6 +128,12 @@ class WebApp:
         rc, doc, _ = run_json(lambda s: run_browse(target, False, OutputFormat.JSON, self.lib, s))
         return rc, doc
 
+    def crosswalk_doc(self, code: str, gems: str) -> tuple[int, dict[str, Any]]:
+        from ..crosswalk import run_crosswalk
+
+        rc, doc, _ = run_json(lambda s: run_crosswalk((code,), OutputFormat.JSON, self.lib, s, gems))
+        return rc, doc
+
     def systems_doc(self) -> tuple[int, dict[str, Any]]:
         rc, doc, _ = run_json(lambda s: run_systems(OutputFormat.JSON, self.lib, s))
         return rc, doc
@@ -165,6 +171,9 @@ class WebApp:
             return self._browse(path[len("/browse/"):] if path.startswith("/browse/") else "", api=False)
         if path in ("/api/browse", "/api/browse/") or path.startswith("/api/browse/"):
             return self._browse(path[len("/api/browse/"):] if path.startswith("/api/browse/") else "", api=True)
+        for prefix, is_api in (("/crosswalk/", False), ("/api/crosswalk/", True)):
+            if path.startswith(prefix):
+                return self._crosswalk(path[len(prefix):], params, api=is_api)
         if path == "/systems":
             return self._systems(api=False)
         if path == "/api/systems":
@@ -232,6 +241,18 @@ class WebApp:
             message = str(doc.get("error", "nothing to browse"))
             return self._html(_status(rc), render.message_page("Not found", message, doc))
         return self._html(200, render.browse_page(target.strip(), doc))
+
+    def _crosswalk(self, code: str, params: dict[str, list[str]], api: bool) -> Response:
+        code = code.strip()
+        if not code or "/" in code or len(code) > 40:
+            return self._error(404, "Give a code after /crosswalk/, for example /crosswalk/250.00.", api=api)
+        gems = _one(params, "gem", "both").lower()
+        if gems not in ("both", "forward", "backward"):
+            raise BadRequest("gem must be both, forward or backward")
+        rc, doc = self.crosswalk_doc(code, gems)
+        if api:
+            return self._json(_status(rc), doc)
+        return self._html(_status(rc), render.crosswalk_page(code, doc))
 
     def _systems(self, api: bool) -> Response:
         rc, doc = self.systems_doc()

@@ -182,6 +182,8 @@ def record_article(rec: dict[str, Any], selected: tuple[str, ...], chips: list[t
             ) + "</nav>"
         )
     sections = rec.get("sections", {})
+    if any(slug in sections for slug in ("icd9_equivalents", "icd10_equivalents")):
+        head += f"<p class=\"meta\"><a href=\"/crosswalk/{esc(quote(code, safe=''))}\">Every GEM entry for {esc(code)}</a></p>"
     cards = "\n".join(section_card(slug, sections[slug], code) for slug in _ordered(sections))
     extra = {k: v for k, v in rec.items() if k not in _HEAD_FIELDS and v not in (None, "", [], {})}
     if extra and not selected:
@@ -320,6 +322,45 @@ def browse_page(target: str, doc: dict[str, Any]) -> str:
     )
     empty = "" if rows else "<p class=\"note\">Nothing below this: it is a complete code.</p>"
     return _layout(heading, f"<h1>{esc(heading)}</h1>{empty}<ul class=\"browse\">{items}</ul>")
+
+
+def crosswalk_page(code: str, doc: dict[str, Any]) -> str:
+    """ICD-9-CM <-> ICD-10 GEM entries, forward and backward, with their flags in words."""
+    parts: list[str] = [f"<h1>Crosswalk for {esc(code)}</h1>"]
+    for query in doc.get("queries", []):
+        results = query.get("results") or []
+        if not results:
+            parts.append(f"<p class=\"note\">{esc(query.get('error') or 'no GEM entry for this code')}</p>")
+        for res in results:
+            status = f" <span class=\"tag muted\">{esc(res.get('status'))}</span>" if res.get("status") else ""
+            parts.append(
+                f"<h2><a href=\"{esc(code_href(res.get('code', ''), res.get('system', '')))}\"><span class=\"code\">"
+                f"{esc(res.get('code', ''))}</span></a> {esc(res.get('title', ''))} <span class=\"tag\">{esc(res.get('system', ''))}</span>{status}</h2>"
+            )
+            for side in ("forward", "backward"):
+                gem = res.get(side)
+                if not isinstance(gem, dict):
+                    continue
+                items = "".join(_gem_entry(e) for e in gem.get("entries", []))
+                parts.append(
+                    f"<section class=\"card\"><h2>{esc(gem.get('description', side))}</h2>"
+                    + (f"<ul class=\"codes\">{items}</ul>" if items else "<p class=\"muted\">no entries</p>")
+                    + "</section>"
+                )
+    if doc.get("error"):
+        parts.append(f"<p class=\"note\">{esc(doc['error'])}</p>")
+    return _layout(f"Crosswalk {code}", "".join(parts))
+
+
+def _gem_entry(e: dict[str, Any]) -> str:
+    combo = ""
+    if e.get("combination"):
+        combo = f" <span class=\"tag\">scenario {esc(e.get('scenario'))}, choice list {esc(e.get('choice_list'))}</span>"
+    invalid = "" if e.get("valid", True) else " <span class=\"tag muted\">not valid today</span>"
+    return (
+        f"<li><a href=\"{esc(code_href(e.get('code', ''), e.get('system', '')))}\"><span class=\"code\">{esc(e.get('code', ''))}</span></a> "
+        f"{esc(e.get('title', ''))} \u2014 <em>{esc(e.get('meaning', ''))}</em>{combo}{invalid}</li>"
+    )
 
 
 def systems_page(doc: dict[str, Any]) -> str:
