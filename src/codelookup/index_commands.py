@@ -25,7 +25,7 @@ import json
 import sqlite3
 
 from .errors import NotFoundError, UsageError
-from .formats import OutputFormat, make_writer, resolve_format
+from .formats import OutputFormat, open_renderer, resolve_format
 from .indexes import _key
 from .text import clean_text, norm_code
 
@@ -312,9 +312,8 @@ def run_index(term: str, system: str, fmt: OutputFormat, lib: Library, streams: 
     rows = [_index_row(x) for x in lines]
     if resolve_format(fmt, streams.out.isatty()) in (OutputFormat.JSON, OutputFormat.JSONL):
         rows = [{k: v for k, v in r.items() if k not in ("entry", "code", "reference")} for r in rows]
-    writer = make_writer(fmt, streams.out, env, INDEX_COLUMNS, batch=False)
-    writer.write(clean_text(term), rows)
-    writer.finish()
+    with open_renderer(fmt, streams.out, env, INDEX_COLUMNS) as out:
+        out.listing(rows, query=clean_text(term), title=clean_text(term))
     return 0
 
 
@@ -386,7 +385,6 @@ def run_table(book: str, term: str, fmt: OutputFormat, lib: Library, streams: St
     env = {**envelope(lib), "book": {k: v for k, v in info.items() if k != "heads"}, "columns": heads}
     if resolve_format(fmt, streams.out.isatty()) in (OutputFormat.JSON, OutputFormat.JSONL):
         rows = [{k: v for k, v in r.items() if k != "entry"} for r in rows]
-    writer = make_writer(fmt, streams.out, env, columns, batch=False)
-    writer.write(clean_text(term), rows)
-    writer.finish()
+    with open_renderer(fmt, streams.out, env, columns) as out:
+        out.listing(rows, query=clean_text(term), title=clean_text(term))
     return 0
