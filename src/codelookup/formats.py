@@ -139,8 +139,11 @@ class Renderer:
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
-        """One result set: ``query`` is data (JSON), ``title`` a caption (tables)."""
+        """One result set: ``query`` is data (JSON), ``title`` a caption (tables); ``total`` the
+        number of results before the limit (JSON and JSON Lines carry it; people are told on
+        stderr by the command)."""
         raise NotImplementedError
 
     def page(self, detail: CodeDetail, doc: dict[str, Any], only: list[str] | None, query: str) -> None:
@@ -172,6 +175,7 @@ class PlainRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         prefix = [_cell(query)] if self.batch else []
         for row in rows:
@@ -223,6 +227,7 @@ class CsvRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         writer = self._csv()
         prefix = [query or ""] if self.batch else []
@@ -251,12 +256,15 @@ class JsonRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         item: dict[str, Any] = {}
         if query is not None:
             item["query"] = query
         item["count"] = len(rows)
         item["results"] = rows
+        if total is not None:
+            item["total"] = total
         if not self.batch and query is not None:
             item["notes"] = list(notes)
         if error:
@@ -302,9 +310,11 @@ class JsonlRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         if self.batch or query is not None:
-            self._line({**self.envelope, "query": query, "results": rows, **(error or {})})
+            extra = {"total": total} if total is not None else {}
+            self._line({**self.envelope, "query": query, "results": rows, **extra, **(error or {})})
         else:
             for row in rows:
                 self.out.write(dumps(row) + "\n")
@@ -339,6 +349,7 @@ class TableRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         if error and not rows and not self.batch:
             return  # one search that found nothing: the error on stderr says it all

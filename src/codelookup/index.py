@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 12  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 18  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
@@ -407,13 +407,19 @@ def _fill(
         "INSERT INTO post VALUES (?,?,?,?,?)",
         ((term, *(f[term].tobytes() if term in f else None for f in fields)) for term in vocab),
     )
-    dfs = array("I", (sum(len(f.get(t, ())) for f in (*fields, post_i)) for t in vocab))
+    # Words the catalogue already has keep their record counts (the corrector is tuned on them);
+    # words only the coders' indexes have count their index aliases.
+    dfs = array("I", (sum(len(f.get(t, ())) for f in fields) or len(post_i.get(t, ())) for t in vocab))
     con.executemany(
         "INSERT OR IGNORE INTO del1 VALUES (?,?)",
         ((d, w) for w in vocab if len(w) >= 4 and not w.isdigit() for d in deletes1(w)),
     )
     syn = _load_synonyms()
     con.executemany("INSERT INTO syn VALUES (?,?)", ((k, "|".join(v)) for k, v in syn.items()))
+    from .correct import build_tables
+    from .synonyms import load_kinds
+
+    build_tables(con, vocab, syn, load_kinds())
     con.executemany(
         "INSERT INTO pcs VALUES (?,?)",
         ((k, json.dumps(v, ensure_ascii=False)) for k, v in pcs_tables.items()),

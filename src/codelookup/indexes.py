@@ -400,7 +400,7 @@ def _follow_neoplasm(key: str, entries: list[list[Any]]) -> list[str]:
 # -- search ------------------------------------------------------------------------------------
 def merge_hits(
     searcher: Searcher,
-    variants: list[tuple[list[_Slot], bool]],
+    variants: list[tuple[list[_Slot], bool, int]],
     best: dict[int, tuple[float, str]],
     allowed: set[int] | None,
     billable_only: bool,
@@ -438,7 +438,7 @@ def merge_hits(
     winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
     cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
     slot_cache: dict[tuple[tuple[str, float], ...], _SlotSets] = {}
-    for slots, is_syn in variants:
+    for slots, is_syn, *_ in variants:
         per_slot: list[_SlotSets] = []
         for slot in slots:
             key = tuple(sorted(slot.terms.items()))
@@ -489,8 +489,10 @@ def merge_hits(
                 else:
                     total += -v * OTHER_FIELD
                     exact = False
-            if not essential:
-                continue  # only modifiers matched: '(attack) (heart)' is not a heart attack
+            if not essential or (matched < n and essential < matched):
+                # only modifiers matched ('(attack) (heart)' is not a heart attack), or a word is
+                # missing and another only in a modifier: too loose ('Anteversion, femur (neck)')
+                continue
             coverage = min(1.0, essential / alen_raw[a])
             score = total / n + COVERAGE_WEIGHT * coverage - MISSING_PENALTY * (n - matched)
             if flags and flags[a] & contradicts and not flags[a] & (3 - contradicts):
