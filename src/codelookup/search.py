@@ -167,6 +167,7 @@ class Searcher:
         self._prior: array[float] | None = None
         self._tlen: bytes | None = None
         self._sysb: bytes | None = None
+        self._n_live: int | None = None
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
         self._corrector: Corrector | None = None
@@ -386,6 +387,13 @@ class Searcher:
             if i < len(vocab) and vocab[i] == form:
                 return self.df[i] <= 2
         return False
+
+    def _live_records(self) -> int:
+        """Records in the index; an index updated after an import has dead slots in its arrays."""
+        if self._n_live is None:
+            row = self.con.execute("SELECT value FROM meta WHERE key='records'").fetchone()
+            self._n_live = int(row[0]) if row else len(self.tlen)
+        return self._n_live
 
     def _is_word(self, text: str) -> bool:
         """A code-shaped query that is also a known word or synonym ('a1c', 'b12', 'hba1c')."""
@@ -669,7 +677,7 @@ class Searcher:
             fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
-            weighted = list(zip(per_slot, _missing_weights(per_slot, len(tlen)), strict=True))
+            weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
             for d in cand:
                 sb = sysb[d]
                 if allowed is not None and sb >> 1 not in allowed:
@@ -766,7 +774,7 @@ class Searcher:
             f" + coalesce(length(b),0)) / 4 FROM post WHERE term IN ({marks})",
             stems,
         ).fetchall()
-        common = len(self.tlen) // 10
+        common = self._live_records() // 10
         chosen = [term for term, df in sorted(sizes, key=lambda r: r[1]) if df < common][:5]
         if not chosen:
             return []
