@@ -269,6 +269,12 @@ class Details:
             axes = self.pcs_axes(row.code, row.system)
             if axes:
                 sections["axes"] = axes
+        if row.system in ("ICD-10-CM", "ICD-10-PCS"):  # issue 14: the coders' indexes
+            from .indexes import entries_leading_to
+
+            paths = entries_leading_to(self.con, row.system, row.code)
+            if paths:
+                sections["index_entries"] = paths
         if system is not None and system.page_sections:
             sections.update(_page_hook(system.page_sections)(self, row))  # issues 18, 22
         if not row.billable:

@@ -730,6 +730,11 @@ class Searcher:
                     best[d] = (score, match)
         if counted is not None:
             counted[0] = len(best)
+        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. After
+        # the count above, so the relaxed passes are decided by title matches as before.
+        from .indexes import merge_hits
+
+        paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
         # The second stage re-orders a fixed head (not one that grows with the limit), so every
         # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
         head = RELAX_BELOW + POOL if second_stage else 0
@@ -746,7 +751,10 @@ class Searcher:
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
             ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
-        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]]
+        return [
+            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, ""))
+            for d, sc, m in ranked[:limit]
+        ]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
