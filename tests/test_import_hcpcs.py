@@ -156,6 +156,33 @@ def test_xlsx_is_read_without_openpyxl(tmp_path: Path, monkeypatch: pytest.Monke
     _check_sample(header, recs)
 
 
+def test_cms_quarterly_zip_is_read_as_distributed(tmp_path: Path) -> None:
+    """The zip CMS publishes imports directly (it failed with "sequence number '\\x00..'")."""
+    import zipfile
+
+    target = tmp_path / "january-2025-alpha-numeric-hcpcs-file.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.write(SAMPLE_TXT, "HCPC2025_JAN_ANWEB_sample.txt")
+        zf.writestr("HCPC2025_recordlayout.txt", "record layout")
+        zf.writestr("NOC codes_JAN2025.xlsx", b"PK not read")
+    _, from_txt = _by_code(run_import(ImportKind.HCPCS, SAMPLE_TXT, force=True).layer_path)
+    result = run_import(ImportKind.HCPCS, target, force=True)
+    assert result.release == "2025 January"
+    header, from_zip = _by_code(result.layer_path)
+    _check_sample(header, from_zip)
+    assert from_zip == from_txt
+
+
+def test_zip_without_the_data_file_is_one_clear_error(tmp_path: Path) -> None:
+    import zipfile
+
+    target = tmp_path / "something.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    with pytest.raises(ImportFileError, match=r"not a CMS HCPCS quarterly zip.*found none"):
+        run_import(ImportKind.HCPCS, target, force=True)
+
+
 def test_broken_xlsx_is_one_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "HCPC2025_JAN_ANWEB.xlsx"
     target.write_bytes(b"PK")
