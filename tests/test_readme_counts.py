@@ -1,0 +1,42 @@
+"""The README's opening table states how many plain-language pages ship; keep it true.
+
+It said "444 pages" while 771 CPT pages were bundled (and did not mention the HCPCS pages).
+The numbers come from the content files the build reads, so a page added without updating the
+README fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pages(folder: str) -> int:
+    total = 0
+    for path in sorted((ROOT / "content" / folder).glob("*.toml")):
+        total += len(tomllib.loads(path.read_text(encoding="utf-8")).get("codes", []))
+    return total
+
+
+def _row(system: str) -> str:
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"| {system}"):
+            return line
+    raise AssertionError(f"no README table row for {system}")
+
+
+def test_readme_states_the_cpt_page_count() -> None:
+    count = _pages("cpt")
+    assert count >= 600
+    cell = _row("CPT").rsplit("|", 2)[-2]
+    assert re.search(rf"\b{count:,} pages\b", cell), f"README CPT row says {cell.strip()!r}, not {count:,} pages"
+
+
+def test_readme_states_the_hcpcs_page_count() -> None:
+    count = _pages("hcpcs")
+    assert count >= 60
+    cell = _row("HCPCS").rsplit("|", 2)[-2]
+    assert re.search(rf"\b{count:,} plain-language pages\b", cell), f"README HCPCS row says {cell.strip()!r}"
