@@ -173,3 +173,22 @@ def test_imported_hcpcs_licence_is_public_domain() -> None:
     header, _ = read_layer(run_import(ImportKind.HCPCS, sample, force=True).layer_path)
     licence = header["systems"]["HCPCS"]["licence"]
     assert licence.startswith("US public domain") and "As distributed" not in licence
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["group", "--dx"], "group"),
+        (["--no-color", "crosswalk", "--gem"], "crosswalk"),
+        (["export", "--format"], "export"),
+        (["search", "asthma", "-n"], "search"),
+    ],
+)
+def test_a_missing_option_value_points_at_the_subcommand_help(
+    argv: list[str], command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "(see 'codelookup --help')", whose page does not list the subcommand's options."""
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert "requires an argument" in err
+    assert err.rstrip().endswith(f"(see 'codelookup {command} --help')")
