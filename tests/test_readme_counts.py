@@ -40,3 +40,15 @@ def test_readme_states_the_hcpcs_page_count() -> None:
     assert count >= 60
     cell = _row("HCPCS").rsplit("|", 2)[-2]
     assert re.search(rf"\b{count:,} plain-language pages\b", cell), f"README HCPCS row says {cell.strip()!r}"
+
+
+def test_readme_shows_the_bulk_throughput_from_bench() -> None:
+    """Issue 20 asks for the validate rates at 1M and 10M codes and the Dask rows/s in the README."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## For analysts", 1)[1].split("\n## ", 1)[0]
+    assert "python bench/bulk.py" in section
+    for size in ("1,000,000", "10,000,000"):
+        rates = re.findall(rf"^\| {size} \| [^|]+\| ([\d,]+) \|", section, flags=re.M)
+        assert len(rates) == 4, f"no rows for {size} codes"
+        assert int(rates[0].replace(",", "")) >= 1_000_000  # membership
+    assert re.search(r"^\| Dask, [\d,]+ rows \|.*\| [\d,]+ rows/s \|", section, flags=re.M)
