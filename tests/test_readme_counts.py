@@ -52,3 +52,21 @@ def test_readme_shows_the_bulk_throughput_from_bench() -> None:
         assert len(rates) == 4, f"no rows for {size} codes"
         assert int(rates[0].replace(",", "")) >= 1_000_000  # membership
     assert re.search(r"^\| Dask, [\d,]+ rows \|.*\| [\d,]+ rows/s \|", section, flags=re.M)
+
+
+def test_readme_output_contract_names_the_rows_without_schema_version() -> None:
+    """validate/export rows carry only their data fields (tests/test_bulk.py checks them exactly),
+    so the README's "every JSON Lines line carries schema_version" must say so."""
+    import io
+    import json
+
+    from codelookup.bulk import run_validate
+    from codelookup.validation import FIELDS
+
+    out = io.StringIO()
+    run_validate(io.StringIO("E119\n"), out, io.StringIO())
+    row = json.loads(out.getvalue().splitlines()[0])
+    assert list(row) == list(FIELDS) and "schema_version" not in row
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    sentence = text.split("every JSON Lines line, carries `schema_version`", 1)[1].split(". ", 1)[0]
+    assert "`validate`" in sentence and "`export`" in sentence
