@@ -192,3 +192,14 @@ def test_a_missing_option_value_points_at_the_subcommand_help(
     err = capsys.readouterr().err
     assert "requires an argument" in err
     assert err.rstrip().endswith(f"(see 'codelookup {command} --help')")
+
+
+def test_a_cpt_shaped_miss_suggests_cpt_codes_not_retired_icd9(capsys: pytest.CaptureFixture[str]) -> None:
+    """`show 29888` suggested '29880, 29881, 29882, 298.8': ICD-9-CM is shown only when asked for."""
+    assert run(["show", "29888"]) == 1
+    err = capsys.readouterr().err
+    assert "CPT code without a page here" in err and "29881" in err
+    assert "298.8" not in err
+    # A dotted ICD-9-CM spelling still gets ICD-9-CM suggestions.
+    assert run(["show", "999.99"]) == 1
+    assert "999.9" in capsys.readouterr().err
