@@ -61,6 +61,7 @@ class Command:
     prints: bool = True
     tty: bool = False  # stdout is a pseudo-terminal (the interactive path)
     split: bool = False  # a phase child: its JSON report is kept, its wall time is not reported
+    env: dict[str, str] | None = None  # its own environment (the baseline's own cache directory)
     samples: list[Sample] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
 
@@ -98,12 +99,31 @@ def run(argv: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, 
     return Sample(wall, int(usage.ru_maxrss), rc)
 
 
-def run_tty(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0) -> Sample:
-    """Run one child with a 120x40 pseudo-terminal as stdout/stderr: what someone typing sees.
+TTY_COLUMNS, TTY_LINES = 120, 40
 
-    Output is drained by a thread so a long table cannot block the child; the child is polled
-    rather than waited on so a command that opens a pager cannot hang the benchmark.
+
+def tty_env(env: dict[str, str]) -> dict[str, str]:
+    """A terminal of 120x40 for everyone (Rich and the peer read COLUMNS/LINES), pagers that just print."""
+    return dict(env, PAGER="cat", MANPAGER="cat", COLUMNS=str(TTY_COLUMNS), LINES=str(TTY_LINES), SHELL="/bin/sh")
+
+
+def run_tty(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0) -> Sample:
+    """Run one child with a pseudo-terminal as stdout/stderr: what someone typing sees.
+
+    Through ``script -qc CMD /dev/null`` (util-linux) when it exists, as a person's terminal
+    would start it; the ``script -qc true`` row gives that wrapper's own cost. Without
+    ``script``, a pty of our own. The child is polled rather than waited on so a command
+    that opens a pager cannot hang the benchmark. Peak RSS is the wrapper's, so not reported.
     """
+    script = shutil.which("script")
+    if script:
+        import shlex
+
+        full = [script, "-qc", shlex.join(argv), "/dev/null"]
+        started = time.perf_counter()
+        proc = subprocess.Popen(full, env=tty_env(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        return _reap(proc, started, timeout)
     import fcntl
     import pty
     import struct
@@ -111,7 +131,7 @@ def run_tty(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0) -> 
     import threading
 
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", TTY_LINES, TTY_COLUMNS, 0, 0))
 
     def drain() -> None:
         while True:
@@ -123,10 +143,16 @@ def run_tty(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0) -> 
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    tty_env = dict(env, PAGER="cat", MANPAGER="cat")
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=tty_env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    proc = subprocess.Popen(argv, env=tty_env(env), stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
     os.close(slave)
+    sample = _reap(proc, started, timeout)
+    reader.join(timeout=2)
+    os.close(master)
+    return sample
+
+
+def _reap(proc: subprocess.Popen[bytes], started: float, timeout: float) -> Sample:
     deadline = started + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -138,8 +164,6 @@ def run_tty(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0) -> 
             break
         time.sleep(0.0005)
     wall = time.perf_counter() - started
-    reader.join(timeout=2)
-    os.close(master)
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc
     return Sample(wall, int(usage.ru_maxrss), rc)
@@ -210,54 +234,70 @@ def find_setup(args: argparse.Namespace, cache: Path, data: Path) -> Setup:
 # -- cold starts ------------------------------------------------------------------------
 
 
-def cold_commands(setup: Setup) -> list[Command]:
-    ours = setup.ours
+# Each of our cold rows: key, label, arguments, in a terminal?, the row it must beat, goal.
+# "peer_*" keys are icd10-coder's equivalents; "search"/"floor" compare with our own fast path
+# or the interpreter. ``--baseline`` times the same rows for another install (before/after).
+OURS: list[tuple[str, str, list[str], bool, str, str]] = [
+    ("search", f"`search '{SEARCH_Q}'` (pipe)", ["search", SEARCH_Q], False, "peer_dx", "≤ peer"),
+    ("search_json", f"`search '{SEARCH_Q}' --json`", ["search", SEARCH_Q, "--json"], False, "peer_dx", "≤ peer"),
+    ("search_typo", "`search 'diabeties type 2'` (typo fallback; pipe)", ["search", "diabeties type 2"], False,
+     "peer_dx", "≤ peer"),
+    ("show", f"`show {SHOW_CODE}` (pipe)", ["show", SHOW_CODE], False, "peer_code", "≤ peer"),
+    ("show_json", f"`show {SHOW_CODE} --json`", ["show", SHOW_CODE, "--json"], False, "peer_code", "≤ peer"),
+    ("show_cpt", "`show 62264` (pipe)", ["show", "62264"], False, "", "info"),
+    ("browse", "`browse E11` (pipe)", ["browse", "E11"], False, "peer_hierarchy", "≤ peer"),
+    ("browse_json", "`browse E11 --json`", ["browse", "E11", "--json"], False, "peer_hierarchy", "≤ peer"),
+    ("systems", "`systems` (pipe)", ["systems"], False, "search", "≤ 1.3× search"),
+    ("sections", "`sections` (pipe)", ["sections"], False, "search", "≤ 1.3× search"),
+    ("version", "`--version`", ["--version"], False, "peer_help", "≤ peer"),
+    ("help", "`--help`", ["--help"], False, "peer_help", "≤ peer"),
+    ("search_help", "`search --help`", ["search", "--help"], False, "peer_dx_help", "≤ peer"),
+    ("search_tty", "`search` in a terminal", ["search", SEARCH_Q], True, "peer_dx_tty", "≤ peer"),
+    ("show_tty", f"`show {SHOW_CODE}` in a terminal", ["show", SHOW_CODE], True, "peer_code_tty", "≤ peer"),
+    ("show_cpt_tty", "`show 62264` in a terminal", ["show", "62264"], True, "show_cpt", "≤ 1.5× pipe"),
+    ("browse_tty", "`browse E11` in a terminal", ["browse", "E11"], True, "peer_hierarchy_tty", "≤ peer"),
+    ("systems_tty", "`systems` in a terminal", ["systems"], True, "systems", "≤ 1.5× pipe"),
+    ("search_table", "`search ... --format table` (pipe)", ["search", SEARCH_Q, "--format", "table"], False,
+     "", "info"),
+]  # fmt: skip
+PEER: list[tuple[str, str, list[str], bool]] = [
+    ("peer_dx", f"`dx '{SEARCH_Q}'`", ["dx", SEARCH_Q], False),
+    ("peer_code", f"`code {SHOW_CODE}`", ["code", SHOW_CODE], False),
+    ("peer_hierarchy", "`hierarchy E11`", ["hierarchy", "E11"], False),
+    ("peer_help", "`--help`", ["--help"], False),
+    ("peer_dx_help", "`dx --help`", ["dx", "--help"], False),
+    ("peer_dx_tty", "`dx` in a terminal", ["dx", SEARCH_Q], True),
+    ("peer_code_tty", "`code` in a terminal", ["code", SHOW_CODE], True),
+    ("peer_hierarchy_tty", "`hierarchy E11` in a terminal", ["hierarchy", "E11"], True),
+]
+# What a goal's ratio is multiplied by before comparing with 1.
+GOAL_LIMIT = {"≤ peer": 1.0, "≤ 1.3× search": 1.3, "≤ 1.5× pipe": 1.5}
+
+
+def cold_commands(setup: Setup, baseline: list[str] | None = None) -> list[Command]:
+    # The baseline builds and keeps its own index: sharing a cache directory, each version would
+    # remove the other's index as stale and rebuild it on every call.
+    base_env = dict(setup.env, CODELOOKUP_CACHE_DIR=setup.env["CODELOOKUP_CACHE_DIR"] + "-baseline")
     cmds = [
         Command("python", "`python -c pass` (interpreter floor)", [setup.python, "-c", "pass"], prints=False),
-        Command("search", f"cold `search '{SEARCH_Q}'` (plain)", [*ours, "search", SEARCH_Q]),
-        Command("search_json", f"cold `search '{SEARCH_Q}' --json`", [*ours, "search", SEARCH_Q, "--json"]),
-        Command("show", f"cold `show {SHOW_CODE}` (plain)", [*ours, "show", SHOW_CODE]),
-        Command("show_json", f"cold `show {SHOW_CODE} --json`", [*ours, "show", SHOW_CODE, "--json"]),
-        Command("version", "cold `--version` (Typer path, info)", [*ours, "--version"]),
-        Command(
-            "search_table",
-            "cold `search ... --format table` (Typer + Rich, info)",
-            [*ours, "search", SEARCH_Q, "--format", "table"],
-        ),
-        Command(
-            "search_tty",
-            "cold `search` in a terminal (pty, what a person typing sees; info)",
-            [*ours, "search", SEARCH_Q],
-            tty=True,
-        ),
-        Command(
-            "show_tty",
-            "cold `show` in a terminal (pty, `PAGER=cat`; info)",
-            [*ours, "show", SHOW_CODE],
-            tty=True,
-        ),
-        Command("browse", "cold `browse E11` (plain)", [*ours, "browse", "E11"]),
-        Command("systems", "cold `systems` (plain)", [*ours, "systems"]),
-        Command("help", "cold `--help`", [*ours, "--help"]),
-        Command("search_help", "cold `search --help`", [*ours, "search", "--help"]),
     ]
-    if setup.baseline:
-        n = len(ours)
-        cmds += [
-            Command(f"base_{c.key}", c.label, [*setup.baseline, *c.argv[n:]], tty=c.tty)
-            for c in list(cmds)
-            if c.key != "python"
-        ]
+    if shutil.which("script"):
+        cmds.append(Command("tty_floor", "`script -qc true` (terminal wrapper floor)", ["true"], prints=False,
+                            tty=True))  # fmt: skip
+    for key, label, args, tty, _, _ in OURS:
+        cmds.append(Command(key, label, [*setup.ours, *args], tty=tty))
+        if baseline:
+            cmds.append(Command("base_" + key, label, [*baseline, *args], tty=tty, env=base_env))
     if setup.peer:
-        cmds += [
-            Command("peer_dx", f"peer `icd10-coder dx '{SEARCH_Q}'`", [*setup.peer, "dx", SEARCH_Q]),
-            Command("peer_code", f"peer `icd10-coder code {SHOW_CODE}`", [*setup.peer, "code", SHOW_CODE]),
-        ]
+        for key, label, args, tty in PEER:
+            cmds.append(Command(key, label, [*setup.peer, *args], tty=tty))
     return cmds
 
 
 def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
-    for cmd in cmds:  # warm the page cache and fail early; not counted
+    default_env = env
+    for cmd in cmds:  # warm the page cache (and record help texts) and fail early; not counted
+        env = cmd.env or default_env
         if cmd.split:
             run_split(cmd.argv, env)
         elif cmd.tty:
@@ -269,6 +309,7 @@ def time_cold(cmds: list[Command], env: dict[str, str], runs: int) -> None:
     for r in range(runs):
         shift = r % len(cmds)
         for cmd in cmds[shift:] + cmds[:shift]:
+            env = cmd.env or default_env
             if cmd.split:
                 cmd.reports.append(run_split(cmd.argv, env))
                 continue
@@ -603,26 +644,54 @@ def _yes(ok: bool | None) -> str:
     return "–" if ok is None else ("yes" if ok else "**NO**")
 
 
+def render_cold(result: dict[str, Any]) -> str:
+    """The cold-start table: each command beside the floor, the baseline (before), the peer and its goal.
+
+    Every ratio is the median of per-round ratios (``paired_ratio``): × floor against
+    ``python -c pass``, after / before against the ``--baseline`` install, and the goal's
+    ratio against the row the goal names (the peer's equivalent, our fast-path search, or the
+    same command in a pipe).
+    """
+    cold = {c["key"]: c for c in result["cold"]}
+    floor = cold["python"]
+    header = ["command (cold)", "before", "codelookup", "× floor", "after / before", "icd10-coder",
+              "ratio for the goal", "goal", "met"]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+
+    def ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+        return paired_ratio(a["walls_ms"], b["walls_ms"])
+
+    lines.append(f"| {floor['label']} | | {_cold_cell(floor)} | 1.00 | | | | floor | |")
+    if "tty_floor" in cold:
+        t = cold["tty_floor"]
+        lines.append(f"| {t['label']} | | {_cold_cell(t)} | {ratio(t, floor):.2f} | | | | info | |")
+    for key, label, _, _, against, goal in OURS:
+        c = cold[key]
+        base = cold.get("base_" + key)
+        other = cold.get(against)
+        peer = _cold_cell(other) if other and against.startswith("peer_") else ""
+        if other:
+            r = ratio(c, other)
+            goal_ratio, met = f"{r:.2f}", _yes(r <= GOAL_LIMIT.get(goal, float("inf")))
+        else:
+            goal_ratio, met = "", "–" if goal != "info" else ""
+        if goal.startswith("≤ peer") and not other:
+            goal_ratio = "no peer"
+        lines.append(
+            f"| {label} | {_cold_cell(base) if base else ''} | {_cold_cell(c)} | {ratio(c, floor):.2f} | "
+            f"{f'{ratio(c, base):.2f}' if base else ''} | {peer} | {goal_ratio} | {goal} | {met} |"
+        )
+    return "\n".join(lines)
+
+
 def render(result: dict[str, Any]) -> str:
-    """One Markdown table: every goal from the issue beside our number, the peer's and the verdict."""
+    """The other measurements: every goal from the issue beside our number, the peer's and the verdict."""
     cold = {c["key"]: c for c in result["cold"]}
     rows: list[tuple[str, ...]] = []
 
     def row(label: str, ours: str, goal: str = "info", met: str = "", peer: str = "", ratio: str = "") -> None:
         rows.append((label, ours, peer, ratio, goal, met))
 
-    row(cold["python"]["label"], _cold_cell(cold["python"]), "floor")
-    pairs = {"search": "peer_dx", "search_json": "peer_dx", "show": "peer_code", "show_json": "peer_code"}
-    keys = ("search", "search_json", "show", "show_json", "version", "search_table", "search_tty", "show_tty",
-            "browse", "systems", "help", "search_help")  # fmt: skip
-    for key in keys:
-        c = cold[key]
-        peer = cold.get(pairs.get(key, ""))
-        if peer:
-            ratio = paired_ratio(c["walls_ms"], peer["walls_ms"])
-            row(c["label"], _cold_cell(c), "≤ peer", _yes(ratio <= 1), _cold_cell(peer), f"{ratio:.2f}")
-        else:
-            row(c["label"], _cold_cell(c), *(("≤ peer", "–") if key in pairs else ()))
     for which, ph in result["phases"].items():
         if ph:
             row(
@@ -703,17 +772,9 @@ def render(result: dict[str, Any]) -> str:
                 "rebuilds",
                 _yes(st["rebuilt"] and st["indexes_left"] == 1),
             )
-    header = ("measurement", "codelookup", "icd10-coder", "ours / peer (paired)", "goal", "met")
+    header = ("measurement", "codelookup", "icd10-coder", "ours / peer", "goal", "met")
     lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    base = [(key, cold[f"base_{key}"]) for key in ("python", *keys) if f"base_{key}" in cold]
-    if base:
-        lines += ["", f"Before/after in the same rounds (before: `{result.get('baseline')}`):", ""]
-        lines += ["| command | before | after | after / before (paired) |", "|---|---:|---:|---:|"]
-        for key, before in base:
-            after = cold[key]
-            ratio = paired_ratio(after["walls_ms"], before["walls_ms"])
-            lines.append(f"| {after['label']} | {_cold_cell(before)} | {_cold_cell(after)} | {ratio:.2f} |")
     return "\n".join(lines)
 
 
@@ -747,7 +808,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-runs", type=int, default=3, help="fresh index builds to time (default 3)")
     ap.add_argument("--codelookup", help="path of the codelookup executable to measure")
     ap.add_argument("--peer", help="path of the icd10-coder executable")
-    ap.add_argument("--baseline", help="another codelookup executable (e.g. an older commit) timed in the same rounds")
+    ap.add_argument(
+        "--baseline",
+        help="another codelookup executable (e.g. an install of an older commit): timed in the same rounds, "
+        "shown as 'before' with paired after/before ratios",
+    )
     ap.add_argument("--inproc", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.inproc:
@@ -772,7 +837,10 @@ def main(argv: list[str] | None = None) -> int:
         build = time_build(setup, args.build_runs, cache)
         if not args.build_runs:
             check([*setup.ours, "search", SEARCH_Q], setup.env)
-        cmds = cold_commands(setup) + split_commands(setup)
+        baseline = [args.baseline] if args.baseline else None
+        if baseline:
+            log(f"baseline (before): {args.baseline}")
+        cmds = cold_commands(setup, baseline) + split_commands(setup)
         log(f"timing cold starts: {len(cmds)} commands × {args.runs} interleaved rounds…")
         time_cold(cmds, setup.env, args.runs)
         phases = summarise_splits(cmds)
@@ -782,12 +850,13 @@ def main(argv: list[str] | None = None) -> int:
         jsonl = time_jsonl(setup, args.queries)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(str(cache) + "-baseline", ignore_errors=True)
         shutil.rmtree(data, ignore_errors=True)
     result: dict[str, Any] = {
         "environment": environment(),
         "codelookup": setup.how,
         "peer": setup.peer[0] if setup.peer else None,
-        "baseline": setup.baseline[0] if setup.baseline else None,
+        "baseline": args.baseline,
         "runs": args.runs,
         "cold": [
             {
@@ -817,6 +886,8 @@ def main(argv: list[str] | None = None) -> int:
         f"load {env['loadavg'][0]:.2f}; work tree {env['work_tree']}; codelookup via {setup.how}; "
         f"medians of {args.runs} interleaved cold runs\n"
     )
+    print(render_cold(result))
+    print()
     print(render(result))
     slow = ", ".join(f"{s['query']!r} {s['ms']:.1f} ms" for s in inproc["slowest"])
     print(f"\nslowest in-process queries: {slow}; not found: {inproc['not_found']}")

@@ -35,7 +35,22 @@ LIMIT = 10
 
 CM, PCS, CPT, HCPCS = "ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS"
 SYSTEMS = (CM, PCS, CPT, HCPCS)
-CATEGORIES = ("lay", "clinical", "typo", "code", "procedure", "cpt", "hcpcs")
+CATEGORIES = (
+    "lay",
+    "lay-typo",
+    "consumer",
+    "misspelling",
+    "clinical",
+    "typo",
+    "code",
+    "multicode",
+    "procedure",
+    "cpt",
+    "hcpcs",
+)
+# Generated from the "lay" rows at run time (never written to the TSV): one transposition and
+# one deletion in the query's longest word, the slips of a hurried typist.
+GENERATED = {"lay-typo": "lay"}
 # Explicit system tags for the rare expected pattern whose system the shape cannot tell.
 TAGS = {"cm": CM, "pcs": PCS, "cpt": CPT, "hcpcs": HCPCS}
 
@@ -141,7 +156,7 @@ def load_queries(path: Path = QUERIES) -> list[Query]:
         if len(cols) != 4:
             raise ValueError(f"{path}:{n}: expected 4 tab-separated columns, got {len(cols)}")
         category, text, expected, note = cols
-        if category not in CATEGORIES:
+        if category not in CATEGORIES or category in GENERATED:
             raise ValueError(f"{path}:{n}: unknown category {category!r}")
         if not text.strip():
             raise ValueError(f"{path}:{n}: empty query")
@@ -151,6 +166,61 @@ def load_queries(path: Path = QUERIES) -> list[Query]:
             raise ValueError(f"{path}:{n}: {exc}") from exc
         out.append(Query(category, text, answers, note, expected))
     return out
+
+
+def _variant_word(ws: list[str]) -> int | None:
+    """Index of the word a typo goes into: the longest of at least five letters (first on ties)."""
+    best = None
+    for i, w in enumerate(ws):
+        if len(w) >= 5 and w.isalpha() and (best is None or len(w) > len(ws[best])):
+            best = i
+    return best
+
+
+def transposed(text: str) -> str | None:
+    """Swap two adjacent different letters in the middle of the longest word."""
+    ws = text.split()
+    i = _variant_word(ws)
+    if i is None:
+        return None
+    w = ws[i]
+    for k in range((len(w) - 1) // 2, len(w) - 2):
+        if w[k] != w[k + 1]:
+            ws[i] = w[:k] + w[k + 1] + w[k] + w[k + 2 :]
+            return " ".join(ws)
+    return None
+
+
+def deleted(text: str) -> str | None:
+    """Drop one letter from the middle of the longest word (six letters or more)."""
+    ws = text.split()
+    i = _variant_word(ws)
+    if i is None or len(ws[i]) < 6:
+        return None
+    w = ws[i]
+    k = len(w) // 2
+    ws[i] = w[:k] + w[k + 1 :]
+    return " ".join(ws)
+
+
+def generate_variants(queries: Sequence[Query]) -> list[Query]:
+    """Typo'd variants of the clean lay queries, deterministic, each pointing at its source."""
+    out: list[Query] = []
+    for q in queries:
+        for category, source in GENERATED.items():
+            if q.category != source:
+                continue
+            for v in dict.fromkeys(x for x in (transposed(q.text), deleted(q.text)) if x and x != q.text):
+                out.append(Query(category, v, q.expected, f"typo of {q.text!r}", q.raw_expected))
+    return out
+
+
+def in_order(ranked: Ranked, expected: Sequence[Expected]) -> int | None:
+    """Multi-code queries: a hit (rank 1) only if every code comes back, in the order typed."""
+    if len(ranked) < len(expected):
+        return None
+    ok = all(e.matches(c, s) for e, (c, s) in zip(expected, ranked, strict=False))
+    return 1 if ok else None
 
 
 def first_hit(ranked: Ranked, expected: Iterable[Expected]) -> int | None:
@@ -388,6 +458,27 @@ def heldout_pairs(shared: Path, n: int, seed: int) -> dict[str, list[Pair]]:
 # --------------------------------------------------------------------------- running
 
 
+def score_one(query: Query, ranked: Ranked) -> int | None:
+    if query.category == "multicode":
+        return in_order(ranked, query.expected)
+    return first_hit(ranked, query.expected)
+
+
+def consistency(queries: Sequence[Query], engine: Engine, k: int = 5) -> tuple[int, int]:
+    """How many generated typo variants return exactly their clean query's top k."""
+    same = total = 0
+    clean_top: dict[str, list[tuple[str, str]]] = {}
+    for q in queries:
+        if q.category not in GENERATED:
+            continue
+        source = q.note.removeprefix("typo of ")[1:-1]
+        if source not in clean_top:
+            clean_top[source] = engine(source)[:k]
+        total += 1
+        same += engine(q.text)[:k] == clean_top[source]
+    return same, total
+
+
 @dataclass
 class Outcome:
     query: Query
@@ -411,7 +502,7 @@ def run_queries(
     engine("warm up")  # loading the catalogue is start-up cost, not per-query cost
     ours, t_ours = _timed(engine, [q.text for q in queries])
     outcomes = [
-        Outcome(q, r or [], first_hit(r or [], q.expected))
+        Outcome(q, r or [], score_one(q, r or []))
         for q, r in zip(queries, ours, strict=True)
     ]
     timing = {"ours_seconds": t_ours, "ours_qps": len(queries) / t_ours if t_ours else 0.0}
@@ -426,7 +517,7 @@ def run_queries(
         for o, r in zip(outcomes, peer_res, strict=True):
             if r is not None:
                 o.peer_answered = True
-                o.peer_rank = first_hit(r, o.query.expected)
+                o.peer_rank = score_one(o.query, r)
         timing["peer_seconds"] = t_peer
         timing["peer_qps"] = asked / t_peer if t_peer else 0.0
     return outcomes, timing
@@ -610,11 +701,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = load_engine(args.engine)
     peer, why_no_peer = (None, "skipped by --no-peer") if args.no_peer else load_peer()
     queries = load_queries(args.queries)
+    queries += generate_variants(queries)
     if args.category:
         queries = [q for q in queries if q.category in args.category]
 
     outcomes, timing = run_queries(queries, engine, peer)
     table = summarise(outcomes)
+    same, n_variants = consistency(queries, engine)
     report: dict[str, Any] = {
         "engine": args.engine,
         "peer": peer.name if peer else None,
@@ -623,6 +716,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "limit": LIMIT,
         "table": table,
         "timing": timing,
+        "typo_same_top5": {"same": same, "variants": n_variants},
     }
     held_table: dict[str, dict[str, Any]] | None = None
     held_outcomes: list[Outcome] = []
@@ -658,6 +752,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             " n/a = CPT/HCPCS only.\n"
         )
     print(markdown(table, peer is not None))
+    if n_variants:
+        print(
+            f"\nTypo'd lay variants whose top 5 equals the clean query's top 5: {same}/{n_variants}"
+            f" ({_pct(same / n_variants)})"
+        )
     print("\n" + _fmt_timing("Timing", timing))
     if args.heldout is not None:
         print()

@@ -22,7 +22,18 @@ QUERIES = REPO_ROOT / "bench" / "queries.tsv"
 # The catalogue the library would load: an explicit override first, then the work tree's build.
 CODES_JSON = Path(os.environ.get("CODELOOKUP_CATALOGUE") or REPO_ROOT / "data" / "codes.json")
 
-MINIMUM = {"lay": 40, "clinical": 40, "typo": 40, "code": 30, "procedure": 40, "cpt": 40}
+MINIMUM = {
+    "lay": 40,
+    "clinical": 40,
+    "typo": 40,
+    "code": 30,
+    "procedure": 40,
+    "cpt": 40,
+    "consumer": 30,
+    "misspelling": 60,
+    "multicode": 8,
+    "hcpcs": 30,
+}
 
 
 def _load_bench() -> ModuleType:
@@ -303,3 +314,26 @@ def test_heldout_counts_descendants_of_the_index_code() -> None:
 )
 def test_index_terms_become_typed_queries(term: str, query: str) -> None:
     assert rel._clean_term(term) == query
+
+
+def test_generated_typo_variants_are_deterministic_one_edit_slips() -> None:
+    assert rel.transposed("broken wrist") == "brkoen wrist"  # the example in issue 15
+    assert rel.deleted("broken wrist") == "broen wrist"
+    assert rel.transposed("flu") is None  # no word long enough to slip in
+    lay = [q for q in rel.load_queries(QUERIES) if q.category == "lay"]
+    first = rel.generate_variants(lay)
+    assert first == rel.generate_variants(lay)  # same set on every run
+    assert first and all(v.category == "lay-typo" for v in first)
+    by_text = {q.text: q for q in lay}
+    for v in first:
+        source = by_text[v.note.removeprefix("typo of ")[1:-1]]
+        assert v.expected == source.expected and v.text != source.text
+        assert len(v.text) in (len(source.text), len(source.text) - 1)
+
+
+def test_multicode_rows_need_every_code_in_order() -> None:
+    e = (rel.parse_expected("E11.9"), rel.parse_expected("I10"))
+    q = rel.Query("multicode", "E11.9 I10", e)
+    assert rel.score_one(q, [("E11.9", rel.CM), ("I10", rel.CM)]) == 1
+    assert rel.score_one(q, [("I10", rel.CM), ("E11.9", rel.CM)]) is None
+    assert rel.score_one(q, [("E11.9", rel.CM)]) is None

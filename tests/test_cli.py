@@ -47,7 +47,7 @@ def test_search_plain_output_is_tab_separated(runner: CliRunner) -> None:
 def test_search_json_exact_structure(runner: CliRunner) -> None:
     result = invoke(runner, "search", "E11.9", "--json", "--limit", "1")
     doc = json.loads(result.stdout)
-    assert set(doc) == {"schema_version", "catalogue_release", "query", "count", "results", "notes"}
+    assert set(doc) == {"schema_version", "catalogue_release", "query", "count", "total", "results", "notes"}
     assert doc["schema_version"] == 1 and doc["count"] == 1 and doc["query"] == "E11.9"
     assert doc["results"][0] == {
         "code": "E11.9",

@@ -89,11 +89,14 @@ def test_tables_xml_enumerates_every_row() -> None:
         "BW25ZZZ",
     }
     assert {c for c in recs if len(c) == 7} == expected
+    # No official titles in the XML: composed in CMS's shape, as the build composes new codes'.
     assert recs["0SRC0J9"]["title"] == (
-        "Replacement: Knee Joint, Right, Open, Synthetic Substitute, Cemented"
+        "Replacement of Knee Joint, Right with Synthetic Substitute, Open Approach, Cemented"
     )
-    assert recs["0DTJ4ZZ"]["title"] == "Resection: Appendix, Percutaneous Endoscopic"
-    assert recs["BW24ZZZ"]["title"] == "Computerized Tomography (CT Scan): Chest and Abdomen"
+    assert recs["0SRC0J9"]["title_source"] == "composed"
+    assert "added_in" not in recs["0SRC0J9"]  # not known to be new: there is no earlier release
+    assert recs["0DTJ4ZZ"]["title"] == "Resection of Appendix, Percutaneous Endoscopic Approach"
+    assert recs["BW24ZZZ"]["title"] == "Computerized Tomography (CT Scan) of Chest and Abdomen"  # = CMS's
     assert recs["0S"]["title"] == "Lower Joints"
     assert recs["0SR"]["title"] == "Medical and Surgical, Lower Joints, Replacement"
     assert "not CMS's official long titles" in header["systems"]["ICD-10-PCS"]["notes"]
@@ -199,9 +202,16 @@ def test_order_file_then_tables_keeps_official_titles() -> None:
     assert recs["0SRC0J9"]["terms"] == [
         "Replace of R Knee Jt with Synth Sub, Cement, Open Approach"
     ]
+    # Not in the order file: 0SRD0J9's official title with its own qualifier swapped in, as the
+    # build titles new codes; 0SRD0KZ has no sibling that fits, so its title is composed.
     assert recs["0SRD0JA"]["title"] == (
-        "Replacement: Knee Joint, Left, Open, Synthetic Substitute, Uncemented"
-    )  # not in the order file: composed
+        "Replacement of Left Knee Joint with Synthetic Substitute, Uncemented, Open Approach"
+    )
+    assert recs["0SRD0JA"]["title_source"] == "composed"
+    assert recs["0SRD0KZ"]["title"] == (
+        "Replacement of Knee Joint, Left with Nonautologous Tissue Substitute, Open Approach"
+    )
+    assert "title_source" not in recs["0SRC0J9"]
     assert "6 codes absent from the order file" in header["systems"]["ICD-10-PCS"]["notes"]
     assert "0SR" in header["pcs_tables"]
 

@@ -42,6 +42,14 @@ def _blob(db: str, name: str) -> bytes:
         con.close()
 
 
+def _rows(db: str, table: str) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(db)
+    try:
+        return sorted(con.execute(f"SELECT * FROM {table}").fetchall())
+    finally:
+        con.close()
+
+
 def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
     run_import(ImportKind.HCPCS, FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt", force=True)
     run_import(ImportKind.ICD10PCS, FIXTURES / "icd10pcs_tables_2030_sample.xml", force=True)
@@ -59,6 +67,8 @@ def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
     took = time.perf_counter() - started
     for name in ("vocab", "df"):
         assert _blob(full, name) == _blob(delta, name), name
+    for table in ("cdel", "phon", "sword", "sphr", "skind", "syn", "del1"):  # typo correction and synonyms
+        assert _rows(full, table) == _rows(delta, table), table
     meta = {}
     for db in (full, delta):
         con = sqlite3.connect(db)

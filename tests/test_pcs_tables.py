@@ -3,7 +3,9 @@
 Checked against the official FY2026 tables XML vendored unmodified in data/sources: an
 independent walk of the XML gives each code's labels row by row, and every one of the 79,115
 codes must decode to exactly those through the stored tables and overrides. Merging labels per
-table (what the importer used to do) gets 116 codes wrong, e.g. 3E01340 and XNS4032.
+table (what the importer used to do) gets 116 codes wrong, e.g. 3E01340 and XNS4032. Then
+``codelookup import icd10pcs`` of that file must give the bundled catalogue's labels, tables and
+(with the official titles the build had) titles, code for code.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from codelookup.pcs import AXES, axis_label, parse_tables_xml
+from codelookup.pcs import AXES, axis_label, catalogue_tables, parse_tables
 
 REPO = Path(__file__).resolve().parents[1]
 TABLES_2026 = REPO / "data" / "sources" / "pcs_fy2026" / "icd10pcs_tables_2026.xml"
@@ -44,7 +46,7 @@ def truth() -> dict[str, tuple[str, ...]]:
 def parsed_tables() -> dict[str, Any]:
     if not TABLES_2026.is_file():
         pytest.skip(f"{TABLES_2026} is absent")
-    return parse_tables_xml(TABLES_2026).labels.result()
+    return catalogue_tables(parse_tables(TABLES_2026)[1])
 
 
 def test_every_fy2026_code_decodes_to_its_own_rows_labels() -> None:
@@ -101,3 +103,79 @@ def test_the_import_shows_the_official_labels_on_the_page(data_dir: Path) -> Non
     assert axes["Qualifier"] == "Influenza Vaccine"
     axes = {a["axis"]: a["label"] for a in lib.lookup("XNS4032").sections["axes"]}
     assert axes["Body Part"] == "Thoracic Vertebra"
+
+
+# -- import of the vendored file == the bundled build ------------------------------------------
+@cache
+def bundled() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The bundled catalogue's pcs_tables and its ICD-10-PCS records (skip if it is not built)."""
+    from codelookup.catalogue import catalogue_path, open_catalogue
+    from codelookup.errors import CatalogueError
+
+    try:
+        header, tables, records = open_catalogue(catalogue_path())
+    except CatalogueError as exc:
+        pytest.skip(f"no bundled catalogue: {exc}")
+    if not (header.get("systems") or {}).get("ICD-10-PCS", {}).get("release", "").startswith("FY2026"):
+        pytest.skip("the catalogue in use is not the bundled FY2026 build")
+    return tables, {r["code"]: r for r in records if r["system"] == "ICD-10-PCS"}
+
+
+def _seven(tables: dict[str, Any], code: str) -> tuple[str, ...]:
+    table = tables[code[:3]]
+    return (table["section"][1], table["body_system"][1], table["operation"][1],
+            *(axis_label(tables, code, axis) for axis in AXES))  # fmt: skip
+
+
+def _layer(kind_path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    from codelookup.layers import read_layer
+
+    header, records = read_layer(kind_path)
+    return header, {r["code"]: r for r in records}
+
+
+def test_import_of_the_fy2026_tables_gives_the_bundled_labels(data_dir: Path) -> None:
+    from codelookup.importers import ImportKind, run_import
+
+    if not TABLES_2026.is_file():
+        pytest.skip(f"{TABLES_2026} is absent")
+    bundled_tables, bundled_records = bundled()
+    header, records = _layer(run_import(ImportKind.ICD10PCS, TABLES_2026).layer_path)
+    imported = header["pcs_tables"]
+    live = sorted(c for c, r in bundled_records.items() if r["kind"] == "code" and r.get("status") != "deleted")
+    assert len(live) == 79_115
+    assert sorted(c for c, r in records.items() if r["kind"] == "code") == live
+    wrong = [code for code in live if _seven(imported, code) != _seven(bundled_tables, code)]
+    assert wrong == []
+    # The stored shape is the same too: every table (labels, axis titles, definitions) and override.
+    prefixes = {c[:3] for c in live}
+    assert {k: imported[k] for k in prefixes} == {k: bundled_tables[k] for k in prefixes}
+    assert imported["_overrides"] == bundled_tables["_overrides"]
+    groups = {c: r["title"] for c, r in bundled_records.items() if r["kind"] != "code"}
+    assert {c: r["title"] for c, r in records.items() if r["kind"] != "code"} == groups
+
+
+def _order_line(number: int, code: str, title: str) -> str:
+    return f"{number:05d} {code:<7} 1 {title[:60]:<60} {title}\n"
+
+
+def test_import_titles_codes_without_official_title_as_the_build_does(data_dir: Path, tmp_path: Path) -> None:
+    """Given the official titles the build had, an import of the release titles every code,
+    new ones included (577 composed or sibling titles), exactly as the bundled catalogue."""
+    from codelookup.importers import ImportKind, run_import
+
+    if not TABLES_2026.is_file():
+        pytest.skip(f"{TABLES_2026} is absent")
+    _, bundled_records = bundled()
+    codes = {c: r for c, r in bundled_records.items() if r["kind"] == "code" and r.get("status") != "deleted"}
+    official = {c: r["title"] for c, r in codes.items() if r.get("title_source") != "composed"}
+    composed = sorted(set(codes) - set(official))
+    assert len(composed) == 577
+    order = tmp_path / "icd10pcs_order_2026.txt"
+    order.write_text("".join(_order_line(n, c, t) for n, (c, t) in enumerate(sorted(official.items()), 1)))
+    run_import(ImportKind.ICD10PCS, order)
+    header, records = _layer(run_import(ImportKind.ICD10PCS, TABLES_2026).layer_path)
+    assert header["pcs_forms"] == ["order file", "tables XML"]
+    assert "577 codes absent from the order file" in header["systems"]["ICD-10-PCS"]["notes"]
+    assert {c: records[c]["title"] for c in codes} == {c: r["title"] for c, r in codes.items()}
+    assert [c for c in composed if records[c].get("title_source") != "composed"] == []

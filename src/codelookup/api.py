@@ -60,9 +60,10 @@ class Library:
         *,
         systems: Sequence[str] | None = None,
         billable_only: bool = False,
-        limit: int = 10,
+        limit: int | None = 10,
     ) -> SearchResult:
-        """Ranked hits (a sequence of :class:`SearchHit` with ``.notes``); empty when nothing matches.
+        """Ranked hits (a sequence of :class:`SearchHit` with ``.notes`` and ``.total``, the count
+        before the limit; ``limit=None`` lists them all); empty when nothing matches.
 
         An empty result is data, not an error; :meth:`not_found` explains it (did-you-mean
         suggestions). A bad request (empty query, unknown system, bad limit) raises UsageError.

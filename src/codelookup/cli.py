@@ -117,6 +117,7 @@ def search(
     system: SystemOpt = None,
     billable: Annotated[bool, _opt("billable")] = False,
     limit: Annotated[int, _opt("limit")] = grammar.DEFAULT_LIMIT,
+    all_: Annotated[bool, _opt("all")] = False,
     json_: JsonOpt = False,
     jsonl: JsonlOpt = False,
     csv_: CsvOpt = False,
@@ -125,6 +126,7 @@ def search(
     """Search codes by words, lay terms, typos or codes.
 
     Examples: codelookup search 'diabetic foot ulcer'; codelookup search e119;
+    codelookup search 'E11.9 I10'; codelookup search 'S72.0-S72.1' --all --csv > hips.csv;
     codelookup search 'E11.6*' --json | jq '.results[].code'; printf 'afib\\ncopd\\n' | codelookup search - --jsonl
     """
     _dispatch("search", locals())

@@ -22,7 +22,7 @@ from .errors import (
     NotFoundError,
     UsageError,
 )
-from .formats import OUTPUT_SCHEMA_VERSION, SEARCH_MORE, OutputFormat, dumps, open_renderer
+from .formats import OUTPUT_SCHEMA_VERSION, SEARCH_MORE, OutputFormat, dumps, open_renderer, resolve_format
 from .models import Frozen
 from .sections import SECTIONS
 from .text import clean_text
@@ -36,12 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
 class SearchOptions(Frozen):
     """A parsed ``search`` request (from Typer or the fast path)."""
 
-    __slots__ = ("billable", "fmt", "limit", "query", "systems")
+    __slots__ = ("all_results", "billable", "fmt", "limit", "query", "systems")
     query: str
     systems: tuple[str, ...]
     billable: bool
     limit: int
     fmt: OutputFormat
+    all_results: bool  # --all: every result, whatever the limit
 
     def __init__(
         self,
@@ -50,8 +51,14 @@ class SearchOptions(Frozen):
         billable: bool = False,
         limit: int = 10,
         fmt: OutputFormat = OutputFormat.AUTO,
+        all_results: bool = False,
     ) -> None:
-        self._init(query=query, systems=systems, billable=billable, limit=limit, fmt=fmt)
+        self._init(query=query, systems=systems, billable=billable, limit=limit, fmt=fmt, all_results=all_results)
+
+    @property
+    def effective_limit(self) -> int | None:
+        """None (everything) under ``--all``, else ``--limit``."""
+        return None if self.all_results else self.limit
 
 
 class ShowOptions(Frozen):
@@ -153,7 +160,9 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
         raise InputTooLongError(
             f"query too long ({len(opts.query):,} characters)", hint=f"at most {MAX_INPUT:,}; only 12 words are used"
         )
-    result = lib.search(opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+    result = lib.search(
+        opts.query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.effective_limit
+    )
     for message in result.notes:
         note(streams, message)
     failure = lib.not_found(result) if not result.hits else None
@@ -162,12 +171,30 @@ def run_search(opts: SearchOptions, lib: Library, streams: Streams) -> int:
             [h.as_dict() for h in result.hits],
             query=result.query,
             notes=result.notes,
+            total=result.total,
             error=_error_fields(failure) if failure is not None else None,
         )
     if failure is not None:
         streams.err.write(f"codelookup: {failure}\n")
         return ExitCode.NOT_FOUND
+    fmt = resolve_format(opts.fmt, streams.out.isatty())
+    if result.total > len(result.hits) and fmt is not OutputFormat.JSON and _for_people(streams):
+        note(streams, more_results(len(result.hits), result.total, fmt))
     return ExitCode.OK
+
+
+def _for_people(streams: Streams) -> bool:
+    """Whether stderr reaches a person: the "cut at the limit" notes are for people; scripts
+    read ``total`` from JSON or JSON Lines, and stay quiet (``... | head -1`` included)."""
+    isatty = getattr(streams.err, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def more_results(shown: int, total: int, fmt: OutputFormat) -> str:
+    """The stderr line saying results were cut at the limit, and how to get them all."""
+    if fmt in (OutputFormat.TABLE, OutputFormat.PLAIN):
+        return f"showing {shown:,} of {total:,} \u2014 use --limit N or --all"
+    return f"wrote {shown:,} of {total:,} results \u2014 add --all to export every one"
 
 
 def _error_fields(exc: CodelookupError) -> dict[str, Any]:
@@ -177,18 +204,27 @@ def _error_fields(exc: CodelookupError) -> dict[str, Any]:
 
 def _search_batch(opts: SearchOptions, lib: Library, streams: Streams) -> int:
     missing = 0
+    cut = 0
     with open_renderer(opts.fmt, streams.out, envelope(lib), more=SEARCH_MORE, batch=True) as out:
         for query in stdin_lines(streams):
             try:
                 check_length(query, "query")
-                result = lib.search(query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.limit)
+                result = lib.search(
+                    query, systems=opts.systems or None, billable_only=opts.billable, limit=opts.effective_limit
+                )
                 if not result.hits:
                     raise lib.not_found(result)
             except ENTRY_ERRORS as exc:  # this query's own problem; anything else ends the batch
                 missing += 1
                 out.listing([], query=query, error=_error_fields(exc))
                 continue
-            out.listing([h.as_dict() for h in result.hits], query=query)
+            out.listing([h.as_dict() for h in result.hits], query=query, total=result.total)
+            cut += result.total > len(result.hits)
+    if cut and _for_people(streams):
+        streams.err.write(
+            f"note: {cut} quer{'y' if cut == 1 else 'ies'} had more results than --limit {opts.limit}"
+            " \u2014 add --all for every result\n"
+        )
     if missing:
         streams.err.write(f"codelookup: {missing} quer{'y' if missing == 1 else 'ies'} found nothing\n")
     return ExitCode.NOT_FOUND if missing else ExitCode.OK
@@ -341,7 +377,9 @@ def dispatch(command: str, values: dict[str, Any], streams: Streams | None = Non
     systems = tuple(values.get("system") or ())
     if command == "search":
         query = " ".join(values["query"])
-        opts = SearchOptions(query, systems, bool(values["billable"]), int(values["limit"]), fmt)
+        opts = SearchOptions(
+            query, systems, bool(values["billable"]), int(values["limit"]), fmt, bool(values.get("all"))
+        )
         return run_search(opts, Library(), streams)
     if command == "show":
         show = ShowOptions(tuple(values["codes"]), systems, tuple(values["section"]), fmt, bool(values["pager"]))

@@ -139,8 +139,11 @@ class Renderer:
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
-        """One result set: ``query`` is data (JSON), ``title`` a caption (tables)."""
+        """One result set: ``query`` is data (JSON), ``title`` a caption (tables); ``total`` the
+        number of results before the limit (JSON and JSON Lines carry it; people are told on
+        stderr by the command)."""
         raise NotImplementedError
 
     def page(self, detail: CodeDetail, doc: dict[str, Any], only: list[str] | None, query: str) -> None:
@@ -172,6 +175,7 @@ class PlainRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         prefix = [_cell(query)] if self.batch else []
         for row in rows:
@@ -223,6 +227,7 @@ class CsvRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         writer = self._csv()
         prefix = [query or ""] if self.batch else []
@@ -251,12 +256,15 @@ class JsonRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         item: dict[str, Any] = {}
         if query is not None:
             item["query"] = query
         item["count"] = len(rows)
         item["results"] = rows
+        if total is not None:
+            item["total"] = total
         if not self.batch and query is not None:
             item["notes"] = list(notes)
         if error:
@@ -302,9 +310,11 @@ class JsonlRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         if self.batch or query is not None:
-            self._line({**self.envelope, "query": query, "results": rows, **(error or {})})
+            extra = {"total": total} if total is not None else {}
+            self._line({**self.envelope, "query": query, "results": rows, **extra, **(error or {})})
         else:
             for row in rows:
                 self.out.write(dumps(row) + "\n")
@@ -339,16 +349,56 @@ class TableRenderer(Renderer):
         title: str | None = None,
         notes: Sequence[str] = (),
         error: dict[str, Any] | None = None,
+        total: int | None = None,
     ) -> None:
         if error and not rows and not self.batch:
             return  # one search that found nothing: the error on stderr says it all
+        setup = self._rich_free()
         if self.table_view is not None:
+            from .page import rich_systems, systems_panel
+
+            if setup is not None and self.table_view is rich_systems:
+                from .richtable import label_panels
+
+                text = label_panels([systems_panel(r) for r in rows], *setup)
+                if text is not None:
+                    self.out.write(text)
+                    return
             self.table_view(rows, self.console())
             return
+        caption = title if title is not None else query
+        if setup is not None:  # the same table without importing Rich (byte for byte; None when unsure)
+            from . import richtable
+
+            cols = [
+                richtable.Col(
+                    heading,
+                    style=richtable.BOLD_CYAN if key == "code" else "",
+                    no_wrap=key in ("code", "system", "billable"),
+                    fold=key == "title",
+                )
+                for key, heading in self.columns
+            ]
+            cells = [[_cell(row.get(k)) for k, _ in self.columns] for row in rows]
+            text = richtable.render(caption or None, cols, cells, *setup)
+            if text is not None:
+                self.out.write(text)
+                return
+        self.listing_with_rich(rows, caption)
+
+    def _rich_free(self) -> tuple[int, bool] | None:
+        """Width and styling for drawing without Rich (:mod:`codelookup.richtable`), or None (pager, odd settings)."""
+        if self.pager:
+            return None
+        from .richtable import console_setup
+
+        return console_setup(self.out)
+
+    def listing_with_rich(self, rows: list[dict[str, Any]], caption: str | None) -> None:
+        """The Rich original of the default listing table (tests compare the Rich-free one with it)."""
         from rich.table import Table
         from rich.text import Text
 
-        caption = title if title is not None else query
         table = Table(title=Text(caption) if caption else None, title_justify="left", expand=False)
         for key, heading in self.columns:
             if key == "title":
@@ -362,6 +412,15 @@ class TableRenderer(Renderer):
         self.console().print(table)
 
     def page(self, detail: CodeDetail, doc: dict[str, Any], only: list[str] | None, query: str) -> None:
+        setup = self._rich_free()
+        if setup is not None:
+            from .richpage import render
+
+            text = render(detail, only, *setup)
+            if text is not None:
+                self.out.write(text)
+                self.out.flush()
+                return
         from .page import rich_page
 
         rich_page(detail, only, self.console())

@@ -81,7 +81,13 @@ OPTIONS: dict[str, Opt] = {
             type="format",
         ),
         Opt("pager", ("--pager",), FLAG, "Page long output through your pager."),
-        Opt("all", ("--all",), FLAG, "Every code of a system (deleted ones marked), or every code below a code."),
+        Opt(
+            "all",
+            ("--all",),
+            FLAG,
+            "Everything: every search result, however many; for browse, every code of a system"
+            " (deleted ones marked) or every code below a code.",
+        ),
         Opt("list", ("--list",), FLAG, "List the imported layers."),
         Opt("remove", ("--remove",), VALUE, "Remove the layer of this kind.", metavar="KIND"),
         Opt("force", ("--force",), FLAG, "Import even an older release, or one with >10% fewer codes (warns)."),
@@ -93,7 +99,7 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
     "search": (
         Arg("query", "Words or a code; '-' reads one query per line from stdin.", "QUERY...", many=True,
             required=True),
-        ("system", "billable", "limit", "json", "jsonl", "csv", "format"),
+        ("system", "billable", "limit", "all", "json", "jsonl", "csv", "format"),
     ),
     "show": (
         Arg("codes", "One or more codes (any case, dots optional); '-' reads codes from stdin.", "CODE...",

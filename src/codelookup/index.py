@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 12  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 18  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
@@ -406,6 +406,10 @@ def _fill(
     )
     syn = _load_synonyms()
     con.executemany("INSERT INTO syn VALUES (?,?)", ((k, "|".join(v)) for k, v in syn.items()))
+    from .correct import build_tables
+    from .synonyms import load_kinds
+
+    build_tables(con, vocab, syn, load_kinds())
     con.executemany(
         "INSERT INTO pcs VALUES (?,?)",
         ((k, json.dumps(v, ensure_ascii=False)) for k, v in pcs_tables.items()),

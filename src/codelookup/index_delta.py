@@ -246,6 +246,14 @@ def _apply(
     con.execute("UPDATE blob SET data=? WHERE name='prior'", (priors.tobytes(),))
     con.execute("UPDATE blob SET data=? WHERE name='tlen'", (bytes(tlens),))
     con.execute("UPDATE blob SET data=? WHERE name='sysb'", (bytes(sysb),))
+    # The correction tables follow the vocabulary (phonetic keys of every word), so they are
+    # rebuilt from the updated one, as a full build makes them.
+    from .correct import build_tables
+    from .synonyms import load_kinds
+
+    con.executescript("DROP TABLE cdel; DROP TABLE phon; DROP TABLE sword; DROP TABLE sphr; DROP TABLE skind;")
+    syn_terms = [row[0] for row in con.execute("SELECT term FROM syn")]
+    build_tables(con, words, syn_terms, load_kinds())
 
     # 4. PCS tables, provenance and counts, and the key that names this index.
     if pcs_tables is not None:

@@ -372,20 +372,30 @@ def rich_systems(rows: list[dict[str, Any]], console: Console) -> None:
     from rich.text import Text
 
     for row in rows:
+        name, origin, pairs = systems_panel(row)
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
-        records, billable = row.get("records"), row.get("billable")
-        count = f"{records:,} ({billable:,} billable)" if isinstance(records, int) and isinstance(billable, int) else ""
+        for label, value in pairs:
+            grid.add_row(Text(label), Text(value))
+        title = Text(name, style="bold cyan")
+        title.append(f"  {origin}", style="dim")
+        console.print(Panel(grid, title=title, title_align="left"))
+
+
+def systems_panel(row: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
+    """One system's panel: its name, its origin and the label/value lines (shared with richtable)."""
+    records, billable = row.get("records"), row.get("billable")
+    count = f"{records:,} ({billable:,} billable)" if isinstance(records, int) and isinstance(billable, int) else ""
+    pairs = [
+        (label, str(value))
         for label, value in (
             ("Release", row.get("release")),
             ("Records", count),
             ("Source", row.get("source")),
             ("Licence", row.get("licence")),
             ("Publisher", row.get("publisher")),
-        ):
-            if value:
-                grid.add_row(Text(label), Text(str(value)))
-        title = Text(str(row.get("name", "")), style="bold cyan")
-        title.append(f"  {row.get('origin', '')}", style="dim")
-        console.print(Panel(grid, title=title, title_align="left"))
+        )
+        if value
+    ]
+    return str(row.get("name", "")), str(row.get("origin", "")), pairs

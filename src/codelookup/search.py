@@ -14,13 +14,15 @@ import re
 import sqlite3
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
-from itertools import product
+from collections.abc import Callable, Iterator, Sequence
+from itertools import pairwise, product
 
 from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
+from .rerank import POOL, rerank
 from .systems import registry
 from .text import (
+    STOPWORDS,
     clean_text,
     code_shaped,
     deletes1,
@@ -35,11 +37,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
     from typing import Any
 
+    from .correct import Corrector
+
 MAX_QUERY_WORDS = 12
 MAX_WORD = 40
 MAX_LIMIT = 10_000
+EVERYTHING = 10_000_000  # the limit behind --all: more than the catalogue holds
 _CODE_TOKEN = re.compile(r"^[A-Z0-9][A-Z0-9.*?]*$")
 _RANGE = re.compile(r"^([A-Z0-9][A-Z0-9.]*)\s*-\s*([A-Z0-9][A-Z0-9.]*)$")
+_SEVERAL = re.compile(r"[\s,;]+")  # separators between several codes in one query
 
 # Match qualities. Anything below FUZZY_BELOW came from a typo correction.
 Q_EXACT, Q_PREFIX, Q_LAST_PREFIX = 1.0, 0.9, 0.88
@@ -47,6 +53,7 @@ Q_TYPO1, Q_TYPO2, Q_RAPIDFUZZ = 0.75, 0.65, 0.6
 Q_KNOWN_PREFIX = 0.55  # prefix guesses for a word the synonym table knows as a whole word
 FUZZY_BELOW = 0.8
 SYNONYM_FACTOR = 0.9
+EXPANSION_STEP = 0.014  # score given up per later expansion of a synonym entry (default first)
 OTHER_FIELD = 0.85  # official inclusion terms and plain-language names count less than titles
 BODY_FIELD = 0.5  # explanatory text: weakest evidence
 TITLE_FLAG = 10.0  # encoded match values: title 10+q, secondary 5+q*OTHER_FIELD, body q*BODY_FIELD
@@ -55,6 +62,9 @@ ALIAS_FLAG = 7.5  # our own search phrases (CPT keywords): strong, but no title 
 ALIAS_FIELD = 0.95
 SIDE_PENALTY = 0.3
 LITERAL_BONUS = 0.04
+# Fewer full matches than this and the relaxed pass (all but one word) joins in. A constant, not
+# the limit, so that --all lists exactly the 'total' a limited search reports.
+RELAX_BELOW = 10
 MIN_SHARE = 0.5  # the relaxed pass accepts records matching this share of the query words
 WEAK_WORDS = frozenset(
     [
@@ -89,13 +99,16 @@ class SearchResult(Frozen):
     (data, not an error: the CLI turns it into exit 1 with did-you-mean suggestions).
     """
 
-    __slots__ = ("hits", "notes", "query")
+    __slots__ = ("hits", "notes", "query", "total")
     query: str
     hits: tuple[SearchHit, ...]
     notes: tuple[str, ...]
+    total: int  # how many results there are before the limit (>= len(hits))
 
-    def __init__(self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = ()) -> None:
-        self._init(query=query, hits=hits, notes=notes)
+    def __init__(
+        self, query: str, hits: tuple[SearchHit, ...], notes: tuple[str, ...] = (), total: int | None = None
+    ) -> None:
+        self._init(query=query, hits=hits, notes=notes, total=max(len(hits), total or 0))
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -154,8 +167,18 @@ class Searcher:
         self._prior: array[float] | None = None
         self._tlen: bytes | None = None
         self._sysb: bytes | None = None
+        self._n_live: int | None = None
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
+        self._corrector: Corrector | None = None
+
+    @property
+    def corrector(self) -> Corrector:
+        if self._corrector is None:
+            from .correct import Corrector
+
+            self._corrector = Corrector(self)
+        return self._corrector
 
     # -- lazily loaded tables -------------------------------------------------------------
     def _blob(self, name: str) -> bytes:
@@ -233,9 +256,12 @@ class Searcher:
         *,
         systems: Sequence[str] | None = None,
         billable_only: bool = False,
-        limit: int = 10,
+        limit: int | None = 10,
     ) -> SearchResult:
-        if limit < 1 or limit > MAX_LIMIT:
+        """Ranked hits; ``limit=None`` returns every result (``total`` counts them either way)."""
+        if limit is None:
+            limit = EVERYTHING
+        elif limit < 1 or limit > MAX_LIMIT:
             raise UsageError(f"--limit must be between 1 and {MAX_LIMIT:,}, not {limit}")
         text = clean_text(query)
         if not text:
@@ -244,19 +270,130 @@ class Searcher:
         allowed = _allowed_ids(wanted)
         notes: list[str] = []
         hits: list[SearchHit] = []
+        total = [0]
         if looks_like_code(text) or _RANGE.match(text.upper()):
-            hits = self._code_hits(text, wanted, billable_only, limit, notes)
-        elif " " in text and looks_like_code(text.replace(" ", "")):
-            # 'E 11.9' or '0SR C0J9': accept a code typed with spaces, but only an exact one,
-            # so that word queries such as 'type 2' are never read as code prefixes.
-            hits = [
+            hits = self._code_hits(text, wanted, billable_only, limit, notes, total)
+        elif _SEVERAL.search(text):
+            if looks_like_code(_SEVERAL.sub("", text)):
+                # 'E 11.9' or '0SR C0J9': accept a code typed with spaces, but only an exact
+                # one, so that word queries such as 'type 2' are never read as code prefixes.
+                hits = [
+                    h
+                    for h in self._code_hits(_SEVERAL.sub("", text), wanted, billable_only, limit, notes)
+                    if h.match == "exact-code"
+                ]
+            if not hits:
+                hits = self._several_codes(text, wanted, billable_only, notes)
+            total[0] = len(hits)
+        tokens = [t for t in _SEVERAL.split(text) if t]
+        if not hits and (
+            not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens) or self._is_word(text)
+        ):
+            meant = self._corrected(text, notes)
+            hits = self._word_hits(meant, allowed, billable_only, limit, notes, counted=total, second_stage=True)
+            if meant != text:
+                # The same codes in the same order as the corrected query; the match says how.
+                hits = [SearchHit(h.code, h.system, h.title, h.billable, h.score, "fuzzy") for h in hits]
+        return SearchResult(text, tuple(hits[:limit]), tuple(notes), total[0])
+
+    def _several_codes(
+        self, text: str, wanted: tuple[str, ...] | None, billable_only: bool, notes: list[str]
+    ) -> list[SearchHit]:
+        """'E11.9 I10' or 'E11.9,I10': each code in the order given (codes only, no prefixes).
+
+        Every token must look like a code and at least one must exist; unknown ones are noted.
+        """
+        tokens = [t for t in _SEVERAL.split(text) if t]
+        if len(tokens) < 2 or not all(looks_like_code(t) and code_shaped(norm_code(t)) for t in tokens):
+            return []
+        out: list[SearchHit] = []
+        missing: list[str] = []
+        seen: set[tuple[str, str]] = set()
+        for token in tokens:
+            found = [
                 h
-                for h in self._code_hits(text.replace(" ", ""), wanted, billable_only, limit, notes)
-                if h.match == "exact-code"
+                for h in self._code_hits(token, wanted, billable_only, 10, notes)
+                if h.match == "exact-code" and (h.code, h.system) not in seen
             ]
-        if not hits and (not code_shaped(norm_code(text)) or self._is_word(text)):
-            hits = self._word_hits(text, allowed, billable_only, limit, notes)
-        return SearchResult(text, tuple(hits[:limit]), tuple(notes))
+            if not found:
+                missing.append(token)
+            for h in found:
+                seen.add((h.code, h.system))
+                out.append(SearchHit(h.code, h.system, h.title, h.billable, 100.0 - len(out) * 1e-3, h.match))
+        if out and missing:
+            notes.append("not codes: " + ", ".join(missing))
+        return out
+
+    def _corrected(self, text: str, notes: list[str]) -> str:
+        """The query as the user meant it (see :mod:`codelookup.correct`), noted when changed."""
+        if not self._may_need_correction(text):
+            return text  # every word known, nothing to glue: the corrector is not even imported
+        fix = self.corrector.correct(text)
+        if not fix.changed:
+            return text
+        note = f"{text!r} looks misspelt; searched for {fix.text!r}"
+        if fix.alternative:
+            note += f" (or did you mean {fix.alternative!r}?)"
+        notes.append(note)
+        return fix.text
+
+    def _may_need_correction(self, text: str) -> bool:
+        """False only when :meth:`Corrector.correct` would certainly leave ``text`` unchanged:
+        every word is known and no two neighbours glue into a known word."""
+        ws = words(text)
+        vs, syn = self.vocab_set, self.synonyms
+        for w in ws:
+            short = w in STOPWORDS or len(w) <= 2 or any(c.isdigit() for c in w)
+            if not short and not (w in vs or stem(w) in vs or w in syn):
+                return True
+            if not short and len(w) >= 5 and w not in syn and self._rare(w):
+                return True  # known, but perhaps only as somebody's typo (see Corrector.confusions)
+        glued = [a + b for a, b in pairwise(ws) if a.isalpha() and b.isalpha()]
+        if any(g in vs or stem(g) in vs or g in syn for g in glued):
+            return True
+        if glued and self.con.execute("SELECT 1 FROM sqlite_master WHERE name='sword'").fetchone():
+            marks = ",".join("?" * len(glued))
+            return self.con.execute(f"SELECT 1 FROM sword WHERE word IN ({marks})", glued).fetchone() is not None
+        return False
+
+    def _query_kinds(self, text: str) -> frozenset[str]:
+        """Kinds (dx, proc...) of the synonym-table phrases in a query, longest phrase first,
+        as :meth:`_variants` reads them."""
+        ws = words(text)
+        syn = self.synonyms
+        terms: list[str] = []
+        i = 0
+        while i < len(ws):
+            for n in (4, 3, 2, 1):
+                if i + n <= len(ws) and " ".join(ws[i : i + n]) in syn:
+                    terms.append(" ".join(ws[i : i + n]))
+                    i += n
+                    break
+            else:
+                i += 1
+        if not terms:
+            return frozenset()
+        try:
+            marks = ",".join("?" * len(terms))
+            return frozenset(r[0] for r in self.con.execute(f"SELECT kind FROM skind WHERE term IN ({marks})", terms))
+        except sqlite3.OperationalError:  # an index built before kinds were stored
+            return frozenset()
+
+    def _rare(self, w: str) -> bool:
+        """Whether a vocabulary word occurs in at most two records (a binary search)."""
+        vocab = self.vocab
+        for form in (w, stem(w)):
+            i = bisect_left(vocab, form)
+            if i < len(vocab) and vocab[i] == form:
+                return self.df[i] <= 2
+        return False
+
+    def _live_records(self) -> int:
+        """Records in the index; an index updated after an import has dead slots in its arrays."""
+        if self._n_live is None:
+            row = self.con.execute("SELECT value FROM meta WHERE key='records'").fetchone()
+            self._n_live = int(row[0]) if row else len(self.tlen)
+        return self._n_live
 
     def _is_word(self, text: str) -> bool:
         """A code-shaped query that is also a known word or synonym ('a1c', 'b12', 'hba1c')."""
@@ -286,8 +423,11 @@ class Searcher:
         billable_only: bool,
         limit: int,
         notes: list[str],
+        total: list[int] | None = None,
     ) -> list[SearchHit]:
+        """Exact codes, then descendants; ``total`` receives the count before the limit."""
         extra, args = self._filter_sql(wanted, billable_only)
+        count = "SELECT count(*) FROM rec WHERE "
         cols = "SELECT code, system, title, billable FROM rec WHERE "
         order = " ORDER BY CASE system {} ELSE 1000 END, id LIMIT ?".format(
             " ".join(f"WHEN '{s.name}' THEN {s.order}" for s in registry.ordered())
@@ -298,16 +438,19 @@ class Searcher:
             lo, hi = norm_code(rng.group(1)), norm_code(rng.group(2))
             if lo > hi:
                 lo, hi = hi, lo
-            rows = self.con.execute(
-                cols + "norm >= ? AND norm <= ? AND length(norm) >= ?" + extra + order,
-                [lo, hi + "~", min(len(lo), len(hi)), *args, limit],
-            ).fetchall()
+            where = "norm >= ? AND norm <= ? AND length(norm) >= ?" + extra
+            params = [lo, hi + "~", min(len(lo), len(hi)), *args]
+            rows = self.con.execute(cols + where + order, [*params, limit]).fetchall()
+            if total is not None:
+                total[0] = self.con.execute(count + where, params).fetchone()[0]
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         key = norm_code(upper)
         if "*" in key or "?" in key:
-            rows = self.con.execute(cols + "norm GLOB ?" + extra + order, [key, *args, limit]).fetchall()
-            if "." in upper:  # a dotted pattern (E11.6*) means dotted codes, not HCPCS E1160
-                rows = [r for r in rows if "." in str(r[0]) or len(norm_code(str(r[0]))) <= 3]
+            # A dotted pattern (E11.6*) means dotted codes (and categories), not HCPCS E1160.
+            dotted = " AND (instr(code, '.') > 0 OR length(norm) <= 3)" if "." in upper else ""
+            rows = self.con.execute(cols + "norm GLOB ?" + dotted + extra + order, [key, *args, limit]).fetchall()
+            if total is not None:
+                total[0] = self.con.execute(count + "norm GLOB ?" + dotted + extra, [key, *args]).fetchone()[0]
             return self._rows_to_hits(rows, 50.0, "code-prefix")
         exact = self.con.execute(cols + "norm = ?" + extra + order, [key, *args, limit]).fetchall()
         if len(exact) > 1:  # the reading written as typed wins: J1100 is HCPCS, J11.00 ICD-10-CM
@@ -323,17 +466,21 @@ class Searcher:
                     notes.append(f"{text.strip()} is not a code; did you mean {rows[0][0]}?")
                     hits = self._rows_to_hits(rows, 90.0, "exact-code")
                     break
-        room = limit - len(hits)
+        first = len(hits)
+        room = limit - first
+        below = [_glob_escape(key) + "*", key, *args]
         if room > 0:
-            prefix = self.con.execute(
-                cols + "norm GLOB ? AND norm != ?" + extra + order,
-                [_glob_escape(key) + "*", key, *args, room],
-            ).fetchall()
+            prefix = self.con.execute(cols + "norm GLOB ? AND norm != ?" + extra + order, [*below, room]).fetchall()
             hits += self._rows_to_hits(prefix, 50.0, "code-prefix")
+        if total is not None:
+            more = len(hits) - first
+            if len(hits) >= limit:
+                more = self.con.execute(count + "norm GLOB ? AND norm != ?" + extra, below).fetchone()[0]
+            total[0] = first + more
         return hits
 
     # -- words ----------------------------------------------------------------------------
-    def _slot_for(self, word: str, last: bool, notes: list[str], known: bool = False) -> _Slot:
+    def _slot_for(self, word: str, last: bool, notes: list[str], known: bool = False, no_typo: bool = False) -> _Slot:
         """Index terms for one query word. ``known`` words are synonym-table terms: complete words
         the user meant as typed, so prefix guesses for them ('flu' -> 'flushing') rank low."""
         s = stem(word)
@@ -349,7 +496,7 @@ class Searcher:
             return slot
         if len(s) >= 3:
             self._add_prefix(slot, s, Q_KNOWN_PREFIX if known else Q_PREFIX, 40)
-        if not slot.terms and not known and len(s) >= 4 and not s.isdigit():
+        if not slot.terms and not known and not no_typo and len(s) >= 4 and not s.isdigit():
             fixes = self._typo(s)
             for term, q in fixes:
                 slot.terms.setdefault(term, q)
@@ -393,7 +540,7 @@ class Searcher:
         matches = process.extract(s, self.vocab, scorer=fuzz.ratio, limit=3, score_cutoff=80)
         return [(str(m[0]), Q_RAPIDFUZZ) for m in matches]
 
-    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool]]:
+    def _variants(self, text: str, notes: list[str]) -> list[tuple[list[_Slot], bool, int]]:
         """The literal reading of the query plus readings with synonym phrases replaced."""
         ws = words(text)[: MAX_QUERY_WORDS * 2]
         syn = self.synonyms
@@ -409,31 +556,39 @@ class Searcher:
                         break
             else:
                 i += 1
-        readings: list[tuple[list[str], bool]] = [(ws, False)]
+        readings: list[tuple[list[str], bool, int]] = [(ws, False, 0)]
         if spans:
             # Each phrase is read as itself or as one of its expansions ("liver biopsy" may need
             # "liver" kept and "biopsy" expanded); the all-literal combination is the first reading.
-            options: list[list[str | None]] = [[None, *exp[:4]] for _, _, exp in spans[:3]]
+            # An entry's expansions are listed default first (the alphabetic index's default
+            # code for 'stroke' is cerebral infarction), so later ones weigh slightly less.
+            options: list[list[tuple[int, str | None]]] = [[(0, None), *enumerate(exp[:4])] for _, _, exp in spans[:3]]
             for combo in list(product(*options))[1:16]:
                 out: list[str] = []
                 pos = 0
-                for (a, b, _), expansion in zip(spans, combo, strict=False):
+                for (a, b, _), (_, expansion) in zip(spans, combo, strict=False):
                     out.extend(ws[pos:a])
                     out.extend(ws[a:b] if expansion is None else words(expansion))
                     pos = b
                 out.extend(ws[pos:])
-                readings.append((out, True))
-        variants: list[tuple[list[_Slot], bool]] = []
+                readings.append((out, True, sum(k for k, _ in combo)))
+        variants: list[tuple[list[_Slot], bool, int]] = []
         seen: set[tuple[str, ...]] = set()
         dropped: list[str] = []
-        for reading, is_syn in readings:
+        # Words inside a synonym phrase ('wetting' in 'bed wetting') are meant as typed: no
+        # typo guesses (and no "looks misspelt" note) for them in the literal reading.
+        phrase_words = {w for a, b, _ in spans for w in ws[a:b]}
+        for reading, is_syn, rank in readings:
             terms = [w for w in index_terms(" ".join(reading))][:MAX_QUERY_WORDS]
             key = tuple(terms)
             if not terms or key in seen:
                 continue
             seen.add(key)
             local: list[str] = []
-            slots = [self._slot_for(w, j == len(terms) - 1, local, w in syn) for j, w in enumerate(terms)]
+            slots = [
+                self._slot_for(w, j == len(terms) - 1, local, w in syn, no_typo=w in phrase_words)
+                for j, w in enumerate(terms)
+            ]
             empty = [s.word for s in slots if not s.terms]
             if empty and not is_syn and spans:
                 continue  # a word only the synonym table knows: the literal reading cannot win
@@ -442,9 +597,10 @@ class Searcher:
             slots = [s for s in slots if s.terms]
             if slots:
                 if is_syn:
+                    factor = SYNONYM_FACTOR  # the same for every reading, so slots are shared
                     for s in slots:
-                        s.terms = {t: q * SYNONYM_FACTOR for t, q in s.terms.items()}
-                variants.append((slots, is_syn))
+                        s.terms = {t: q * factor for t, q in s.terms.items()}
+                variants.append((slots, is_syn, rank))
                 if not is_syn:
                     notes.extend(local)
         if len(words(text)) > MAX_QUERY_WORDS * 2:
@@ -480,7 +636,9 @@ class Searcher:
         limit: int,
         notes: list[str],
         min_match: float = 1.0,
-        variants: list[tuple[list[_Slot], bool]] | None = None,
+        variants: list[tuple[list[_Slot], bool, int]] | None = None,
+        counted: list[int] | None = None,
+        second_stage: bool = False,
     ) -> list[SearchHit]:
         if variants is None:
             variants = self._variants(text, notes)
@@ -490,7 +648,7 @@ class Searcher:
         best: dict[int, tuple[float, str]] = {}
         slot_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
         prior, tlen, sysb = self.prior, self.tlen, self.sysb
-        for slots, is_syn in variants:
+        for slots, is_syn, rank in variants:
             if all(s.word in WEAK_WORDS for s in slots) and not is_syn and len(slots) < len(words(text)):
                 continue  # only words like 'right' survived: whatever matches is noise
             per_slot = []
@@ -508,11 +666,18 @@ class Searcher:
                 cand = set(per_slot[order[0]])
                 for k in order[1:]:
                     cand.intersection_update(per_slot[k].keys())
-                if len(cand) < limit and n >= 2:
+                if allowed is not None or billable_only:
+                    # Count only what may be listed: eleven ICD-9-CM "Behcet's syndrome" codes
+                    # (opt-in) must not stop the relaxed pass from finding M35.2.
+                    cand = {d for d in cand if _keep(sysb[d], allowed, billable_only)}
+                if len(cand) < RELAX_BELOW and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
-                cand = _relaxed_candidates(per_slot, need)
+                cand = _relaxed_candidates(per_slot, need, lambda d: _keep(sysb[d], allowed, billable_only))
             fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
+            # A missing rare word costs more than a missing common one: 'behcets syndrome'
+            # should find Behcet's disease before any other syndrome.
+            weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
             for d in cand:
                 sb = sysb[d]
                 if allowed is not None and sb >> 1 not in allowed:
@@ -526,9 +691,11 @@ class Searcher:
                 in_alias = 0
                 inexact = 0
                 fuzzy = False
-                for docs in per_slot:
+                lost = 0.0
+                for docs, weight in weighted:
                     v = docs.get(d)
                     if v is None:
+                        lost += weight
                         continue
                     matched += 1
                     if v >= TITLE_FLAG:
@@ -552,7 +719,7 @@ class Searcher:
                     total += v
                 coverage = min(1.0, in_title / tlen[d])
                 score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                score -= MISSING_PENALTY * (n - matched)
+                score -= MISSING_PENALTY * lost + EXPANSION_STEP * rank
                 if not is_syn and not inexact and matched == n and not in_body and not in_alias:
                     score += LITERAL_BONUS  # the user's own words, in a title or official term
                 if sided and sb >> 1 in sideless:
@@ -561,16 +728,25 @@ class Searcher:
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
                     best[d] = (score, match)
-        top = heapq.nlargest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        if counted is not None:
+            counted[0] = len(best)
+        # The second stage re-orders a fixed head (not one that grows with the limit), so every
+        # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
+        head = RELAX_BELOW + POOL if second_stage else 0
+        top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
+        rows: dict[int, tuple[str, str, str, int]] = {}
         ids = [d for d, _ in top]
-        marks = ",".join("?" * len(ids))
-        rows = {
-            r[0]: r[1:]
-            for r in self.con.execute(f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})", ids)
-        }
-        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, (sc, m) in top]
+        for start in range(0, len(ids), 900):  # SQLite limits the number of bound parameters
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, code, system, title, billable FROM rec WHERE id IN ({marks})"
+            rows.update((r[0], r[1:]) for r in self.con.execute(sql, chunk))
+        ranked = [(d, sc, m) for d, (sc, m) in top]
+        if second_stage:
+            ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
+        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
@@ -590,7 +766,7 @@ class Searcher:
             f" + coalesce(length(b),0)) / 4 FROM post WHERE term IN ({marks})",
             stems,
         ).fetchall()
-        common = len(self.tlen) // 10
+        common = self._live_records() // 10
         chosen = [term for term, df in sorted(sizes, key=lambda r: r[1]) if df < common][:5]
         if not chosen:
             return []
@@ -599,7 +775,7 @@ class Searcher:
             slot = _Slot(term)
             slot.terms[term] = Q_EXACT
             slots.append(slot)
-        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, variants=[(slots, False)])
+        return self._word_hits(" ".join(chosen), allowed, False, limit, [], min_match=0.6, variants=[(slots, False, 0)])
 
     # -- did you mean ---------------------------------------------------------------------
     def suggestions(self, text: str, limit: int = 5) -> tuple[str, ...]:
@@ -641,7 +817,14 @@ BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only sco
 RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
 
 
-def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]:
+def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
+    """Whether a record (its packed system/billable byte) passes the system and billable filters."""
+    return (allowed is None or sb >> 1 in allowed) and (not billable_only or bool(sb & 1))
+
+
+def _relaxed_candidates(
+    per_slot: list[dict[int, float]], need: int, keep: Callable[[int], bool] | None = None
+) -> set[int]:
     """Records matching at least ``need`` of the query words, cheaply.
 
     Counting runs in C (``Counter``) over the rarer words only; a very common word can still
@@ -656,7 +839,7 @@ def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]
     counts = Counter(chain.from_iterable(rare))
     levels: dict[int, list[int]] = {}
     for doc, count in counts.items():
-        if count >= need_rare:
+        if count >= need_rare and (keep is None or keep(doc)):
             levels.setdefault(count, []).append(doc)
     out: set[int] = set()
     for count in sorted(levels, reverse=True):
@@ -664,6 +847,13 @@ def _relaxed_candidates(per_slot: list[dict[int, float]], need: int) -> set[int]
         if len(out) >= RELAXED_ENOUGH:
             break
     return out
+
+
+def _missing_weights(per_slot: list[dict[int, float]], n_docs: int) -> list[float]:
+    """Each query word's share of the missing-word penalty: its IDF over the mean IDF."""
+    idf = [math.log((n_docs + 1) / (1 + len(docs))) for docs in per_slot]
+    mean = sum(idf) / len(idf) if idf else 0.0
+    return [x / mean if mean > 0 else 1.0 for x in idf]
 
 
 def _glob_escape(text: str) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "KINDS",
     "MAX_TERM_WORDS",
     "SynonymFormatError",
+    "load_kinds",
     "load_synonyms",
     "normalise_term",
     "parse_synonyms",
@@ -96,3 +97,16 @@ def _load_cached() -> tuple[tuple[str, tuple[str, ...]], ...]:
 def load_synonyms() -> dict[str, tuple[str, ...]]:
     """Return the shipped table as ``normalised term -> expansions`` (a fresh dict per call)."""
     return dict(_load_cached())
+
+
+def load_kinds() -> dict[str, str]:
+    """``normalised term -> kind`` (dx, proc, anat, ...): search reads a query's intent from it
+    ('the flu' names a condition, 'c-section' a procedure)."""
+    kinds: dict[str, str] = {}
+    for line in _table_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) == 3 and tuple(fields) != HEADER:
+            kinds[normalise_term(fields[0].strip())] = fields[2].strip()
+    return kinds

@@ -80,9 +80,11 @@ class CodeSystem:
         "aliases",
         "billable_wording",
         "code_pattern",
+        "codes_procedures",
         "derived_fields",
         "description",
         "encodes_laterality",
+        "family_chars",
         "full_name",
         "has_axes",
         "has_pages",
@@ -139,6 +141,8 @@ class CodeSystem:
         derived_fields: tuple[str, ...] = (),
         has_axes: bool = False,
         related_by_category: bool = True,
+        codes_procedures: bool = False,
+        family_chars: int = 4,
         opt_in: bool = False,
         retired: str = "",
         page_sections: str = "",
@@ -197,6 +201,12 @@ class CodeSystem:
         self.has_axes = has_axes
         #: "Similar wording, same category" is meaningful (the first three characters group codes).
         self.related_by_category = related_by_category
+        #: Codes are procedures, services or supplies (not diagnoses): a query naming a procedure
+        #: ('knee replacement', '-ectomy') leads with them (see :mod:`codelookup.rerank`).
+        self.codes_procedures = codes_procedures
+        #: Codes sharing this many leading characters are one family of near-identical codes,
+        #: which search spreads out so they do not crowd out a distinct code.
+        self.family_chars = family_chars
         #: Word searches include this system only when it is named with --system (code lookups
         #: always find it): ICD-9-CM is retired, MS-DRG titles name payment groups, not conditions.
         self.opt_in = opt_in
@@ -265,6 +275,7 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         import_source="ICD-10-PCS release file, imported by the user",
         encodes_laterality=True,
         has_axes=True,
+        codes_procedures=True,
         page_sections="codelookup.crosswalk:detail_sections",  # issue 18: ICD-9-CM equivalents
     ),
     CodeSystem(
@@ -283,6 +294,7 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         has_pages=True,
         rank_prior=page_prior,
         related_by_category=False,
+        codes_procedures=True,
     ),
     CodeSystem(
         "HCPCS",
@@ -300,6 +312,8 @@ _BUILTIN: tuple[CodeSystem, ...] = (
         import_source="HCPCS quarterly alpha-numeric file, imported by the user",
         has_pages=True,  # content/hcpcs/*.toml, attached to the bundled CMS records
         rank_prior=hcpcs_prior,
+        codes_procedures=True,
+        family_chars=3,
     ),
     # issue 22: built from CMS IPPS Table 5 (codelookup.build.msdrg); pages from codelookup.msdrg
     CodeSystem(
@@ -472,4 +486,4 @@ class Registry:
 
 registry = Registry(_BUILTIN)
 
-__all__ = ["CodeSystem", "Registry", "encounter_prior", "no_prior", "page_prior", "registry"]
+__all__ = ["CodeSystem", "Registry", "encounter_prior", "hcpcs_prior", "no_prior", "page_prior", "registry"]

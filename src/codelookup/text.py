@@ -64,18 +64,44 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+# Letters that NFKD does not decompose, and apostrophe look-alikes (curly quotes, primes,
+# modifier letters) that must vanish like a plain apostrophe: "Behçet’s" = "behcets".
+_FOLD_TABLE = str.maketrans(
+    {
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+        "\u2019": "",
+        "\u2018": "",
+        "\u02bc": "",
+        "\u2032": "",
+        "`": "",
+        "\u00b4": "",
+    }
+)
+
+
 def fold(text: str) -> str:
-    """Lower-case and strip accents so that 'Ménière' matches 'meniere'."""
-    text = text.lower()
+    """Case-fold and strip accents so that 'Ménière' matches 'meniere' and 'ß' matches 'ss'.
+
+    The same function runs on catalogue text at build time and on queries, so both sides agree
+    on every accented letter, ligature and typographic apostrophe.
+    """
     if text.isascii():
-        return text
+        return text.lower()
+    text = text.casefold().translate(_FOLD_TABLE)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:
     """All word tokens of a text, folded, stopwords kept (used for phrases and synonyms)."""
-    return _WORD.findall(fold(text.replace("'", "")))
+    return _WORD.findall(fold(text).replace("'", ""))
 
 
 def index_terms(text: str) -> list[str]:

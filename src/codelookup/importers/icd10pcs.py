@@ -6,12 +6,13 @@ long title 78-end. Headers are the 3-character
 tables; sections and body systems are not in the file, so their records get the section names
 below and a body-system name taken from the shared start of its tables' header titles.
 
-Tables XML (``icd10pcs_tables_<year>.xml``): every ``pcsTable`` fixes characters 1-3 and each
-``pcsRow`` lists the allowed values of characters 4-7; valid codes are the row's Cartesian
-product. CMS's long titles follow per-section wording rules we do not reproduce, so codes from
-the XML get a plainly composed title ("Operation: body part, approach, device, qualifier"); the
-XML's real value is the axis tables, exported in ``pcs_tables``. Import the order file to get
-official titles.
+Tables XML (``icd10pcs_tables_<year>.xml``): read by the one parser the build uses
+(:func:`codelookup.pcs.parse_tables`, per-row labels) and turned into records by the build's own
+:func:`codelookup.pcs.records_from_tables`, so an import of a release gives the same labels,
+``pcs_tables`` and composed titles as the bundled build of it. The XML has no code titles: each
+code gets a sibling's official title with its own labels swapped in when the order file of the
+same release was imported before, else a title composed in CMS's shape from its labels (marked
+``title_source: composed``). Import the order file as well to get every official title.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
-from codelookup.pcs import SECTION_NAMES, TablesFileError, group_record, parse_tables_xml
+from codelookup.pcs import (
+    SECTION_NAMES,
+    PcsFileError,
+    Table,
+    catalogue_tables,
+    code_labels,
+    group_record,
+    parse_tables,
+    records_from_tables,
+)
 
 SYSTEM = "ICD-10-PCS"
 CODE_RE = re.compile(r"[0-9A-HJ-NP-Z]{1,7}")
@@ -148,7 +158,19 @@ def parse_order(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[
 # --- tables XML ------------------------------------------------------------------------------
 
 
-def parse_tables(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, Any], str | None]:
+def _tables_records(
+    tables: list[Table], release: str | None, official: dict[str, str]
+) -> tuple[list[dict[str, Any]], int]:
+    """Records of a tables XML release titled as the build titles them: ``official`` titles
+    (of the same release's order file) where known, else a sibling's or a composed one."""
+    labels = code_labels(tables)
+    titles = {t.prefix: t.titles for t in tables}
+    known = {code: title for code, title in official.items() if code in labels}
+    records, built = records_from_tables(labels, titles, known, release or "", keep_deleted=False, mark_new=False)
+    return records, built["composed_titles"]
+
+
+def read_tables(path: Path, ticker: Ticker) -> tuple[list[Table], str | None]:
     """The tables XML through the one parser the build shares (per-row labels, see codelookup.pcs)."""
 
     def progress(done: int, total: int) -> None:
@@ -156,18 +178,10 @@ def parse_tables(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict
         ticker(done)
 
     try:
-        parsed = parse_tables_xml(path, progress)
-    except TablesFileError as exc:
+        version, tables = parse_tables(path, progress)
+    except PcsFileError as exc:
         raise fail(path, exc.line, exc.reason) from None
-    codes = [_code(code, title) for code, title in parsed.codes]
-    tables = parsed.labels.result()
-    counts = {
-        "codes": len(codes),
-        "tables": len(parsed.labels.tables),
-        "rows": parsed.rows,
-        "sections": len({t[0] for t in parsed.labels.tables}),
-    }
-    return parsed.group_records() + codes, counts, tables, _release(path, parsed.version)
+    return tables, _release(path, version)
 
 
 ORDER_FORM = "order file"
@@ -184,17 +198,26 @@ class PcsImport:
     release: str | None
     forms: list[str]
     notes: str
+    tables: list[Table] | None = None  # the parsed tables XML, to re-title from an order file
 
 
 def parse(path: Path, ticker: Ticker) -> PcsImport:
     """Dispatch on the file's form: ``.xml`` is the tables file, anything else the order file."""
     if path.suffix.lower() == ".xml":
-        records, counts, tables, release = parse_tables(path, ticker)
+        tables, release = read_tables(path, ticker)
+        records, _ = _tables_records(tables, release, {})
+        counts = {
+            "codes": sum(1 for r in records if r["kind"] == "code"),
+            "tables": len(tables),
+            "rows": sum(len(t.rows) for t in tables),
+            "sections": len({t.prefix[0] for t in tables}),
+        }
         note = (
-            "Code titles are composed from the axis labels, not CMS's official long titles; "
-            "import the order file of the same release as well to get those."
+            "Code titles are composed from the axis labels in CMS's shape (as the bundled build does for "
+            "new codes), not CMS's official long titles; import the order file of the same release as well "
+            "to get those."
         )
-        return PcsImport(records, counts, tables, release, [TABLES_FORM], note)
+        return PcsImport(records, counts, catalogue_tables(tables), release, [TABLES_FORM], note, tables)
     records, counts = parse_order(path, ticker)
     note = "Code titles are CMS's official long titles; no axis tables (import the tables XML)."
     return PcsImport(records, counts, {}, _release(path), [ORDER_FORM], note)
@@ -215,19 +238,17 @@ def combine(new: PcsImport, header: dict[str, Any], previous: list[dict[str, Any
     other = TABLES_FORM if new.forms == [ORDER_FORM] else ORDER_FORM
     if old_release != new.release or other not in forms:
         return new
-    by_code = {r["code"]: r for r in previous}
     if other == ORDER_FORM:  # new tables XML, official titles from the earlier order file
-        titled = 0
-        for rec in new.records:
-            old = by_code.get(rec["code"])
-            if rec["kind"] == "code" and old is not None:
-                rec["title"] = old["title"]
-                if old.get("terms"):
-                    rec["terms"] = list(old["terms"])
-                titled += 1
-        untitled = new.counts["codes"] - titled
+        codes = {r["code"]: r for r in previous if r["kind"] == "code"}
+        records, untitled = _tables_records(new.tables or [], new.release, {c: r["title"] for c, r in codes.items()})
+        for rec in records:
+            old = codes.get(rec["code"])
+            if old is not None and old.get("terms") and rec.get("title_source") != "composed":
+                rec["terms"] = list(old["terms"])
         tables = new.pcs_tables
+        new = PcsImport(records, new.counts, tables, new.release, new.forms, new.notes, new.tables)
     else:  # new order file, axes and body-system names from the earlier tables XML
+        by_code = {r["code"]: r for r in previous}
         for rec in new.records:
             old = by_code.get(rec["code"])
             if rec["kind"] == "body_system" and old is not None:
@@ -236,7 +257,10 @@ def combine(new: PcsImport, header: dict[str, Any], previous: list[dict[str, Any
         untitled = 0
     note = "Code titles are CMS's official long titles; axis tables from the tables XML."
     if untitled:
-        note += f" {untitled} codes absent from the order file have titles composed from axes."
+        note += (
+            f" {untitled} codes absent from the order file have titles composed from axes (a sibling's "
+            "official title with their own labels where one fits), the way the bundled build titles new codes."
+        )
     return PcsImport(new.records, new.counts, tables, new.release, [ORDER_FORM, TABLES_FORM], note)
 
 
