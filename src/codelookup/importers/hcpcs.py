@@ -42,7 +42,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from codelookup.hcpcs_record import detail_fields
+from codelookup.hcpcs_record import detail_fields, range_of
 from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
 
 # Fields detail_fields also returns that this importer already records under its own names.
@@ -390,7 +390,7 @@ def assemble(
         period = date.fromisoformat(max(known)) if known else None
 
     codes: list[dict[str, Any]] = []
-    letters: set[str] = set()
+    by_range: dict[tuple[str, str, str], list[str]] = {}
     counts = {"codes": 0, "modifiers": 0, "terminated": 0, "groups": 0}
     for code, entry in entries.items():
         first = entry.first
@@ -413,8 +413,14 @@ def assemble(
                 {k: v for k, v in detail_fields(first.raw).items() if k not in _SAME_AS_ABOVE}
             )
         if kind == "code":
-            letters.add(code[0])
-            parent = range_code(code[0])
+            # The bundled release's ranges (A0021-A0999, J9000-J9999, ...), named in
+            # codelookup.hcpcs_record, so that an import keeps the hierarchy `browse` shows; a code
+            # outside every named range falls back to its letter.
+            named = range_of(code)
+            letter_title = RANGE_TITLES.get(code[0], f"HCPCS Level II codes starting with {code[0]}")
+            key = named or (range_code(code[0]), "", letter_title)
+            by_range.setdefault(key, []).append(code)
+            parent = key[0]  # replaced below by the span of the codes the file has
             counts["codes"] += 1
         else:
             parent = MODIFIER_GROUP
@@ -433,17 +439,18 @@ def assemble(
             rec["terms"] = [short]
         codes.append(rec)
 
-    groups: list[dict[str, Any]] = [
-        {
-            "code": range_code(letter),
-            "system": SYSTEM,
-            "title": RANGE_TITLES.get(letter, f"HCPCS Level II codes starting with {letter}"),
-            "billable": False,
-            "kind": "section",
-            "parent": None,
-        }
-        for letter in sorted(letters)
-    ]
+    groups: list[dict[str, Any]] = []
+    parents: dict[str, str] = {}
+    for (_, last, title), members in sorted(by_range.items()):
+        members.sort()
+        group = f"{members[0]}-{members[-1]}" if last else range_code(members[0][0])
+        parents.update(dict.fromkeys(members, group))
+        groups.append(
+            {"code": group, "system": SYSTEM, "title": title, "billable": False, "kind": "section", "parent": None}
+        )
+    for rec in codes:
+        if rec["kind"] == "code":
+            rec["parent"] = parents[rec["code"]]
     if counts["modifiers"]:
         groups.append(
             {
