@@ -475,7 +475,14 @@ def run(argv: list[str]) -> int:
             sys.stdout.write(ctx.get_help() + "\n")
             return ExitCode.OK
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            where = f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'codelookup --help')"
+            if ctx is not None:
+                where = f" (see '{ctx.command_path} --help')"
+            else:
+                # click's parser raises "Option '--dx' requires an argument." without a context:
+                # point at the subcommand's help (the first word that is not an option), not the app's.
+                sub = next((a for a in argv if not a.startswith("-")), None)
+                commands = getattr(command, "commands", {})
+                where = f" (see 'codelookup {sub} --help')" if sub in commands else " (see 'codelookup --help')"
             _err(exc.format_message().replace("\n", " ") + where)
             return int(exc.exit_code)
         raise
