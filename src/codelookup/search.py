@@ -346,7 +346,7 @@ class Searcher:
             short = w in STOPWORDS or len(w) <= 2 or any(c.isdigit() for c in w)
             if not short and not (w in vs or stem(w) in vs or w in syn):
                 return True
-            if not short and len(w) >= 5 and w not in syn and self._rare(w):
+            if not short and len(w) >= 4 and w not in syn and self._rare(w):
                 return True  # known, but perhaps only as somebody's typo (see Corrector.confusions)
         glued = [a + b for a, b in pairwise(ws) if a.isalpha() and b.isalpha()]
         if any(g in vs or stem(g) in vs or g in syn for g in glued):
