@@ -455,6 +455,91 @@ def heldout_pairs(shared: Path, n: int, seed: int) -> dict[str, list[Pair]]:
     return out
 
 
+def name_of(label: str) -> str:
+    """Row name: 'ICD-10-CM index' for the held-out sets keyed by system, else the label."""
+    return f"{label} index" if label in SYSTEMS else label
+
+
+# Index-term sets built at bench time from the files vendored under data/sources/ (the ones the
+# search itself indexes, so these measure how well the index tier works, not unseen wording).
+SOURCES = REPO / "data" / "sources"
+NEOPLASM_WORDS = ("malignant", "secondary malignant", "carcinoma in situ", "benign", "uncertain behavior",
+                  "unspecified behavior")  # fmt: skip
+DRUG_WORDS = ("poisoning accidental", "poisoning intentional self-harm", "poisoning assault",
+              "poisoning undetermined", "adverse effect", "underdosing")  # fmt: skip
+
+
+def _xml_paths(path: Path) -> Iterator[tuple[list[str], ET.Element]]:
+    """(cleaned term path, element) for every main term and subterm of an index XML."""
+    root = ET.parse(path).getroot()
+
+    def title(node: ET.Element) -> str:
+        el = node.find("title")
+        if el is None:
+            return ""
+        text = " ".join("".join(t for t in [el.text or "", *(c.tail or "" for c in el)]).split())
+        return _clean_term(text)
+
+    def walk(node: ET.Element, trail: list[str]) -> Iterator[tuple[list[str], ET.Element]]:
+        here = [*trail, title(node)]
+        yield here, node
+        for child in node.findall("term"):
+            yield from walk(child, here)
+
+    for main in root.iter("mainTerm"):
+        yield from walk(main, [])
+
+
+def xml_code_pairs(path: Path) -> Iterator[Pair]:
+    """Official CM index XML (External Cause Index): every coded line, depth <= 4."""
+    for trail, node in _xml_paths(path):
+        code = (node.findtext("code") or "").strip().rstrip("-").rstrip(".")
+        query = " ".join(t for t in trail if t)
+        if code and len(trail) <= 4 and query and len(query) <= 80 and (_CM_STEM.match(code) or _CM_CODE.match(code)):
+            yield Pair(CM, query, code)
+
+
+def table_pairs(path: Path, words: Sequence[str], neoplasm: bool) -> Iterator[Pair]:
+    """Neoplasm Table / Table of Drugs: one query per row and column with a code."""
+    for trail, node in _xml_paths(path):
+        terms = [t for t in (trail[1:] if neoplasm else trail) if t]
+        if not terms or len(trail) > 4:
+            continue
+        cells = {int(c.get("col", "0")) - 2: (c.text or "").strip() for c in node.findall("cell")}
+        for col, phrase in enumerate(words):
+            code = cells.get(col, "").rstrip("-").rstrip(".")
+            if not code or not (_CM_STEM.match(code) or _CM_CODE.match(code)):
+                continue
+            site = " ".join(terms)
+            query = f"{phrase} neoplasm {site}" if neoplasm else f"{site} {phrase}"
+            yield Pair(CM, query, code)
+
+
+def index_term_pairs(n: int, seed: int, sources: Path = SOURCES) -> dict[str, list[Pair]]:
+    """n sampled term -> code pairs per vendored index (deduplicated by query)."""
+    readers: dict[str, Callable[[], Iterable[Pair]]] = {
+        "CM Alphabetic Index (derived, FY2025)": lambda: cm_index_pairs(
+            sources / "cm_fy2025_index_derived" / "ICD10CM_2025_Index.derived.csv"
+        ),
+        "CM External Cause Index": lambda: xml_code_pairs(sources / "cm_fy2025_tables" / "icd-10-cm-eindex-2025.xml"),
+        "CM Neoplasm Table": lambda: table_pairs(
+            sources / "cm_fy2025_tables" / "icd-10-cm-neoplasm-2025.xml", NEOPLASM_WORDS, True
+        ),
+        "CM Table of Drugs": lambda: table_pairs(
+            sources / "cm_fy2025_tables" / "icd-10-cm-drug-2025.xml", DRUG_WORDS, False
+        ),
+        "PCS Index (FY2025)": lambda: pcs_index_pairs(sources / "pcs_fy2025_index" / "icd10pcs_index_2025.xml"),
+    }
+    out: dict[str, list[Pair]] = {}
+    for label, read in readers.items():
+        uniq: dict[str, Pair] = {}
+        for p in read():
+            uniq.setdefault(p.query.lower(), p)
+        pool = sorted(uniq.values(), key=lambda p: (p.query.lower(), p.code))
+        out[label] = random.Random(seed).sample(pool, min(n, len(pool)))
+    return out
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -591,7 +676,8 @@ def run_heldout(
     all_ours, all_peer = Score(), Score()
     timing: dict[str, float] = {"ours_seconds": 0.0, "peer_seconds": 0.0}
     n = 0
-    for system, plist in pairs.items():
+    for label, plist in pairs.items():
+        system = plist[0].system if plist else CM
         exp = [(Expected(system, _squash(p.code), True),) for p in plist]
         ours, t = _timed(engine, [p.query for p in plist])
         timing["ours_seconds"] += t
@@ -600,7 +686,7 @@ def run_heldout(
         for p, r, e in zip(plist, ours, exp, strict=True):
             s_ours.add(first_hit(r or [], e))
             all_ours.add(s_ours.ranks[-1])
-            q = Query(f"{system} index", p.query, e, raw_expected=f"{p.code}*")
+            q = Query(name_of(label), p.query, e, raw_expected=f"{p.code}*")
             outcomes.append(Outcome(q, r or [], s_ours.ranks[-1]))
         row: dict[str, Any] = {"ours": s_ours.as_dict(), "peer": None}
         if peer is not None:
@@ -612,7 +698,7 @@ def run_heldout(
                 s_peer.add(first_hit(r or [], e))
                 all_peer.add(s_peer.ranks[-1])
             row["peer"] = s_peer.as_dict()
-        table[f"{system} index"] = row
+        table[name_of(label)] = row
     table["overall"] = {"ours": all_ours.as_dict(), "peer": all_peer.as_dict() if peer else None}
     timing["ours_qps"] = n / timing["ours_seconds"] if timing["ours_seconds"] else 0.0
     if peer is not None:
@@ -620,8 +706,8 @@ def run_heldout(
     return table, timing, outcomes
 
 
-def heldout_markdown(table: dict[str, dict[str, Any]], with_peer: bool) -> str:
-    head = "| held-out | n | hit@1 | hit@10 | MRR |"
+def heldout_markdown(table: dict[str, dict[str, Any]], with_peer: bool, title: str = "held-out") -> str:
+    head = f"| {title} | n | hit@1 | hit@10 | MRR |"
     rule = "|---|---:|---:|---:|---:|"
     if with_peer:
         head += " peer hit@1 | peer hit@10 | peer MRR |"
@@ -694,6 +780,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="also score N sampled pairs per official index (default N=300)",
     )
+    ap.add_argument(
+        "--index-terms",
+        type=int,
+        nargs="?",
+        const=300,
+        default=None,
+        metavar="N",
+        help="also score N sampled term -> code pairs per vendored index in data/sources (default N=300)",
+    )
     ap.add_argument("--seed", type=int, default=2025, help="held-out sampling seed")
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the ../shared folder")
     args = ap.parse_args(argv)
@@ -735,6 +830,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
         if held_note:
             report["heldout"] = {"skipped": held_note}
+    index_table: dict[str, dict[str, Any]] | None = None
+    index_outcomes: list[Outcome] = []
+    if args.index_terms is not None:
+        sets = index_term_pairs(args.index_terms, args.seed)
+        index_table, index_timing, index_outcomes = run_heldout(sets, engine, peer)
+        report["index_terms"] = {"seed": args.seed, "per_index": args.index_terms, "table": index_table,
+                                 "timing": index_timing}  # fmt: skip
+        if args.show_misses:
+            report["index_terms"]["misses"] = misses_json(index_outcomes)
     if args.show_misses:
         report["misses"] = misses_json(outcomes)
         if held_table is not None:
@@ -769,12 +873,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(heldout_markdown(held_table, peer is not None))
             print("\n" + _fmt_timing("Timing", report["heldout"]["timing"]))
+    if index_table is not None:
+        print(f"\n## Index terms: the vendored indexes, seed {args.seed}, up to {args.index_terms} per index\n")
+        print(heldout_markdown(index_table, peer is not None, "index terms"))
+        print("\n" + _fmt_timing("Timing", report["index_terms"]["timing"]))
     if args.show_misses:
         print("\n## Not at rank 1\n")
         print(misses_text(outcomes))
         if held_table is not None:
             print("\n## Held-out: not at rank 1 (printed only, never saved)\n")
             print(misses_text(held_outcomes))
+        if index_table is not None:
+            print("\n## Index terms: not at rank 1\n")
+            print(misses_text(index_outcomes))
     return 0
 
 

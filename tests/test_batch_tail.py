@@ -55,7 +55,7 @@ def _answers(lib: Any, queries: list[tuple[str, dict[str, Any]]]) -> list[Any]:
     out = []
     for query, kwargs in queries:
         r = lib.search(query, **kwargs)
-        out.append(([(h.code, h.system, h.score, h.match) for h in r], r.total, r.notes))
+        out.append(([(h.code, h.system, h.score, h.match, h.path) for h in r], r.total, r.notes))
     return out
 
 

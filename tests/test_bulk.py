@@ -190,3 +190,18 @@ def test_export_sqlite_csv_jsonl(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         run_export("xlsx", "x", [], io.StringIO(), io.StringIO())
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_export_parquet_without_pyarrow_exits_3_like_group_without_drgpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It exited 2 (usage error) while `group` without drgpy exits 3; a missing extra is not a usage error."""
+    from codelookup.errors import CatalogueError, ExitCode
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    target = tmp_path / "codes.parquet"
+    with pytest.raises(CatalogueError, match="needs the pyarrow package") as info:
+        run_export("parquet", str(target), ["cm"], io.StringIO(), io.StringIO())
+    assert info.value.exit_code == ExitCode.DATA == 3
+    assert list(tmp_path.iterdir()) == []  # no partial or temporary file left

@@ -171,3 +171,21 @@ def test_web_page_groups_and_nests_notes(lib: Any) -> None:
     assert "<li>code to identify control using:<ul><li>injectable non-insulin" in html
     assert "E11.9 is a non-CC" in html
     assert "&#x27;level&#x27;" not in html and "source_title" not in html  # no raw note objects
+
+
+def test_a_block_label_names_its_range_once() -> None:
+    """It read "from block S70-S79 (Injuries to the hip and thigh (S70-S79))"."""
+    from codelookup.page import note_groups
+
+    block = {
+        "text": "x",
+        "level": "block",
+        "source": "S70-S79",
+        "source_title": "Injuries to the hip and thigh (S70-S79)",
+    }
+    chapter = {"text": "y", "level": "chapter", "source": "19", "source_title": "Injury, poisoning (S00-T88)"}
+    labels = [label for label, _ in note_groups([block, chapter], "S72.001B")]
+    assert labels == [
+        "from block S70-S79 (Injuries to the hip and thigh)",
+        "from chapter 19 (Injury, poisoning (S00-T88))",
+    ]

@@ -47,15 +47,22 @@ def _check_sample(header: dict[str, Any], recs: dict[str, dict[str, Any]]) -> No
     assert recs["J0120"]["title"].endswith("given by a route other than the mouth")
     assert recs["X9"]["title"].endswith("long arrangement that needs a second description line")
 
-    # hierarchy: letter groups and a modifiers group
-    assert recs["A4206"]["parent"] == "A0000-A9999"
-    assert recs["A0000-A9999"]["kind"] == "section" and recs["A0000-A9999"]["parent"] is None
-    assert recs["J0000-J9999"]["title"].startswith("Drugs administered")
+    # hierarchy: the bundled release's named ranges, each written as the span of the codes the
+    # file has (as the build writes them: A0021-A0999, J0120-J0120 here), and a modifiers group
+    assert recs["A0021"]["parent"] == "A0021-A0021"
+    assert recs["A4206"]["parent"] == "A4206-A4206"  # supplies (A4000-A8999), not A0000-A9999
+    assert recs["A9999"]["parent"] == "A9999-A9999"
+    assert recs["A4206-A4206"]["kind"] == "section" and recs["A4206-A4206"]["parent"] is None
+    assert recs["A4206-A4206"]["title"] == "Medical and surgical supplies"
+    assert recs["J0120-J0120"]["title"].startswith("Drugs administered")
     assert recs["T1"]["kind"] == "modifier" and recs["T1"]["billable"] is False
     assert recs["T1"]["parent"] == "MODIFIERS" and recs["MODIFIERS"]["kind"] == "section"
     assert recs["A4206"]["billable"] is True and recs["A4206"]["kind"] == "code"
     groups = {c for c, r in recs.items() if r["kind"] == "section"}
-    assert groups == {f"{x}0000-{x}9999" for x in "ABCEGHJKLQUV"} | {"MODIFIERS"}
+    assert recs["G0999"]["parent"] == "G0008-G0999"  # two codes of one range
+    spans = {"A0021", "A4206", "A9999", "B4034", "C1713", "E0100", "H0001", "J0120", "K0001", "L3000",
+             "Q4100", "U0001", "V2020"}  # fmt: skip
+    assert groups == {f"{c}-{c}" for c in spans} | {"G0008-G0999", "MODIFIERS"}
     for rec in recs.values():
         assert rec["system"] == "HCPCS"
         assert rec["parent"] is None or rec["parent"] in recs
@@ -156,6 +163,33 @@ def test_xlsx_is_read_without_openpyxl(tmp_path: Path, monkeypatch: pytest.Monke
     _check_sample(header, recs)
 
 
+def test_cms_quarterly_zip_is_read_as_distributed(tmp_path: Path) -> None:
+    """The zip CMS publishes imports directly (it failed with "sequence number '\\x00..'")."""
+    import zipfile
+
+    target = tmp_path / "january-2025-alpha-numeric-hcpcs-file.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.write(SAMPLE_TXT, "HCPC2025_JAN_ANWEB_sample.txt")
+        zf.writestr("HCPC2025_recordlayout.txt", "record layout")
+        zf.writestr("NOC codes_JAN2025.xlsx", b"PK not read")
+    _, from_txt = _by_code(run_import(ImportKind.HCPCS, SAMPLE_TXT, force=True).layer_path)
+    result = run_import(ImportKind.HCPCS, target, force=True)
+    assert result.release == "2025 January"
+    header, from_zip = _by_code(result.layer_path)
+    _check_sample(header, from_zip)
+    assert from_zip == from_txt
+
+
+def test_zip_without_the_data_file_is_one_clear_error(tmp_path: Path) -> None:
+    import zipfile
+
+    target = tmp_path / "something.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    with pytest.raises(ImportFileError, match=r"not a CMS HCPCS quarterly zip.*found none"):
+        run_import(ImportKind.HCPCS, target, force=True)
+
+
 def test_broken_xlsx_is_one_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "HCPC2025_JAN_ANWEB.xlsx"
     target.write_bytes(b"PK")
@@ -229,7 +263,7 @@ def test_remove_and_list_after_import() -> None:
     run_import(ImportKind.HCPCS, SAMPLE_TXT, force=True)
     (info,) = list_layers()
     assert info.kind == "hcpcs" and info.source_file == SAMPLE_TXT.name
-    assert info.record_count == 15 + 2 + 13
+    assert info.record_count == 15 + 2 + 15  # codes, modifiers, 14 ranges + MODIFIERS
     assert remove_layer("hcpcs") is True
     assert list_layers() == []
 
@@ -266,3 +300,24 @@ def test_continuation_lines_rejoin_to_the_description(tmp_path: Path, words: lis
     target.write_text("\n".join(lines) + "\n", encoding="ascii")
     _, recs = _by_code(run_import(ImportKind.HCPCS, target, force=True).layer_path)
     assert recs["A1234"]["title"] == " ".join(words)
+
+
+def test_an_import_keeps_the_bundled_hierarchy(tmp_path: Path) -> None:
+    """Importing the bundled release itself gave letter groups (J0000-J9999 > J1100) instead of the
+    bundled ranges (J0013-J8999 > J1100), so `browse HCPCS` and every breadcrumb changed shape."""
+    import zipfile
+
+    from codelookup.build.hcpcs import load_release
+
+    zpath = REPO_ROOT / "data" / "sources" / "hcpcs_2026_jan" / "january-2026-alpha-numeric-hcpcs-file.zip"
+    _, bundled, _ = load_release(zpath)
+    target = tmp_path / "HCPC2026_JAN_ANWEB.txt"
+    with zipfile.ZipFile(zpath) as zf:
+        member = next(n for n in zf.namelist() if n.endswith(".txt") and "ANWEB" in n)
+        target.write_bytes(zf.read(member))
+    _, imported = _by_code(run_import(ImportKind.HCPCS, target, force=True).layer_path)
+    want = {r["code"]: r["parent"] for r in bundled}
+    got = {c: r["parent"] for c, r in imported.items()}
+    assert got == want
+    sections = {r["code"]: r["title"] for r in bundled if r["kind"] == "section"}
+    assert {c: r["title"] for c, r in imported.items() if r["kind"] == "section"} == sections

@@ -52,11 +52,12 @@ def _rows(db: str, table: str) -> list[tuple[object, ...]]:
 
 def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
     run_import(ImportKind.HCPCS, FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt", force=True)
-    run_import(ImportKind.ICD10PCS, FIXTURES / "icd10pcs_tables_2030_sample.xml", force=True)
+    # (an ICD-10-PCS or ICD-10-CM import rebuilds in full: the coders' indexes point at those
+    # systems' records; see test_pcs_import_rebuilds_in_full)
     cat = catalogue_file()
     first = read_first_line(cat)
     layers = index._layer_files()
-    assert len(layers) == 2
+    assert len(layers) == 1
     base = str(tmp_path / "base.sqlite")
     index.build_index(base, cat, index.index_key(cat, first, []), progress=False, use_layers=False)
     key = index.index_key(cat, first, layers)
@@ -103,3 +104,15 @@ def test_connect_updates_after_an_import_and_says_so(
         assert calls == []  # updated from the base index, not rebuilt
     # The base index is kept for the next import.
     assert len([p for p in cache.iterdir() if p.name.startswith("index-")]) >= 1
+
+
+def test_pcs_import_rebuilds_in_full(data_dir: Path, tmp_path: Path) -> None:
+    """The coders' indexes (issue 14) hold ICD-10-CM/PCS record ids: no in-place update for those."""
+    run_import(ImportKind.ICD10PCS, FIXTURES / "icd10pcs_tables_2030_sample.xml", force=True)
+    cat = catalogue_file()
+    first = read_first_line(cat)
+    layers = index._layer_files()
+    base = str(tmp_path / "base.sqlite")
+    index.build_index(base, cat, index.index_key(cat, first, []), progress=False, use_layers=False)
+    key = index.index_key(cat, first, layers)
+    assert not index._update_index(base, str(tmp_path / "delta.sqlite"), cat, layers, key, progress=False)

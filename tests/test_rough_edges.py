@@ -173,3 +173,33 @@ def test_imported_hcpcs_licence_is_public_domain() -> None:
     header, _ = read_layer(run_import(ImportKind.HCPCS, sample, force=True).layer_path)
     licence = header["systems"]["HCPCS"]["licence"]
     assert licence.startswith("US public domain") and "As distributed" not in licence
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["group", "--dx"], "group"),
+        (["--no-color", "crosswalk", "--gem"], "crosswalk"),
+        (["export", "--format"], "export"),
+        (["search", "asthma", "-n"], "search"),
+    ],
+)
+def test_a_missing_option_value_points_at_the_subcommand_help(
+    argv: list[str], command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "(see 'codelookup --help')", whose page does not list the subcommand's options."""
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert "requires an argument" in err
+    assert err.rstrip().endswith(f"(see 'codelookup {command} --help')")
+
+
+def test_a_cpt_shaped_miss_suggests_cpt_codes_not_retired_icd9(capsys: pytest.CaptureFixture[str]) -> None:
+    """`show 29888` suggested '29880, 29881, 29882, 298.8': ICD-9-CM is shown only when asked for."""
+    assert run(["show", "29888"]) == 1
+    err = capsys.readouterr().err
+    assert "CPT code without a page here" in err and "29881" in err
+    assert "298.8" not in err
+    # A dotted ICD-9-CM spelling still gets ICD-9-CM suggestions.
+    assert run(["show", "999.99"]) == 1
+    assert "999.9" in capsys.readouterr().err

@@ -96,7 +96,8 @@ def test_typos_are_corrected(lib: Any, query: str, expected: str) -> None:
 
 def test_exact_words_beat_corrections(lib: Any) -> None:
     hits = lib.search("pneumonia", limit=5).hits
-    assert hits[0].match == "title"
+    # the Alphabetic Index's 'Pneumonia → J18.9' path is exact too (issue 14): not a correction
+    assert hits[0].match in ("title", "index") and hits[0].code == "J18.9"
 
 
 @pytest.mark.parametrize(
@@ -138,7 +139,8 @@ def test_filters(lib: Any) -> None:
 def test_match_tiers_are_reported(lib: Any) -> None:
     assert lib.search("E11.9").hits[0].match == "exact-code"
     assert lib.search("E11.6").hits[1].match == "code-prefix"
-    assert lib.search("pneumonia").hits[0].match == "title"
+    assert lib.search("pneumonia unspecified organism").hits[0].match == "title"
+    assert lib.search("pheochromocytoma").hits[0].match == "index"  # issue 14: the Alphabetic Index
     assert lib.search("pnuemonia").hits[0].match == "fuzzy"
     assert lib.search("heart attack").hits[0].match == "synonym"
 

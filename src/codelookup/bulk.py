@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from .errors import UsageError
+from .errors import CatalogueError, UsageError
 from .validation import FIELDS, Validation, code_table, validate_columns
 
 CHUNK = 50_000
@@ -314,8 +314,10 @@ def _write_parquet(rows: Iterator[dict[str, Any]], path: str) -> int:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise UsageError(
-            "--format parquet needs pyarrow", hint="pip install 'codelookup[parquet]'"
+        # A missing optional package is not a usage error: exit 3, as `group` without drgpy.
+        raise CatalogueError(
+            "--format parquet needs the pyarrow package, which is not installed",
+            hint="pip install 'codelookup[parquet]'",
         ) from None
     schema = parquet_schema()
     count = 0

@@ -191,6 +191,58 @@ def systems(
     _dispatch("systems", locals())
 
 
+# -- the coders' indexes (issue 14; the work is in index_commands.py) -------------------------
+@app.command("index")
+def index_(
+    term: Annotated[list[str], _arg("index")],
+    system: SystemOpt = None,
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    format_: FormatOpt = AUTO,
+) -> None:
+    """Look a term up in the index, as a coder does: main term, subterms, modifiers, codes, see/see also.
+
+    --system cm (default): the ICD-10-CM Alphabetic Index and External Cause Index; --system pcs:
+    the ICD-10-PCS Index (tables and how to finish the code).
+
+    Examples: codelookup index pheochromocytoma; codelookup index 'fracture, radius, lower end';
+    codelookup index abdominohysterectomy --system pcs; codelookup index chordoma --json
+    """
+    _dispatch("index", locals())
+
+
+@app.command()
+def neoplasm(
+    term: Annotated[list[str], _arg("neoplasm")],
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    format_: FormatOpt = AUTO,
+) -> None:
+    """The Neoplasm Table row(s) for a site: six columns, malignant primary to unspecified behaviour.
+
+    Examples: codelookup neoplasm breast; codelookup neoplasm 'lung, upper lobe' --json
+    """
+    _dispatch("neoplasm", locals())
+
+
+@app.command()
+def drug(
+    term: Annotated[list[str], _arg("drug")],
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+    format_: FormatOpt = AUTO,
+) -> None:
+    """The Table of Drugs and Chemicals row: poisoning (accidental, self-harm, assault, undetermined),
+    adverse effect, underdosing.
+
+    Examples: codelookup drug acetaminophen; codelookup drug 'carbon monoxide' --json
+    """
+    _dispatch("drug", locals())
+
+
+# -- end of the coders' indexes -----------------------------------------------------------------
+
+
 # -- crosswalk (issue 18) ---------------------------------------------------------------------
 @app.command()
 def crosswalk(
@@ -365,7 +417,10 @@ def export(
 def import_(
     kind: Annotated[
         str | None,
-        typer.Argument(help="What the file is: " + ", ".join(registry.import_kinds()) + ".", show_default=False),
+        typer.Argument(
+            help="What the file is: " + ", ".join([*registry.import_kinds(), "icd10cm-index"]) + ".",
+            show_default=False,
+        ),
     ] = None,
     file: Annotated[
         Path | None,
@@ -379,7 +434,8 @@ def import_(
     """Load an official release into your own catalogue layer (the bundled file is never changed).
 
     Examples: codelookup import hcpcs HCPC2026_JAN_ANWEB.txt; codelookup import cpt my-cpt-descriptors.tsv;
-    codelookup import icd10pcs icd10pcs_order_2027.txt; codelookup import --list; codelookup import --remove hcpcs
+    codelookup import icd10pcs icd10pcs_order_2027.txt; codelookup import icd10cm-index icd10cm-index-2026.xml;
+    codelookup import --list; codelookup import --remove hcpcs
     """
 
     def work() -> int:
@@ -419,7 +475,14 @@ def run(argv: list[str]) -> int:
             sys.stdout.write(ctx.get_help() + "\n")
             return ExitCode.OK
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            where = f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'codelookup --help')"
+            if ctx is not None:
+                where = f" (see '{ctx.command_path} --help')"
+            else:
+                # click's parser raises "Option '--dx' requires an argument." without a context:
+                # point at the subcommand's help (the first word that is not an option), not the app's.
+                sub = next((a for a in argv if not a.startswith("-")), None)
+                commands = getattr(command, "commands", {})
+                where = f" (see 'codelookup {sub} --help')" if sub in commands else " (see 'codelookup --help')"
             _err(exc.format_message().replace("\n", " ") + where)
             return int(exc.exit_code)
         raise

@@ -390,6 +390,13 @@ def dispatch(command: str, values: dict[str, Any], streams: Streams | None = Non
         return run_sections(values["code"], fmt, Library() if values["code"] else None, streams)
     if command == "systems":
         return run_systems(fmt, Library(), streams)
+    if command in ("index", "neoplasm", "drug"):  # the coders' indexes (issue 14): index_commands.py
+        from .index_commands import run_index, run_table
+
+        term = " ".join(values["term"])
+        if command == "index":
+            return run_index(term, systems[-1] if systems else "cm", fmt, Library(), streams)
+        return run_table(command, term, fmt, Library(), streams)
     raise AssertionError(f"no such command: {command}")  # pragma: no cover - the grammar lists them
 
 
@@ -405,9 +412,11 @@ def run_import_command(
 ) -> int:
     from .layers import layer_kinds, list_layers, remove_layer
 
-    kinds = ", ".join(layer_kinds())
+    kinds = ", ".join([*layer_kinds(), "icd10cm-index"])
     if sum(bool(x) for x in (list_, remove, kind or file)) != 1:
         raise UsageError("give KIND FILE, --list or --remove KIND", hint="see 'codelookup import --help'")
+    if "icd10cm-index" in (kind, remove):  # the official Alphabetic Index (issue 14): index_import.py
+        return _import_cm_index(file, bool(remove), fmt, streams)
     if list_:
         rows = [
             {
@@ -421,6 +430,9 @@ def run_import_command(
             }
             for info in list_layers()
         ]
+        from .index_import import listing
+
+        rows += listing()
         cols = (
             ("kind", "Kind"),
             ("mode", "Mode"),
@@ -467,6 +479,26 @@ def run_import_command(
     streams.err.write(
         f"codelookup: imported {result.record_count:,} records from {result.source_file}"
         f"{' (' + counts + ')' if counts else ''} into {result.layer_path}\n"
+    )
+    return ExitCode.OK
+
+
+def _import_cm_index(file: Path | None, remove: bool, fmt: OutputFormat, streams: Streams) -> int:
+    from . import index_import
+
+    if remove:
+        if not index_import.remove():
+            raise NotFoundError("no icd10cm-index import to remove")
+        streams.err.write("codelookup: removed the imported index; the bundled derived FY2025 index is used again\n")
+        return ExitCode.OK
+    if file is None:
+        raise UsageError("no file given", hint="codelookup import icd10cm-index icd10cm-index-2026.xml")
+    summary = index_import.run(file)
+    if fmt is OutputFormat.JSON:
+        streams.out.write(dumps({"schema_version": OUTPUT_SCHEMA_VERSION, **summary}) + "\n")
+    streams.err.write(
+        f"codelookup: imported {summary['records']:,} index entries from {summary['source_file']}"
+        f" ({summary['release']}) into {summary['layer']}; they replace the derived FY2025 index\n"
     )
     return ExitCode.OK
 

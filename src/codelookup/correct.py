@@ -265,7 +265,7 @@ class Corrector:
         """For a known but rare word (document frequency <= RARE_DF), common words one edit
         away that are far more frequent: the word itself may be a slip that made it into a
         title or descriptor. Empty for ordinary words, so they are never second-guessed."""
-        if len(w) < 5 or w in STOPWORDS or not w.isalpha() or w in self.s.synonyms:
+        if len(w) < 4 or w in STOPWORDS or not w.isalpha() or w in self.s.synonyms:
             return []
         df = self.df(w)
         if df > RARE_DF:

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import c
 _COLS = "id, system, code, title, billable, kind, parent, depth, nbill, data"
 _CPT_SHAPE = re.compile(r"\d{4}[0-9FTU]")  # CPT: 5 digits, or 4 digits + F/T/U (categories II, III, PLA)
 _PCS_SHAPE = re.compile(r"[0-9A-HJ-NP-Z]{7}")
+# A dotted ICD-9-CM spelling (250.00, V10.3, E800.0, 81.54): only then are near codes of the
+# systems a word search leaves out (opt_in: ICD-9-CM, MS-DRG) suggested before the others.
+_ICD9_DOTTED = re.compile(r"[EV]?\d{2,4}\.\d{1,2}", re.IGNORECASE)
 _HCPCS_SHAPE = re.compile(r"[A-V]\d{4}")
 NOTE_SLUGS = ("includes", "excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "notes")
 PCS_AXES = (
@@ -152,7 +155,11 @@ class Details:
                     suggestions=tuple(r.code for r in elsewhere),
                 )
         if key and looks_like_code(cleaned):
-            sugg = self.searcher.code_suggestions(key, systems=wanted)
+            if not wanted and not _ICD9_DOTTED.fullmatch(cleaned.strip()):
+                # `show 29888` should suggest 29880-29882, not the retired ICD-9-CM code 298.8.
+                usual = tuple(s.name for s in registry.ordered() if not s.opt_in)
+                sugg = self.searcher.code_suggestions(key, systems=usual)
+            sugg = sugg or self.searcher.code_suggestions(key, systems=wanted)
         if not sugg and cleaned and not looks_like_code(cleaned):
             # Not code-shaped: suggest what a word search finds as typed; a guessed spelling
             # ('nope' -> 'nose') would suggest unrelated codes, so then suggest nothing.
@@ -269,6 +276,12 @@ class Details:
             axes = self.pcs_axes(row.code, row.system)
             if axes:
                 sections["axes"] = axes
+        if row.system in ("ICD-10-CM", "ICD-10-PCS"):  # issue 14: the coders' indexes
+            from .indexes import entries_leading_to
+
+            paths = entries_leading_to(self.con, row.system, row.code)
+            if paths:
+                sections["index_entries"] = paths
         if system is not None and system.page_sections:
             sections.update(_page_hook(system.page_sections)(self, row))  # issues 18, 22
         if not row.billable:

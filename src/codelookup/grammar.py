@@ -116,6 +116,22 @@ COMMANDS: dict[str, tuple[Arg | None, tuple[str, ...]]] = {
         ("json", "format"),
     ),
     "systems": (None, ("json", "format")),
+    # the coders' indexes (issue 14)
+    "index": (
+        Arg("term", "A term, or 'Main term, subterm, ...' to walk down like the book.", "TERM...", many=True,
+            required=True),
+        ("system", "json", "csv", "format"),
+    ),
+    "neoplasm": (
+        Arg("term", "A site of the Neoplasm Table, e.g. breast or 'lung, upper lobe'.", "SITE...", many=True,
+            required=True),
+        ("json", "csv", "format"),
+    ),
+    "drug": (
+        Arg("term", "A drug or chemical of the Table of Drugs, e.g. acetaminophen.", "SUBSTANCE...", many=True,
+            required=True),
+        ("json", "csv", "format"),
+    ),
 }  # fmt: skip
 # Commands declared in cli.py only: they never take the fast path (file paths, long-running work,
 # or heavy imports that dwarf Typer's start-up). Add a new command either to COMMANDS (fast) or here.

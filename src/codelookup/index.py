@@ -71,6 +71,9 @@ def index_key(cat: str | Path, first_line: bytes, layers: list[str]) -> str:
         with contextlib.suppress(OSError):
             dst = os.stat(os.path.join(data, name))
             parts += [name, str(dst.st_size), str(dst.st_mtime_ns)]
+    from .indexes import key_parts  # the coders' indexes (companion file, imported index)
+
+    parts += key_parts()
     raw = "\x1f".join(parts).encode()
     # Two CRCs make a 64-bit identity: plenty for a cache key, and zlib is already loaded
     # (hashlib would add an import to every cold start).
@@ -273,7 +276,7 @@ def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True, 
         systems = header["systems"]
     con = sqlite3.connect(db_path)
     try:
-        _fill(con, header, systems, pcs_tables, records, key, show)
+        _fill(con, header, systems, pcs_tables, records, key, show, imports=use_layers)
         con.commit()
     finally:
         con.close()
@@ -290,6 +293,7 @@ def _fill(
     records: Iterable[dict[str, Any]],
     key: str,
     show: bool,
+    imports: bool = True,
 ) -> None:
     import json
 
@@ -393,13 +397,19 @@ def _fill(
     con.execute("CREATE INDEX rec_norm ON rec(norm)")
     con.execute("CREATE INDEX rec_code ON rec(system, code)")
     con.execute("CREATE INDEX rec_parent ON rec(system, parent)")
-    vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b))
+    # The coders' indexes (issue 14, see indexes.py): their words join the vocabulary.
+    from .indexes import fill as fill_indexes
+
+    post_i = fill_indexes(con, rows, stem, use_imported=imports)
+    vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b) | set(post_i))
     fields = (post_t, post_a, post_x, post_b)
     con.executemany(
         "INSERT INTO post VALUES (?,?,?,?,?)",
         ((term, *(f[term].tobytes() if term in f else None for f in fields)) for term in vocab),
     )
-    dfs = array("I", (sum(len(f.get(t, ())) for f in fields) for t in vocab))
+    # Words the catalogue already has keep their record counts (the corrector is tuned on them);
+    # words only the coders' indexes have count their index aliases.
+    dfs = array("I", (sum(len(f.get(t, ())) for f in fields) or len(post_i.get(t, ())) for t in vocab))
     con.executemany(
         "INSERT OR IGNORE INTO del1 VALUES (?,?)",
         ((d, w) for w in vocab if len(w) >= 4 and not w.isdigit() for d in deletes1(w)),
@@ -555,6 +565,9 @@ def bundled_key(first_line: bytes) -> str:
     for name in ("synonyms.tsv", "common_codes.tsv"):
         with open(os.path.join(data, name), "rb") as fh:
             parts.append(f"{zlib.crc32(fh.read()):08x}")
+    from .indexes import bundled_key_part
+
+    parts.append(bundled_key_part())
     raw = "\x1f".join(parts).encode()
     return f"b{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
 
@@ -569,6 +582,10 @@ def build_bundled_index(db_path: str, cat: str | Path) -> str:
 def _prebuilt(cat: str, first_line: bytes, layers: list[str]) -> sqlite3.Connection | None:
     """The wheel's own index, when it fits: no imported layers and the same catalogue."""
     if layers or os.environ.get(ENV_PREBUILT, "1") == "0" or not os.path.isfile(PREBUILT):
+        return None
+    from .indexes import imported_file
+
+    if os.path.isfile(imported_file()):  # the user's official Alphabetic Index replaces the bundled one
         return None
     try:
         key = bundled_key(first_line)

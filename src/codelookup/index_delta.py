@@ -104,12 +104,27 @@ def update(base: str, target: str, bundled_systems: dict[str, Any], layer_files:
         systems, pcs_tables, replaced, replacements, overlays = read_layers(bundled_systems, bundled_pcs, layer_files)
         if overlays or not replaced:
             raise NotApplicable("overlay layers need a full rebuild")
+        from .indexes import BOOK_SYSTEM
+
+        if replaced & set(BOOK_SYSTEM.values()):
+            # The coders' indexes (issue 14) point at these systems' record ids and are checked
+            # against their codes: a new ICD-10-CM or ICD-10-PCS release needs them rebuilt too.
+            raise NotApplicable("the coders' indexes are built against the replaced system")
         con.execute("PRAGMA journal_mode=OFF")
         con.execute("PRAGMA synchronous=OFF")
         _apply(con, systems, pcs_tables if pcs_tables is not bundled_pcs else None, replaced, replacements, key)
         con.commit()
     finally:
         con.close()
+
+
+def _index_aliases(con: sqlite3.Connection, term: str) -> int:
+    """How many index entries use ``term`` (0 when the index has no coders' indexes)."""
+    try:
+        row = con.execute("SELECT length(ess), length(ext) FROM ixpost WHERE term=?", (term,)).fetchone()
+    except sqlite3.Error:
+        return 0
+    return 0 if row is None else ((row[0] or 0) + (row[1] or 0)) // 4
 
 
 def _apply(
@@ -219,7 +234,13 @@ def _apply(
         if not dirty:
             continue
         total = sum(len(a) for a in kept)
-        if total == 0:
+        aliases = _index_aliases(con, term) if total == 0 else 0
+        if aliases:
+            # Still a word of the coders' indexes (issue 14): it stays, counting its index
+            # entries, as a full build keeps it.
+            changed.append((term, [None, None, None, None]))
+            df_of[term] = aliases
+        elif total == 0:
             gone.append(term)
             df_of.pop(term, None)
         else:

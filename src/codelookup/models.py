@@ -107,19 +107,22 @@ class SystemInfo(Frozen):
 class SearchHit(Frozen):
     """One ranked search result."""
 
-    __slots__ = ("billable", "code", "match", "score", "system", "title")
+    __slots__ = ("billable", "code", "match", "path", "score", "system", "title")
     code: str
     system: str
     title: str
     billable: bool
     score: float
-    match: str  # exact-code | code-prefix | title | synonym | fuzzy
+    match: str  # exact-code | code-prefix | title | synonym | fuzzy | index
+    path: str  # found through an index: the path that leads here ("Pheochromocytoma, … → D35.00")
 
-    def __init__(self, code: str, system: str, title: str, billable: bool, score: float, match: str) -> None:
-        self._init(code=code, system=system, title=title, billable=billable, score=score, match=match)
+    def __init__(
+        self, code: str, system: str, title: str, billable: bool, score: float, match: str, path: str = ""
+    ) -> None:
+        self._init(code=code, system=system, title=title, billable=billable, score=score, match=match, path=path)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "code": self.code,
             "system": self.system,
             "title": self.title,
@@ -127,6 +130,9 @@ class SearchHit(Frozen):
             "score": round(self.score, 4),
             "match": self.match,
         }
+        if self.path:
+            out["path"] = self.path
+        return out
 
 
 class CodeRef(Frozen):

@@ -49,8 +49,11 @@ def note_groups(value: Any, code: str = "") -> list[tuple[str, list[dict[str, An
         label = ""
         if note.get("level") and note.get("source") != code:
             label = f"from {note['level']} {note['source']}"
-            if note.get("source_title"):
-                label += f" ({note['source_title']})"
+            title = str(note.get("source_title") or "")
+            # Block titles repeat their range ("Injuries to the hip and thigh (S70-S79)"): say it once.
+            title = title.removesuffix(f" ({note['source']})")
+            if title:
+                label += f" ({title})"
         groups.setdefault(label, []).append(note)
     return list(groups.items())
 

@@ -376,7 +376,7 @@ class Searcher:
             short = w in STOPWORDS or len(w) <= 2 or any(c.isdigit() for c in w)
             if not short and not (w in vs or stem(w) in vs or w in syn):
                 return True
-            if not short and len(w) >= 5 and w not in syn and self._rare(w):
+            if not short and len(w) >= 4 and w not in syn and self._rare(w):
                 return True  # known, but perhaps only as somebody's typo (see Corrector.confusions)
         glued = [a + b for a, b in pairwise(ws) if a.isalpha() and b.isalpha()]
         if any(g in vs or stem(g) in vs or g in syn for g in glued):
@@ -752,6 +752,13 @@ class Searcher:
                 self._score(v, v.cand, best, sided, sideless)
         if counted is not None:  # everything scored: 'best' holds every listed candidate
             counted[0] = len(set().union(*everyone)) if pruned else len(best)
+        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. After
+        # the count above, so the relaxed passes are decided by title matches as before. (A
+        # record left unscored above scores below the head, so its index path, if better,
+        # still cannot enter the head: the head is the same as with every record scored.)
+        from .indexes import merge_hits
+
+        paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
         top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
         if not top:
             return []
@@ -765,7 +772,10 @@ class Searcher:
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
             ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
-        return [SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m) for d, sc, m in ranked[:limit]]
+        return [
+            SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, ""))
+            for d, sc, m in ranked[:limit]
+        ]
 
     # -- scoring: every candidate, or only those that can reach the top (issue 20) -----------
     def _listed_mask(self, allowed: set[int] | None, billable_only: bool) -> bytes | None:

@@ -78,6 +78,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("drg_facts", "DRG Facts (CMS Table 5, FY2026)", Shape.BULLETS, "structure"),
     Section("drg_explanation", "What This DRG Means", Shape.TEXT, "structure"),
     Section("cross_references", "Codes Named in These Notes", Shape.CODES, "structure"),
+    Section("index_entries", "Index Entries That Lead Here", Shape.BULLETS, "structure"),
     Section("children", "Codes Below This One", Shape.CODES, "structure"),
     Section("similar_codes", "Similar Codes", Shape.CODES, "structure"),
 )

@@ -72,12 +72,29 @@ def run(output: Path, content: Path, check: bool, console: Console) -> int:
             write_atomic(output, data)
             same = True
         progress.advance(task)
+    same = _indexes(output, cat, check, console) and same
     if check:
         verdict = "matches the rebuild" if same else "differs from the rebuild; run python -m codelookup.build"
         console.print(f"{output}: {verdict}")
         return 0 if same else 1
     console.print(f"wrote {output} ({len(data):,} bytes, {len(cat.records):,} records)")
     return 0
+
+
+def _indexes(output: Path, cat: pipeline.Catalogue, check: bool, console: Console) -> bool:
+    """The coders' indexes companion (indexes.json.gz next to the catalogue), checked against it."""
+    from codelookup.build import cm_index
+
+    target = output.parent / "indexes.json.gz"
+    data, report = cm_index.build(ROOT / cm_index.SOURCES, cat.records)
+    console.print(cm_index.summary(report), markup=False, highlight=False)
+    if check:
+        same = target.is_file() and target.read_bytes() == data
+        console.print(f"{target}: {'matches the rebuild' if same else 'differs from the rebuild'}")
+        return same
+    write_atomic(target, data)
+    console.print(f"wrote {target} ({len(data):,} bytes)")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,42 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from codelookup.errors import CatalogueError
-from codelookup.hcpcs_record import RECORD_LENGTH, detail_fields
+from codelookup.hcpcs_record import RANGES, RECORD_LENGTH, detail_fields
 
 SYSTEM = "HCPCS"
 MODIFIER_GROUP = "MODIFIERS"
 MODIFIER_TITLE = "HCPCS Level II modifiers"
 
-# Our names for the ranges HCPCS Level II is organised in (the HCPCS manual's headings, in plain
-# words). A group's code is the range its codes actually span (A0021-A0999), found per release.
-RANGES: tuple[tuple[str, str, str], ...] = (
-    ("A0000", "A0999", "Transportation services, including ambulance"),
-    ("A2000", "A2999", "Skin substitutes and wound matrix products"),
-    ("A4000", "A8999", "Medical and surgical supplies"),
-    ("A9000", "A9999", "Administrative, miscellaneous and investigational items"),
-    ("B0000", "B9999", "Enteral and parenteral therapy (tube and IV feeding)"),
-    ("C0000", "C9999", "Hospital outpatient codes (temporary, outpatient payment system)"),
-    ("D0000", "D9999", "Dental procedures"),
-    ("E0000", "E9999", "Durable medical equipment"),
-    ("G0000", "G9999", "Procedures and professional services (temporary)"),
-    ("H0000", "H9999", "Behavioral health and substance use treatment services"),
-    ("J0000", "J8999", "Drugs administered other than by mouth (and some oral drugs)"),
-    ("J9000", "J9999", "Chemotherapy drugs"),
-    ("K0000", "K9999", "Temporary codes for durable medical equipment"),
-    ("L0000", "L4999", "Orthotic procedures and devices (braces and supports)"),
-    ("L5000", "L9999", "Prosthetic procedures and devices (artificial limbs and parts)"),
-    ("M0000", "M0999", "Other medical services"),
-    ("M1000", "M9999", "Quality measures and MIPS value pathways (reporting codes)"),
-    ("P0000", "P9999", "Pathology and laboratory services"),
-    ("Q0000", "Q9999", "Temporary codes"),
-    ("R0000", "R9999", "Diagnostic radiology services"),
-    ("S0000", "S9999", "Temporary national codes (not used by Medicare)"),
-    ("T0000", "T9999", "National codes for state Medicaid agencies"),
-    ("U0000", "U9999", "Coronavirus laboratory tests"),
-    ("V0000", "V2999", "Vision services"),
-    ("V5000", "V5299", "Hearing services"),
-    ("V5300", "V5999", "Speech-language pathology services"),
-)
+# The ranges and their names live with the record reader so that `import hcpcs` groups alike.
 
 FIRST_LINE = {"3": "code", "7": "modifier"}
 CONTINUES = {"4": "3", "8": "7"}

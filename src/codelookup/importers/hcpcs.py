@@ -1,4 +1,8 @@
-"""CMS HCPCS Level II alpha-numeric file: fixed-width text, ``.xlsx`` or ``.csv``.
+"""CMS HCPCS Level II alpha-numeric file: fixed-width text, ``.xlsx`` or ``.csv``, or the quarterly zip.
+
+The zip as CMS distributes it (``january-2026-alpha-numeric-hcpcs-file.zip``) is read in place:
+its one ``HCPC<YYYY>_<MON>_ANWEB*.txt`` member is the fixed-width file below, so a user need not
+unzip it first (the build reads the same zip the same way).
 
 Fixed-width positions (1-based, inclusive) from the CMS "HCPCS Contractor Record" layout
 (``HCPC<YYYY>_recordlayout.txt``, record length 320), of which we read:
@@ -31,13 +35,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from codelookup.hcpcs_record import detail_fields
+from codelookup.hcpcs_record import detail_fields, range_of
 from codelookup.importers._common import Layer, ParsedRelease, Ticker, fail, read_text
 
 # Fields detail_fields also returns that this importer already records under its own names.
@@ -151,8 +156,10 @@ def file_period(path: Path) -> date | None:
 # --- readers ---------------------------------------------------------------------------------
 
 
-def rows_fixed_width(path: Path, ticker: Ticker) -> Iterator[Row]:
-    text = read_text(path)
+def rows_fixed_width(path: Path, ticker: Ticker, text: str | None = None) -> Iterator[Row]:
+    """Rows of the fixed-width file at ``path`` (or of ``text``, a zip member already read)."""
+    if text is None:
+        text = read_text(path)
     lines = text.splitlines()
     ticker.total = max(len(lines), 1)
     for number, raw in enumerate(lines, start=1):
@@ -383,7 +390,7 @@ def assemble(
         period = date.fromisoformat(max(known)) if known else None
 
     codes: list[dict[str, Any]] = []
-    letters: set[str] = set()
+    by_range: dict[tuple[str, str, str], list[str]] = {}
     counts = {"codes": 0, "modifiers": 0, "terminated": 0, "groups": 0}
     for code, entry in entries.items():
         first = entry.first
@@ -406,8 +413,14 @@ def assemble(
                 {k: v for k, v in detail_fields(first.raw).items() if k not in _SAME_AS_ABOVE}
             )
         if kind == "code":
-            letters.add(code[0])
-            parent = range_code(code[0])
+            # The bundled release's ranges (A0021-A0999, J9000-J9999, ...), named in
+            # codelookup.hcpcs_record, so that an import keeps the hierarchy `browse` shows; a code
+            # outside every named range falls back to its letter.
+            named = range_of(code)
+            letter_title = RANGE_TITLES.get(code[0], f"HCPCS Level II codes starting with {code[0]}")
+            key = named or (range_code(code[0]), "", letter_title)
+            by_range.setdefault(key, []).append(code)
+            parent = key[0]  # replaced below by the span of the codes the file has
             counts["codes"] += 1
         else:
             parent = MODIFIER_GROUP
@@ -426,17 +439,18 @@ def assemble(
             rec["terms"] = [short]
         codes.append(rec)
 
-    groups: list[dict[str, Any]] = [
-        {
-            "code": range_code(letter),
-            "system": SYSTEM,
-            "title": RANGE_TITLES.get(letter, f"HCPCS Level II codes starting with {letter}"),
-            "billable": False,
-            "kind": "section",
-            "parent": None,
-        }
-        for letter in sorted(letters)
-    ]
+    groups: list[dict[str, Any]] = []
+    parents: dict[str, str] = {}
+    for (_, last, title), members in sorted(by_range.items()):
+        members.sort()
+        group = f"{members[0]}-{members[-1]}" if last else range_code(members[0][0])
+        parents.update(dict.fromkeys(members, group))
+        groups.append(
+            {"code": group, "system": SYSTEM, "title": title, "billable": False, "kind": "section", "parent": None}
+        )
+    for rec in codes:
+        if rec["kind"] == "code":
+            rec["parent"] = parents[rec["code"]]
     if counts["modifiers"]:
         groups.append(
             {
@@ -452,16 +466,46 @@ def assemble(
     return groups + codes, counts
 
 
+_ZIP_DATA_RE = re.compile(r"HCPC\d{4}_[A-Z]{3}_ANWEB[^/]*\.txt$", re.IGNORECASE)
+
+
+def zip_member(path: Path) -> tuple[str, str]:
+    """The name and text of the fixed-width data file inside a CMS quarterly zip."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [n for n in zf.namelist() if _ZIP_DATA_RE.search(n)]
+            if len(members) != 1:
+                found = ", ".join(members) if members else "none"
+                raise fail(
+                    path,
+                    None,
+                    f"a zip, but not a CMS HCPCS quarterly zip: expected one HCPC<YYYY>_<MON>_ANWEB .txt "
+                    f"file inside, found {found}",
+                )
+            raw = zf.read(members[0])
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise fail(path, None, f"not a readable zip archive ({exc})") from exc
+    try:
+        return members[0], raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return members[0], raw.decode("cp1252", errors="replace")
+
+
 def parse(path: Path, ticker: Ticker) -> tuple[list[dict[str, Any]], dict[str, int], str | None]:
     """Read any supported form; returns records, counts and a release label if one is known."""
     suffix = path.suffix.lower()
+    period_from = path
     if suffix == ".xlsx":
         rows = rows_xlsx(path, ticker)
     elif suffix == ".csv":
         rows = rows_csv(path, ticker)
+    elif suffix == ".zip" or zipfile.is_zipfile(path):
+        member, text = zip_member(path)
+        rows = rows_fixed_width(path, ticker, text)
+        period_from = Path(member)
     else:
         rows = rows_fixed_width(path, ticker)
-    period = file_period(path)
+    period = file_period(period_from) or file_period(path)
     records, counts = assemble(path, rows, period)
     release = period.strftime("%Y %B") if period else None
     return records, counts, release
