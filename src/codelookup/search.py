@@ -988,7 +988,7 @@ class Searcher:
 PRUNE_ABOVE = 4_000  # candidates in all readings beyond which only those that can reach the top are scored
 THRESHOLD_STEP = 0.02  # how far below the best unvisited bound each round of scoring reaches
 SLOT_CACHE_FROM = 2_000  # a word's record map this large is kept for the next query...
-SLOT_CACHE_ENTRIES = 500_000  # ... up to this many records in all (~40 MB, batches only)
+SLOT_CACHE_ENTRIES = 1_000_000  # ... up to this many records in all (~80 MB, batches only)
 WALK_ABOVE = 300  # smaller groups of candidates are scored in full, not walked
 BUCKETS_SHARE = 8  # a group holding an eighth of the catalogue walks the shared buckets instead
 MASK_FROM = 1_000  # candidates from which a cold start builds the filter mask rather than test each
