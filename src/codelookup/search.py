@@ -881,11 +881,12 @@ class Searcher:
         ``A(m) + prior + COVERAGE_WEIGHT * min(1, m / tlen)``, where ``A(m)`` (the ``m`` best
         match values averaged over ``n``, the literal bonus when ``m == n``, less the smallest
         possible missing-word penalty and the reading's expansion step) is the same for every
-        such record. Records are visited in falling order of that bound (groups by title
-        length, each sorted by prior), a little at a time, and scored exactly; once the
-        ``wanted``-th best score so far is above every unvisited bound, no unvisited record can
-        enter the head or tie with it, in any reading: the head is exactly what scoring every
-        candidate gives. Readings with few candidates are scored in full.
+        such record. Records are visited in falling order of that bound, a little at a time
+        (a group's best-bounded records picked in C; a group holding much of the catalogue
+        walks ``buckets``, every record by title length and prior), and scored exactly; once
+        the ``wanted``-th best score so far is above every unvisited bound, no unvisited record
+        can enter the head or tie with it, in any reading: the head is exactly what scoring
+        every candidate gives. Readings and groups with few candidates are scored in full.
         """
         walks: list[_SelectWalk | _BucketWalk] = []
         for v in scored:
