@@ -728,13 +728,14 @@ class Searcher:
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
                     best[d] = (score, match)
-        if counted is not None:
-            counted[0] = len(best)
-        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. After
-        # the count above, so the relaxed passes are decided by title matches as before.
+        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. The
+        # relaxed passes above are decided by title matches alone; the index joins before the
+        # count and the cut, so 'total' is what --all lists and every limit lists a prefix of it.
         from .indexes import merge_hits
 
         paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
+        if counted is not None:
+            counted[0] = len(best)
         # The second stage re-orders a fixed head (not one that grows with the limit), so every
         # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
         head = RELAX_BELOW + POOL if second_stage else 0
