@@ -412,6 +412,7 @@ def merge_hits(
     """
     from .search import (
         COVERAGE_WEIGHT,
+        EXPANSION_STEP,
         FUZZY_BELOW,
         LITERAL_BONUS,
         MISSING_PENALTY,
@@ -427,7 +428,7 @@ def merge_hits(
         return LazyPaths(con)
     if not alen_raw:
         return LazyPaths(con)
-    prior, sysb = searcher.prior, searcher.sysb
+    prior, sysb, tlen = searcher.prior, searcher.sysb, searcher.tlen
     # 'with' and 'without' are stopwords, yet an index path 'with esophagitis' contradicts a query
     # '… without esophagitis': such a path pays more than a missing word would.
     said = set(words(text)) & {"with", "without"}
@@ -435,10 +436,10 @@ def merge_hits(
     flags = searcher._blob("ixflag") if contradicts else b""
     # Two words that no title shares ('bold fracture'): let an entry match one of them, at a cost.
     nothing_else = not best
-    winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
+    winners: dict[int, tuple[float, str, int]] = {}  # alias id -> (score, match label, essential words)
     cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
     slot_cache: dict[tuple[tuple[str, float], ...], _SlotSets] = {}
-    for slots, is_syn, *_ in variants:
+    for slots, is_syn, rank in variants:
         per_slot: list[_SlotSets] = []
         for slot in slots:
             key = tuple(sorted(slot.terms.items()))
@@ -495,6 +496,7 @@ def merge_hits(
                 continue
             coverage = min(1.0, essential / alen_raw[a])
             score = total / n + COVERAGE_WEIGHT * coverage - MISSING_PENALTY * (n - matched)
+            score -= EXPANSION_STEP * rank  # a later expansion of a synonym, as for titles
             if flags and flags[a] & contradicts and not flags[a] & (3 - contradicts):
                 score -= CONTRADICTION  # worse than a missing word: the path says the opposite
             if not is_syn and exact and matched == n:
@@ -502,7 +504,7 @@ def merge_hits(
             cur = winners.get(a)
             if cur is None or score > cur[0]:
                 # Exact words through the index say "index"; corrections and synonyms say so.
-                winners[a] = (score, "synonym" if is_syn else ("fuzzy" if fuzzy else "index"))
+                winners[a] = (score, "synonym" if is_syn else ("fuzzy" if fuzzy else "index"), essential)
     if not winners:
         return LazyPaths(con)
     # The best alias per record (ties: the shorter path, then book order).
@@ -517,14 +519,24 @@ def merge_hits(
         ):
             rows[aid] = (rec, entry, col, code)
     chosen: dict[int, tuple[float, int]] = {}  # record -> (score, alias id)
+    from .systems import registry
+
+    pcs_id = registry.id_of("ICD-10-PCS")
     labels: dict[int, str] = {}
-    for aid, (score, label) in top:
+    for aid, (score, label, essential) in top:
         rec = rows[aid][0]
         sb = sysb[rec]
         if allowed is not None and sb >> 1 not in allowed:
             continue
         if billable_only and not sb & 1:
             continue
+        if sb >> 1 == pcs_id and rec in best and tlen[rec] > alen_raw[aid]:
+            # A PCS entry names the operation and body part ('Drainage, Epidural Space → 0093',
+            # a table the code shown completes) and leaves out the approach, device and
+            # qualifier the code still has. Where the code's own words match too, it is no
+            # more precise a match than its title says: the path's brevity does not lift it
+            # above titles (CPT pages). Words only the index has ('Tonsillectomy') keep it.
+            score -= COVERAGE_WEIGHT * (min(1.0, essential / alen_raw[aid]) - min(1.0, essential / tlen[rec]))
         total = score + prior[rec]
         prev = chosen.get(rec)
         if prev is not None and prev[0] >= total:
