@@ -428,7 +428,7 @@ def merge_hits(
         return LazyPaths(con)
     if not alen_raw:
         return LazyPaths(con)
-    prior, sysb, tlen = searcher.prior, searcher.sysb, searcher.tlen
+    prior, sysb = searcher.prior, searcher.sysb
     # 'with' and 'without' are stopwords, yet an index path 'with esophagitis' contradicts a query
     # '… without esophagitis': such a path pays more than a missing word would.
     said = set(words(text)) & {"with", "without"}
@@ -436,7 +436,7 @@ def merge_hits(
     flags = searcher._blob("ixflag") if contradicts else b""
     # Two words that no title shares ('bold fracture'): let an entry match one of them, at a cost.
     nothing_else = not best
-    winners: dict[int, tuple[float, str, int]] = {}  # alias id -> (score, match label, essential words)
+    winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
     cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
     slot_cache: dict[tuple[tuple[str, float], ...], _SlotSets] = {}
     for slots, is_syn, rank in variants:
@@ -504,7 +504,7 @@ def merge_hits(
             cur = winners.get(a)
             if cur is None or score > cur[0]:
                 # Exact words through the index say "index"; corrections and synonyms say so.
-                winners[a] = (score, "synonym" if is_syn else ("fuzzy" if fuzzy else "index"), essential)
+                winners[a] = (score, "synonym" if is_syn else ("fuzzy" if fuzzy else "index"))
     if not winners:
         return LazyPaths(con)
     # The best alias per record (ties: the shorter path, then book order).
@@ -521,22 +521,28 @@ def merge_hits(
     chosen: dict[int, tuple[float, int]] = {}  # record -> (score, alias id)
     from .systems import registry
 
-    pcs_id = registry.id_of("ICD-10-PCS")
     labels: dict[int, str] = {}
-    for aid, (score, label, essential) in top:
+    # PCS entries whose code's own title matched as well: does the query name the entry's main
+    # term (the root operation or procedure name), or only subterms the title already has?
+    pcs_id = registry.id_of("ICD-10-PCS")
+    subterm_only = _subterm_only(
+        con,
+        {a: rows[a][1] for a in ids if sysb[rows[a][0]] >> 1 == pcs_id and rows[a][0] in best},
+        {t for slots, *_ in variants for slot in slots for t in slot.terms},
+    )
+    for aid, (score, label) in top:
         rec = rows[aid][0]
         sb = sysb[rec]
         if allowed is not None and sb >> 1 not in allowed:
             continue
         if billable_only and not sb & 1:
             continue
-        if sb >> 1 == pcs_id and rec in best and tlen[rec] > alen_raw[aid]:
-            # A PCS entry names the operation and body part ('Drainage, Epidural Space → 0093',
-            # a table the code shown completes) and leaves out the approach, device and
-            # qualifier the code still has. Where the code's own words match too, it is no
-            # more precise a match than its title says: the path's brevity does not lift it
-            # above titles (CPT pages). Words only the index has ('Tonsillectomy') keep it.
-            score -= COVERAGE_WEIGHT * (min(1.0, essential / alen_raw[aid]) - min(1.0, essential / tlen[rec]))
+        if aid in subterm_only:
+            # 'epidural' finds 'Drainage, Epidural Space, Intracranial → 0093': the query names
+            # only a body part under the operation, which the code's own title already says. The
+            # path, shorter than the title, would lift every such table above the CPT pages
+            # that are about epidurals; the title's own match stands instead.
+            continue
         total = score + prior[rec]
         prev = chosen.get(rec)
         if prev is not None and prev[0] >= total:
@@ -549,6 +555,34 @@ def merge_hits(
         if held is None or total > held[0]:
             best[rec] = (total, labels[rec])
             out.pending[rec] = rows[aid]
+    return out
+
+
+def _subterm_only(con: sqlite3.Connection, entries: dict[int, int], terms: set[str]) -> set[int]:
+    """Aliases (of ``entries``: alias id -> entry id) whose main term has none of ``terms``."""
+    if not entries:
+        return set()
+    from .text import stem
+
+    ids = sorted(set(entries.values()))
+    marks = ",".join("?" * len(ids))
+    roots: dict[int, str] = {}
+    for start, title in con.execute(
+        "WITH RECURSIVE up(s, id) AS (SELECT id, id FROM ixe WHERE id IN (" + marks + ")"
+        " UNION ALL SELECT up.s, ixe.parent FROM up JOIN ixe ON ixe.id = up.id WHERE ixe.parent >= 0)"
+        " SELECT up.s, ixe.title FROM up JOIN ixe ON ixe.id = up.id WHERE ixe.level = 0",
+        ids,
+    ):
+        roots[start] = str(title)
+    named: dict[str, bool] = {}
+    out: set[int] = set()
+    for aid, entry in entries.items():
+        title = roots.get(entry, "")
+        hit = named.get(title)
+        if hit is None:
+            hit = named[title] = any(stem(t) in terms or t in terms for t in index_terms(title))
+        if not hit:
+            out.add(aid)
     return out
 
 
