@@ -241,3 +241,22 @@ def test_crosswalk_page_and_api(web: WebApp) -> None:
     assert 'href="/code/E11.9?system=ICD-10-CM"' in html and "approximate" in html
     assert web.handle("GET", "/crosswalk/250.00?gem=sideways").status == 400
     assert 'href="/crosswalk/E11.9"' in web.handle("GET", "/code/E11.9").text()
+
+
+@pytest.mark.parametrize(
+    ("book", "term", "code"),
+    [("index", "pheochromocytoma", "D35.00"), ("neoplasm", "breast", "C79.81"), ("drug", "acetaminophen", "T39.1X1A")],
+)
+def test_the_coders_indexes_as_pages_and_api(web: WebApp, book: str, term: str, code: str) -> None:
+    api = web.handle("GET", f"/api/{book}?q={quote(term)}")
+    assert api.status == 200
+    assert api.json() == cli_json(book, term)
+    html = web.handle("GET", f"/{book}?q={quote(term)}").text()
+    assert f'href="/code/{code}"' in html
+    assert web.handle("GET", f"/{book}").status == 200
+    assert web.handle("GET", f"/api/{book}").status == 400
+
+
+def test_pcs_index_page(web: WebApp) -> None:
+    assert web.handle("GET", "/index?q=abdominohysterectomy&system=pcs").status == 200
+    assert web.handle("GET", "/index?q=x&system=hcpcs").status == 400

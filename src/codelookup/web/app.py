@@ -134,6 +134,16 @@ class WebApp:
         rc, doc, _ = run_json(lambda s: run_crosswalk((code,), OutputFormat.JSON, self.lib, s, gems))
         return rc, doc
 
+    def book_doc(self, book: str, term: str, system: str) -> tuple[int, dict[str, Any]]:
+        """The coders' indexes through their CLI commands: index (cm or pcs), neoplasm, drug."""
+        from ..index_commands import run_index, run_table
+
+        if book == "index":
+            rc, doc, _ = run_json(lambda s: run_index(term, system, OutputFormat.JSON, self.lib, s))
+        else:
+            rc, doc, _ = run_json(lambda s: run_table(book, term, OutputFormat.JSON, self.lib, s))
+        return rc, doc
+
     def systems_doc(self) -> tuple[int, dict[str, Any]]:
         rc, doc, _ = run_json(lambda s: run_systems(OutputFormat.JSON, self.lib, s))
         return rc, doc
@@ -174,6 +184,9 @@ class WebApp:
         for prefix, is_api in (("/crosswalk/", False), ("/api/crosswalk/", True)):
             if path.startswith(prefix):
                 return self._crosswalk(path[len(prefix):], params, api=is_api)
+        for book in ("index", "neoplasm", "drug"):
+            if path in (f"/{book}", f"/api/{book}"):
+                return self._book(book, params, api=path.startswith("/api/"))
         if path == "/systems":
             return self._systems(api=False)
         if path == "/api/systems":
@@ -253,6 +266,21 @@ class WebApp:
         if api:
             return self._json(_status(rc), doc)
         return self._html(_status(rc), render.crosswalk_page(code, doc))
+
+    def _book(self, book: str, params: dict[str, list[str]], api: bool) -> Response:
+        term = _one(params, "q").strip()
+        system = _one(params, "system", "cm").strip().lower() or "cm"
+        if book == "index" and system not in ("cm", "pcs", "icd-10-cm", "icd-10-pcs"):
+            raise BadRequest("system must be cm or pcs for the index")
+        if not term:
+            if api:
+                raise BadRequest(f"give q=, e.g. /api/{book}?q=" + {"index": "fracture", "neoplasm": "breast",
+                                                                        "drug": "acetaminophen"}[book])  # fmt: skip
+            return self._html(200, render.book_page(book, "", None, system))
+        rc, doc = self.book_doc(book, term, system)
+        if api:
+            return self._json(_status(rc), doc)
+        return self._html(_status(rc), render.book_page(book, term, doc, system))
 
     def _systems(self, api: bool) -> Response:
         rc, doc = self.systems_doc()

@@ -64,7 +64,7 @@ def _layout(title: str, body: str, query: str = "") -> str:
         "<label class=\"visually-hidden\" for=\"top-q\">Search codes</label>"
         f"<input id=\"top-q\" name=\"q\" type=\"search\" value=\"{esc(query)}\" placeholder=\"Search codes or words\">"
         "<button type=\"submit\">Search</button></form>"
-        "<nav class=\"links\" aria-label=\"Site\"><a href=\"/browse\">Browse</a><a href=\"/systems\">Sources</a></nav>"
+        "<nav class=\"links\" aria-label=\"Site\"><a href=\"/browse\">Browse</a><a href=\"/index\">Indexes</a><a href=\"/systems\">Sources</a></nav>"
         "</header>\n"
         f"<main id=\"main\" tabindex=\"-1\">\n{body}\n</main>\n"
         f"<footer class=\"foot\"><p>{esc(DISCLAIMER)} Offline: nothing on this page is fetched from the internet.</p></footer>\n"
@@ -361,6 +361,91 @@ def _gem_entry(e: dict[str, Any]) -> str:
         f"<li><a href=\"{esc(code_href(e.get('code', ''), e.get('system', '')))}\"><span class=\"code\">{esc(e.get('code', ''))}</span></a> "
         f"{esc(e.get('title', ''))} \u2014 <em>{esc(e.get('meaning', ''))}</em>{combo}{invalid}</li>"
     )
+
+
+BOOKS = {
+    "index": ("Alphabetic Index", "A term, or 'Main term, subterm', e.g. fracture, radius"),
+    "neoplasm": ("Neoplasm Table", "A site, e.g. breast"),
+    "drug": ("Table of Drugs and Chemicals", "A substance, e.g. acetaminophen"),
+}
+
+
+def book_page(book: str, term: str, doc: dict[str, Any] | None, system: str) -> str:
+    """The coders' indexes: the index walked like the book, or a table row with its columns."""
+    name, hint = BOOKS[book]
+    pcs = book == "index" and system in ("pcs", "icd-10-pcs")
+    picker = (
+        "<fieldset class=\"filters\"><legend>Index</legend>"
+        f"<label class=\"chk\"><input type=\"radio\" name=\"system\" value=\"cm\"{'' if pcs else ' checked'}> ICD-10-CM</label>"
+        f"<label class=\"chk\"><input type=\"radio\" name=\"system\" value=\"pcs\"{' checked' if pcs else ''}> ICD-10-PCS</label></fieldset>"
+        if book == "index" else ""
+    )
+    tabs = "".join(
+        f"<a class=\"chip\" href=\"/{b}\"{CURRENT if b == book else ''}>{esc(n)}</a>" for b, (n, _) in BOOKS.items()
+    )
+    form = (
+        f"<nav class=\"chips\" aria-label=\"Indexes and tables\">{tabs}</nav>"
+        f"<h1>{esc(name)}</h1><form class=\"search\" role=\"search\" action=\"/{book}\" method=\"get\">"
+        f"<label for=\"bq\">{esc(hint)}</label><input id=\"bq\" name=\"q\" type=\"search\" value=\"{esc(term)}\">"
+        f"{picker}<button type=\"submit\">Look up</button></form>"
+    )
+    if doc is None:
+        return _layout(name, form)
+    info = doc.get("book") or {}
+    about = (
+        f"<p class=\"meta\">{esc(info.get('name', name))}, {esc(_origin(info))}"
+        f" \u00b7 {esc(info.get('source', ''))}</p>"
+        + (f"<p class=\"note\">{esc(info['notes'])}</p>" if info.get("notes") else "")
+    )
+    notes = "".join(f"<p class=\"note\">{esc(n)}</p>" for n in doc.get("notes", []))
+    rows = doc.get("results") or []
+    if not rows:
+        body = f"<p class=\"note\">{esc(doc.get('error') or 'Nothing found for this term.')}</p>"
+    elif book == "index":
+        body = "<ul class=\"book\">" + "".join(_index_line(r, system) for r in rows) + "</ul>"
+    else:
+        heads = doc.get("columns") or []
+        head = "<tr><th scope=\"col\">Entry</th>" + "".join(f"<th scope=\"col\">{esc(h)}</th>" for h in heads) + "</tr>"
+        body = (
+            f"<div class=\"scroll\"><table class=\"book-table\"><thead>{head}</thead><tbody>"
+            + "".join(_table_row(r) for r in rows)
+            + "</tbody></table></div>"
+        )
+    return _layout(f"{name}: {term}", form + about + notes + body)
+
+
+def _origin(info: dict[str, Any]) -> str:
+    origin, release = str(info.get("origin", "")), str(info.get("release", ""))
+    return origin if release in origin else f"{origin} {release}".strip()
+
+
+def _see_link(ref: str, label: str, system: str) -> str:
+    if not ref:
+        return ""
+    return f" <em>{esc(label)}</em> <a href=\"/index?{esc(urlencode({'q': ref, 'system': system}))}\">{esc(ref)}</a>"
+
+
+def _code_cell(c: dict[str, Any]) -> str:
+    shown = str(c.get("shown") or c.get("code") or "")
+    mark = "" if c.get("status") in (None, "", "valid") else f" <span class=\"tag muted\">{esc(c.get('status'))}</span>"
+    return f"<a href=\"{esc(code_href(shown))}\" title=\"{esc(c.get('title', ''))}\"><span class=\"code\">{esc(c.get('code', shown))}</span></a>{mark}"
+
+
+def _index_line(r: dict[str, Any], system: str) -> str:
+    level = min(int(r.get("level") or 0), 8)
+    codes = " ".join(_code_cell(c) for c in r.get("codes") or [])
+    nemod = f" <span class=\"muted\">{esc(r['nemod'])}</span>" if r.get("nemod") else ""
+    return (
+        f"<li class=\"lvl-{level}\">{esc(r.get('term', ''))}{nemod} {codes}"
+        f"{_see_link(r.get('see', ''), 'see', system)}{_see_link(r.get('see_also', ''), 'see also', system)}"
+        f"{_see_link(r.get('use', ''), 'use', system)}</li>"
+    )
+
+
+def _table_row(r: dict[str, Any]) -> str:
+    dash = "\u2014"
+    cells = "".join(f"<td>{_code_cell(c) if c and c.get('code') else dash}</td>" for c in r.get("cells") or [])
+    return f"<tr><th scope=\"row\" class=\"lvl-{min(int(r.get('level') or 0), 8)}\">{esc(r.get('path') or r.get('term', ''))}</th>{cells}</tr>"
 
 
 def systems_page(doc: dict[str, Any]) -> str:
