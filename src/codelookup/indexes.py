@@ -523,7 +523,7 @@ def merge_hits(
 
     labels: dict[int, str] = {}
     # PCS entries whose code's own title matched as well: does the query name the entry's main
-    # term (the root operation or procedure name), or only subterms the title already has?
+    # term (the root operation or procedure name) and its own line, or only words around them?
     pcs_id = registry.id_of("ICD-10-PCS")
     subterm_only = _subterm_only(
         con,
@@ -539,9 +539,11 @@ def merge_hits(
             continue
         if aid in subterm_only:
             # 'epidural' finds 'Drainage, Epidural Space, Intracranial → 0093': the query names
-            # only a body part under the operation, which the code's own title already says. The
-            # path, shorter than the title, would lift every such table above the CPT pages
-            # that are about epidurals; the title's own match stands instead.
+            # neither the main term (the operation) nor the line itself, only words the code's
+            # own title already has; likewise 'Extraction, Products of Conception, Vacuum' for
+            # 'cesarean delivery'. Such a path is one refinement among its siblings, and being
+            # shorter than the title it would lift every such table above the CPT pages about
+            # epidurals or cesareans: the title's own match stands instead.
             continue
         total = score + prior[rec]
         prev = chosen.get(rec)
@@ -559,31 +561,35 @@ def merge_hits(
 
 
 def _subterm_only(con: sqlite3.Connection, entries: dict[int, int], terms: set[str]) -> set[int]:
-    """Aliases (of ``entries``: alias id -> entry id) whose main term has none of ``terms``."""
+    """Aliases (of ``entries``: alias id -> entry id) whose main term or own line has none of ``terms``."""
     if not entries:
         return set()
     from .text import stem
 
     ids = sorted(set(entries.values()))
     marks = ",".join("?" * len(ids))
-    roots: dict[int, str] = {}
-    for start, title in con.execute(
+    ends: dict[int, list[str]] = {}  # entry -> [main term, own line]
+    for start, at, title, level in con.execute(
         "WITH RECURSIVE up(s, id) AS (SELECT id, id FROM ixe WHERE id IN (" + marks + ")"
         " UNION ALL SELECT up.s, ixe.parent FROM up JOIN ixe ON ixe.id = up.id WHERE ixe.parent >= 0)"
-        " SELECT up.s, ixe.title FROM up JOIN ixe ON ixe.id = up.id WHERE ixe.level = 0",
+        " SELECT up.s, up.id, ixe.title, ixe.level FROM up JOIN ixe ON ixe.id = up.id"
+        " WHERE ixe.level = 0 OR up.id = up.s",
         ids,
     ):
-        roots[start] = str(title)
+        pair = ends.setdefault(start, ["", ""])
+        if level == 0:
+            pair[0] = str(title)
+        if at == start:
+            pair[1] = str(title)
     named: dict[str, bool] = {}
-    out: set[int] = set()
-    for aid, entry in entries.items():
-        title = roots.get(entry, "")
+
+    def names(title: str) -> bool:
         hit = named.get(title)
         if hit is None:
             hit = named[title] = any(stem(t) in terms or t in terms for t in index_terms(title))
-        if not hit:
-            out.add(aid)
-    return out
+        return hit
+
+    return {aid for aid, entry in entries.items() if not all(names(t) for t in ends.get(entry, ["", ""]))}
 
 
 class LazyPaths:
