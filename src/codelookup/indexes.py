@@ -527,7 +527,11 @@ def merge_hits(
     pcs_id = registry.id_of("ICD-10-PCS")
     subterm_only = _subterm_only(
         con,
-        {a: rows[a][1] for a in ids if sysb[rows[a][0]] >> 1 == pcs_id and rows[a][0] in best},
+        {
+            a: rows[a][1]
+            for a, (score, _label) in top
+            if sysb[rows[a][0]] >> 1 == pcs_id and score + prior[rows[a][0]] > best.get(rows[a][0], (9.0,))[0]
+        },  # only the paths that would beat the title are looked at
         {t for slots, *_ in variants for slot in slots for t in slot.terms},
     )
     for aid, (score, label) in top:
