@@ -165,7 +165,7 @@ class Details:
             # ('nope' -> 'nose') would suggest unrelated codes, so then suggest nothing.
             try:
                 res = self.searcher.search(cleaned, systems=systems, limit=3)
-                sugg = tuple(h.code for h in res.hits if h.match in ("title", "synonym"))
+                sugg = tuple(h.code for h in res.hits if h.match in ("title", "synonym", "index"))
             except EmptyInputError:
                 sugg = ()
         where = f" in {', '.join(wanted or ())}" if systems else ""

@@ -27,6 +27,7 @@ import sqlite3
 from .errors import NotFoundError, UsageError
 from .formats import OutputFormat, open_renderer, resolve_format
 from .indexes import _key
+from .systems import registry
 from .text import clean_text, norm_code
 
 TYPE_CHECKING = False
@@ -159,7 +160,7 @@ def resolve_code(con: sqlite3.Connection, system: str, code: str) -> dict[str, A
     key = norm_code(raw).replace("-", "")
     row = con.execute("SELECT code, title, billable FROM rec WHERE system=? AND norm=?", (system, key)).fetchone()
     out: dict[str, Any] = {"code": raw}
-    if row is None and system == "ICD-10-PCS" and len(key) < 7:
+    if row is None and registry.has(system, "has_axes") and len(key) < 7:
         # A partial PCS code (table + characters) is valid when some code completes it.
         row = con.execute(
             "SELECT code, title, billable FROM rec WHERE system=? AND norm GLOB ? AND length(norm)=7 LIMIT 1",
@@ -179,13 +180,13 @@ def resolve_code(con: sqlite3.Connection, system: str, code: str) -> dict[str, A
     out["status"] = "incomplete" if raw.endswith("-") or not row[2] else "valid"
     out["shown"] = row[0]
     out["title"] = row[1]
-    if system == "ICD-10-CM" and not row[2] and len(key) < 7:
+    if registry.has(system, "seventh_characters") and not row[2] and len(key) < 7:
         seventh = con.execute(
             "SELECT code, title FROM rec WHERE system=? AND norm=?", (system, key.ljust(6, "X") + "A")
         ).fetchone()
         if seventh is not None:
             out.update(status="valid", shown=seventh[0], title=seventh[1], seventh="A (initial encounter)")
-    if system == "ICD-10-PCS" and len(key) < 7:
+    if registry.has(system, "has_axes") and len(key) < 7:
         table = con.execute("SELECT code, title FROM rec WHERE system=? AND norm=?", (system, key[:3])).fetchone()
         completions = con.execute(
             "SELECT count(*) FROM rec WHERE system=? AND norm GLOB ? AND length(norm)=7", (system, key + "*")

@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 
 from .paths import data_dir_str
+from .systems import registry
 from .text import GENERIC, index_terms, norm_code, words
 
 TYPE_CHECKING = False
@@ -134,7 +135,7 @@ class _Targets:
         self.pcs_first: dict[str, int] = {}
         for r in rows:
             self.by[(r[1], r[3])] = (r[0], bool(r[5]), r[2])
-            if r[1] == "ICD-10-PCS" and len(r[3]) == 7:
+            if registry.has(r[1], "has_axes") and len(r[3]) == 7:
                 for n in (4, 5, 6):
                     self.pcs_first.setdefault(r[3][:n], r[0])
 
@@ -143,7 +144,7 @@ class _Targets:
         key = self.norm.get(code)
         if key is None:  # index codes repeat: normalise each once
             key = self.norm[code] = norm_code(code).replace("-", "")
-        if system == "ICD-10-PCS" and 3 < len(key) < 7 and key in self.pcs_first:
+        if registry.has(system, "has_axes") and 3 < len(key) < 7 and key in self.pcs_first:
             # The index names a table or partial code: search shows a code that completes it
             # (the path keeps the index's own characters, so the reader sees what to finish).
             return self.pcs_first[key], code, ""
@@ -158,7 +159,7 @@ class _Targets:
             hit = self.by[(system, k)]
             note = f"{code} is no longer a code; nearest {hit[2]}"
             return hit[0], hit[2], note
-        if system == "ICD-10-CM" and not hit[1] and len(key) < 7:
+        if registry.has(system, "seventh_characters") and not hit[1] and len(key) < 7:
             # T39.1X1 in the Table of Drugs: the initial-encounter code is the one people mean.
             seventh = self.by.get((system, key.ljust(6, "X") + "A"))
             if seventh is not None:
@@ -222,7 +223,7 @@ def fill(
         aid = len(arows)
         # The path text is rebuilt from the entry when shown (storing it doubled the tables);
         # 'key' is kept for PCS only, whose entries name tables and partial codes.
-        arows.append((aid, rec, entry, col, code, targets.norm.get(code) if system == "ICD-10-PCS" else None))
+        arows.append((aid, rec, entry, col, code, targets.norm.get(code) if registry.has(system, "has_axes") else None))
         alen.append(min(255, sum(1 for t in ess if t not in GENERIC) or 1))
         aflag.append(flag)
         for st in ess:
@@ -647,7 +648,7 @@ def alias_path(
     shown = code
     if row is not None:
         key = norm_code(code).replace("-", "")
-        if row[2] == "ICD-10-PCS" and len(key) < 7:
+        if registry.has(row[2], "has_axes") and len(key) < 7:
             shown = code  # a table or partial code: the reader finishes it
         elif key != row[1] and key.startswith(row[1]):
             shown = f"{row[0]} ({code} is no longer a code; nearest {row[0]})"
@@ -712,7 +713,7 @@ def entries_leading_to(con: sqlite3.Connection, system: str, code: str, limit: i
         if row is None:
             return []
         cols = "SELECT rec, entry, col, code FROM ixa"
-        if system == "ICD-10-PCS":
+        if registry.has(system, "has_axes"):
             # Index entries name tables and partial codes: those this code completes lead here
             # (a table's page lists the entries naming the table itself).
             key = norm_code(code)

@@ -35,7 +35,7 @@ GREEN: Style = (frozenset(), 32)
 YELLOW: Style = (frozenset(), 33)
 MAGENTA: Style = (frozenset(), 35)
 # Characters outside Latin that pages use and Rich measures as one cell (checked by the tests).
-EXTRA_ONE_CELL = frozenset("•–›…’‘“”—")
+EXTRA_ONE_CELL = frozenset("•–›…’‘“”—→")
 SHAPES = (Shape.TEXT, Shape.BULLETS, Shape.STEPS, Shape.CODES, Shape.NOTES, Shape.CLAIM)
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from codelookup.errors import CatalogueError
+from codelookup.systems import registry
 
 FORMAT = "codelookup-indexes"
 VERSION = 1
@@ -264,9 +265,10 @@ def catalogue_codes(records: Iterable[Mapping[str, Any]]) -> tuple[dict[str, str
     pcs: set[str] = set()
     for rec in records:
         code = str(rec.get("code", ""))
-        if rec.get("system") == "ICD-10-CM":
+        system = str(rec.get("system", ""))
+        if registry.has(system, "seventh_characters"):  # the tabular the CM books point into
             cm[norm(code)] = code
-        elif rec.get("system") == "ICD-10-PCS" and rec.get("kind") == "code":
+        elif registry.has(system, "has_axes") and rec.get("kind") == "code":  # PCS: tables and partial codes
             key = norm(code)
             pcs.update(key[:n] for n in range(1, len(key) + 1))
     return cm, pcs
