@@ -19,7 +19,7 @@ from itertools import pairwise, product
 
 from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
-from .rerank import POOL, rerank
+from .rerank import POOL, rerank, system_shifts
 from .systems import registry
 from .text import (
     STOPWORDS,
@@ -728,17 +728,23 @@ class Searcher:
                 cur = best.get(d)
                 if cur is None or score > cur[0]:
                     best[d] = (score, match)
-        if counted is not None:
-            counted[0] = len(best)
-        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. After
-        # the count above, so the relaxed passes are decided by title matches as before.
+        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. The
+        # relaxed passes above are decided by title matches alone; the index joins before the
+        # count and the cut, so 'total' is what --all lists and every limit lists a prefix of it.
         from .indexes import merge_hits
 
         paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
+        if counted is not None:
+            counted[0] = len(best)
         # The second stage re-orders a fixed head (not one that grows with the limit), so every
         # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
         head = RELAX_BELOW + POOL if second_stage else 0
-        top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        kinds = self._query_kinds(text) if second_stage else frozenset()
+        shift = self._shifts(words(text), kinds) if second_stage else None
+        if shift is None:
+            top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        else:  # the pool is chosen, and the rest ordered, with the intent the rerank applies
+            top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0] + shift[sysb[kv[0]]], -kv[0]))
         if not top:
             return []
         rows: dict[int, tuple[str, str, str, int]] = {}
@@ -750,11 +756,20 @@ class Searcher:
             rows.update((r[0], r[1:]) for r in self.con.execute(sql, chunk))
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
-            ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
+            tail = ranked[head:] if shift is None else [(d, sc + shift[sysb[d]], m) for d, sc, m in ranked[head:]]
+            ranked = rerank(words(text), ranked[:head], rows, kinds, paths.pending) + tail
         return [
             SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, ""))
             for d, sc, m in ranked[:limit]
         ]
+
+    def _shifts(self, query_words: list[str], kinds: frozenset[str]) -> list[float] | None:
+        """Intent shift per packed system/billable byte (see :func:`rerank.system_shifts`)."""
+        proc_shift, other_shift = system_shifts(query_words, kinds)
+        if not proc_shift and not other_shift:
+            return None
+        procedural = {registry.id_of(name) for name in registry.with_feature("codes_procedures")}
+        return [proc_shift if sb >> 1 in procedural else other_shift for sb in range(256)]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
