@@ -134,3 +134,34 @@ def test_broad_words_score_only_a_few_candidates(libs: tuple[Any, Any], monkeypa
     result = fast.search("approach")
     assert result.total > 50_000
     assert 0 < scored[0] < result.total // 20
+
+
+# Queries with an intent (a procedure or a condition) shift each system before the head is cut,
+# and reach records through the coders' index; broad ones are pruned (fixsearch merged into tail).
+INTENT = ["injection", "excision", "drainage", "biopsy", "cesarean delivery", "epidural", "x-ray"]
+INTENT += ["fracture", "infection", "pain", "repair open approach", "removal of device", "the flu"]
+
+
+def test_pruned_search_equals_scoring_everything_with_intent_and_index_paths(
+    libs: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, _ = libs
+    shifted = pruned = 0
+    real_top: Callable[..., None] = search_mod.Searcher._score_top
+
+    def watching(self: Any, scored: Any, best: Any, wanted: int, sided: bool, sideless: Any, shift: Any = None) -> None:
+        nonlocal shifted, pruned
+        pruned += 1
+        shifted += shift is not None
+        real_top(self, scored, best, wanted, sided, sideless, shift)
+
+    with monkeypatch.context() as m:
+        m.setattr(search_mod.Searcher, "_score_top", watching)
+        for limit in (1, 10, 60):
+            _same(libs, [(q, {"limit": limit}) for q in INTENT], monkeypatch)
+    assert pruned and shifted  # the comparison did exercise pruning with a shift
+    for q in ("injection", "excision", "fracture"):
+        everything = fast.search(q, limit=None)
+        limited = fast.search(q, limit=10)
+        assert limited.total == everything.total == len(everything.hits)
+        assert [h.code for h in limited] == [h.code for h in everything.hits[:10]]

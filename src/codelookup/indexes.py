@@ -406,13 +406,18 @@ def merge_hits(
     allowed: set[int] | None,
     billable_only: bool,
     text: str = "",
+    score_exactly: Callable[[set[int]], None] | None = None,
 ) -> LazyPaths:
     """Score index aliases like titles; where one beats a record's best match, it wins.
 
     Updates ``best`` (record id → (score, match)) in place and returns record id → index path.
+    ``score_exactly`` is called with the records the best paths reach before they are compared
+    with ``best``: a search that scored only the candidates that can reach its head (issue 20)
+    adds their exact title scores there, so each path is judged as if every one was scored.
     """
     from .search import (
         COVERAGE_WEIGHT,
+        EXPANSION_STEP,
         FUZZY_BELOW,
         LITERAL_BONUS,
         MISSING_PENALTY,
@@ -439,7 +444,7 @@ def merge_hits(
     winners: dict[int, tuple[float, str]] = {}  # alias id -> (score, match label)
     cache: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
     slot_cache: dict[tuple[tuple[str, float], ...], _SlotSets] = {}
-    for slots, is_syn, *_ in variants:
+    for slots, is_syn, rank in variants:
         per_slot: list[_SlotSets] = []
         for slot in slots:
             key = tuple(sorted(slot.terms.items()))
@@ -496,6 +501,7 @@ def merge_hits(
                 continue
             coverage = min(1.0, essential / alen_raw[a])
             score = total / n + COVERAGE_WEIGHT * coverage - MISSING_PENALTY * (n - matched)
+            score -= EXPANSION_STEP * rank  # a later expansion of a synonym, as for titles
             if flags and flags[a] & contradicts and not flags[a] & (3 - contradicts):
                 score -= CONTRADICTION  # worse than a missing word: the path says the opposite
             if not is_syn and exact and matched == n:
@@ -517,14 +523,38 @@ def merge_hits(
             f"SELECT id, rec, entry, col, code FROM ixa WHERE id IN ({marks})", part
         ):
             rows[aid] = (rec, entry, col, code)
+    if score_exactly is not None:
+        score_exactly({r[0] for r in rows.values()})
     chosen: dict[int, tuple[float, int]] = {}  # record -> (score, alias id)
+    from .systems import registry
+
     labels: dict[int, str] = {}
+    # PCS entries whose code's own title matched as well: does the query name the entry's main
+    # term (the root operation or procedure name) and its own line, or only words around them?
+    pcs_id = registry.id_of("ICD-10-PCS")
+    subterm_only = _subterm_only(
+        con,
+        {
+            a: rows[a][1]
+            for a, (score, _label) in top
+            if sysb[rows[a][0]] >> 1 == pcs_id and score + prior[rows[a][0]] > best.get(rows[a][0], (9.0,))[0]
+        },  # only the paths that would beat the title are looked at
+        {t for slots, *_ in variants for slot in slots for t in slot.terms},
+    )
     for aid, (score, label) in top:
         rec = rows[aid][0]
         sb = sysb[rec]
         if allowed is not None and sb >> 1 not in allowed:
             continue
         if billable_only and not sb & 1:
+            continue
+        if aid in subterm_only:
+            # 'epidural' finds 'Drainage, Epidural Space, Intracranial → 0093': the query names
+            # neither the main term (the operation) nor the line itself, only words the code's
+            # own title already has; likewise 'Extraction, Products of Conception, Vacuum' for
+            # 'cesarean delivery'. Such a path is one refinement among its siblings, and being
+            # shorter than the title it would lift every such table above the CPT pages about
+            # epidurals or cesareans: the title's own match stands instead.
             continue
         total = score + prior[rec]
         prev = chosen.get(rec)
@@ -539,6 +569,38 @@ def merge_hits(
             best[rec] = (total, labels[rec])
             out.pending[rec] = rows[aid]
     return out
+
+
+def _subterm_only(con: sqlite3.Connection, entries: dict[int, int], terms: set[str]) -> set[int]:
+    """Aliases (of ``entries``: alias id -> entry id) whose main term or own line has none of ``terms``."""
+    if not entries:
+        return set()
+    from .text import stem
+
+    ids = sorted(set(entries.values()))
+    marks = ",".join("?" * len(ids))
+    ends: dict[int, list[str]] = {}  # entry -> [main term, own line]
+    for start, at, title, level in con.execute(
+        "WITH RECURSIVE up(s, id) AS (SELECT id, id FROM ixe WHERE id IN (" + marks + ")"
+        " UNION ALL SELECT up.s, ixe.parent FROM up JOIN ixe ON ixe.id = up.id WHERE ixe.parent >= 0)"
+        " SELECT up.s, up.id, ixe.title, ixe.level FROM up JOIN ixe ON ixe.id = up.id"
+        " WHERE ixe.level = 0 OR up.id = up.s",
+        ids,
+    ):
+        pair = ends.setdefault(start, ["", ""])
+        if level == 0:
+            pair[0] = str(title)
+        if at == start:
+            pair[1] = str(title)
+    named: dict[str, bool] = {}
+
+    def names(title: str) -> bool:
+        hit = named.get(title)
+        if hit is None:
+            hit = named[title] = any(stem(t) in terms or t in terms for t in index_terms(title))
+        return hit
+
+    return {aid for aid, entry in entries.items() if not all(names(t) for t in ends.get(entry, ["", ""]))}
 
 
 class LazyPaths:

@@ -20,7 +20,7 @@ from operator import add
 
 from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
-from .rerank import POOL, rerank
+from .rerank import POOL, rerank, system_shifts
 from .systems import registry
 from .text import (
     STOPWORDS,
@@ -744,22 +744,44 @@ class Searcher:
             weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
             everyone.append(cand)
             scored.append(_Scoring(cand, weighted, is_syn, rank, slots, need >= n))
+        # The pool is chosen, and the rest ordered, with the intent the rerank applies (a shift
+        # per system): the pruned path's bounds include it, so it cuts the same head.
+        sysb = self.sysb
+        kinds = self._query_kinds(text) if second_stage else frozenset()
+        shift = self._shifts(words(text), kinds) if second_stage else None
         pruned = self.prune and sum(len(v.cand) for v in scored) > PRUNE_ABOVE
         if pruned:
-            self._score_top(scored, best, wanted_top, sided, sideless)
+            self._score_top(scored, best, wanted_top, sided, sideless, shift)
         else:
             for v in scored:
                 self._score(v, v.cand, best, sided, sideless)
-        if counted is not None:  # everything scored: 'best' holds every listed candidate
-            counted[0] = len(set().union(*everyone)) if pruned else len(best)
-        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. After
-        # the count above, so the relaxed passes are decided by title matches as before. (A
-        # record left unscored above scores below the head, so its index path, if better,
-        # still cannot enter the head: the head is the same as with every record scored.)
+
+        def score_exactly(recs: set[int]) -> None:
+            """Records an index path reaches get their exact title score first, so the path is
+            judged against it (kept, dropped, or beaten) as when every candidate is scored."""
+            for v in scored:
+                self._score(v, recs & v.cand, best, sided, sideless)
+
+        # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. The
+        # relaxed passes above are decided by title matches alone; the index joins before the
+        # count and the cut, so 'total' is what --all lists and every limit lists a prefix of it.
         from .indexes import merge_hits
 
-        paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
-        top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        paths = merge_hits(
+            self,
+            variants if min_match >= 1.0 else [],
+            best,
+            allowed,
+            billable_only,
+            text,
+            score_exactly if pruned else None,
+        )
+        if counted is not None:  # pruned: every listed candidate, scored or not, and the index's
+            counted[0] = len(best.keys() | set().union(*everyone)) if pruned else len(best)
+        if shift is None:
+            top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        else:
+            top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0] + shift[sysb[kv[0]]], -kv[0]))
         if not top:
             return []
         rows: dict[int, tuple[str, str, str, int]] = {}
@@ -771,7 +793,8 @@ class Searcher:
             rows.update((r[0], r[1:]) for r in self.con.execute(sql, chunk))
         ranked = [(d, sc, m) for d, (sc, m) in top]
         if second_stage:
-            ranked = rerank(words(text), ranked[:head], rows, self._query_kinds(text)) + ranked[head:]
+            tail = ranked[head:] if shift is None else [(d, sc + shift[sysb[d]], m) for d, sc, m in ranked[head:]]
+            ranked = rerank(words(text), ranked[:head], rows, kinds, paths.pending) + tail
         return [
             SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, ""))
             for d, sc, m in ranked[:limit]
@@ -874,6 +897,7 @@ class Searcher:
         wanted: int,
         sided: bool,
         sideless: set[int],
+        shift: list[float] | None = None,
     ) -> None:
         """Exact scores for every record that can be among the ``wanted`` best, and few others.
 
@@ -887,7 +911,11 @@ class Searcher:
         the ``wanted``-th best score so far is above every unvisited bound, no unvisited record
         can enter the head or tie with it, in any reading: the head is exactly what scoring
         every candidate gives. Readings and groups with few candidates are scored in full.
+        With ``shift`` (the intent shift per system byte the head is chosen with), bounds and
+        the ``wanted``-th best score are compared shifted: a record's bound takes its own
+        system's shift (a group walked through ``buckets`` takes the largest shift of any).
         """
+        sysb = self.sysb
         walks: list[_SelectWalk | _BucketWalk] = []
         for v in scored:
             if len(v.cand) <= PRUNE_ABOVE // 4 or len(v.cand) <= wanted:
@@ -897,9 +925,10 @@ class Searcher:
                 if len(group) <= WALK_ABOVE:
                     self._score(v, group, best, sided, sideless)
                 elif len(group) * BUCKETS_SHARE >= len(self.tlen):
-                    walks.append(_BucketWalk(v, a, m, group, self.buckets))
+                    lift = max(shift) if shift is not None else 0.0
+                    walks.append(_BucketWalk(v, a + lift, m, group, self.buckets))
                 else:
-                    walk = _SelectWalk(v, a, m, group, self.prior, self.tlen)
+                    walk = _SelectWalk(v, a, m, group, self.prior, self.tlen, sysb, shift)
                     self._score(v, walk.first(wanted), best, sided, sideless)
                     walks.append(walk)
         rounds = 0
@@ -909,7 +938,10 @@ class Searcher:
                 return  # everything visited
             threshold = head - THRESHOLD_STEP
             if len(best) >= wanted:
-                kth = heapq.nlargest(wanted, (sc for sc, _ in best.values()))[-1]
+                if shift is None:
+                    kth = heapq.nlargest(wanted, (sc for sc, _ in best.values()))[-1]
+                else:
+                    kth = heapq.nlargest(wanted, (sc + shift[sysb[d]] for d, (sc, _) in best.items()))[-1]
                 if kth > head:
                     return
                 # A couple of small steps first (the head may lift the wanted-th best score),
@@ -920,6 +952,14 @@ class Searcher:
                 docs = w.take(threshold)
                 if docs:
                     self._score(w.reading, docs, best, sided, sideless)
+
+    def _shifts(self, query_words: list[str], kinds: frozenset[str]) -> list[float] | None:
+        """Intent shift per packed system/billable byte (see :func:`rerank.system_shifts`)."""
+        proc_shift, other_shift = system_shifts(query_words, kinds)
+        if not proc_shift and not other_shift:
+            return None
+        procedural = {registry.id_of(name) for name in registry.with_feature("codes_procedures")}
+        return [proc_shift if sb >> 1 in procedural else other_shift for sb in range(256)]
 
     def related(self, text: str, limit: int = 12, systems: Sequence[str] | None = None) -> list[SearchHit]:
         """Codes whose wording overlaps most with ``text`` (most, not all, words required).
@@ -1003,13 +1043,25 @@ class _SelectWalk:
     """One group of candidates with their score bounds, picked from in C (``compress``, ``max``,
     ``heapq.nlargest``) without sorting the group: a threshold pass costs one scan."""
 
-    def __init__(self, v: _Scoring, a: float, m: int, group: set[int], prior: array[float], tlen: bytes) -> None:
+    def __init__(
+        self,
+        v: _Scoring,
+        a: float,
+        m: int,
+        group: set[int],
+        prior: array[float],
+        tlen: bytes,
+        sysb: bytes = b"",
+        shift: list[float] | None = None,
+    ) -> None:
         self.reading = v
         cov = [a] + [a + COVERAGE_WEIGHT * min(1.0, m / t) for t in range(1, 256)]
         self.ids = list(group)
         # a + coverage + prior per record, computed in C (maps, not a Python loop).
         parts = map(cov.__getitem__, map(tlen.__getitem__, self.ids))
         self.bounds = list(map(add, parts, map(prior.__getitem__, self.ids)))
+        if shift is not None:  # each record's own system's intent shift
+            self.bounds = list(map(add, self.bounds, map(shift.__getitem__, map(sysb.__getitem__, self.ids))))
         self.ceiling = math.inf  # every record bounded at or above it is visited, no other
 
     def first(self, wanted: int) -> list[int]:
