@@ -406,10 +406,14 @@ def merge_hits(
     allowed: set[int] | None,
     billable_only: bool,
     text: str = "",
+    score_exactly: Callable[[set[int]], None] | None = None,
 ) -> LazyPaths:
     """Score index aliases like titles; where one beats a record's best match, it wins.
 
     Updates ``best`` (record id → (score, match)) in place and returns record id → index path.
+    ``score_exactly`` is called with the records the best paths reach before they are compared
+    with ``best``: a search that scored only the candidates that can reach its head (issue 20)
+    adds their exact title scores there, so each path is judged as if every one was scored.
     """
     from .search import (
         COVERAGE_WEIGHT,
@@ -519,6 +523,8 @@ def merge_hits(
             f"SELECT id, rec, entry, col, code FROM ixa WHERE id IN ({marks})", part
         ):
             rows[aid] = (rec, entry, col, code)
+    if score_exactly is not None:
+        score_exactly({r[0] for r in rows.values()})
     chosen: dict[int, tuple[float, int]] = {}  # record -> (score, alias id)
     from .systems import registry
 

@@ -13,9 +13,10 @@ import math
 import re
 import sqlite3
 from array import array
-from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
-from itertools import pairwise, product
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, pairwise, product
+from operator import add
 
 from .errors import EmptyInputError, NotFoundError, UsageError
 from .models import Frozen, SearchHit
@@ -127,6 +128,28 @@ class SearchResult(Frozen):
     __hash__ = Frozen.__hash__
 
 
+class _Scoring:
+    """One reading of a query ready to score: its listed candidates and weighted word postings."""
+
+    __slots__ = ("cand", "full", "is_syn", "rank", "slots", "weighted")
+
+    def __init__(
+        self,
+        cand: set[int],
+        weighted: list[tuple[dict[int, float], float]],
+        is_syn: bool,
+        rank: int,
+        slots: list[_Slot],
+        full: bool,
+    ) -> None:
+        self.cand = cand
+        self.full = full  # every candidate matches every word
+        self.weighted = weighted
+        self.is_syn = is_syn
+        self.rank = rank
+        self.slots = slots
+
+
 class _Slot:
     """One query word: the index terms that satisfy it, with their match quality."""
 
@@ -171,6 +194,13 @@ class Searcher:
         self._syn: dict[str, tuple[str, ...]] | None = None
         self._posting_cache: dict[str, tuple[array[int], ...]] = {}
         self._corrector: Corrector | None = None
+        self._listed_cache: dict[tuple[frozenset[int] | None, bool], bytes] = {}
+        self._buckets: list[tuple[int, list[int], list[float]]] | None = None
+        self._docs_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
+        self._docs_held = 0
+        self._docs_uses: dict[tuple[tuple[str, float], ...], int] = {}
+        # False scores every candidate (the slow path the tests compare the fast one with).
+        self.prune = True
 
     @property
     def corrector(self) -> Corrector:
@@ -609,6 +639,32 @@ class Searcher:
             notes.append("no code mentions " + ", ".join(repr(w) for w in dict.fromkeys(dropped)))
         return variants
 
+    def _cached_slot_docs(self, key: tuple[tuple[str, float], ...], slot: _Slot) -> dict[int, float]:
+        """:meth:`_slot_docs`, kept across queries for common words: a batch meets 'left',
+        'unspecified' or 'approach' again and again, and mapping their tens of thousands of
+        postings is most of such a query's cost. Bounded; the least used maps go first, and a
+        word must come back once before it is kept. The maps are read-only."""
+        docs = self._docs_cache.get(key)
+        uses = self._docs_uses
+        uses[key] = uses.get(key, 0) + 1
+        if docs is not None:
+            return docs
+        docs = self._slot_docs(slot)
+        if len(docs) < SLOT_CACHE_FROM or uses[key] < 2:
+            if len(uses) > 50_000:
+                uses.clear()  # a very long batch of ever-new words: forget, do not grow
+            return docs
+        held = self._docs_cache
+        if self._docs_held + len(docs) > SLOT_CACHE_ENTRIES:
+            for old in sorted(held, key=uses.__getitem__):
+                if self._docs_held + len(docs) <= SLOT_CACHE_ENTRIES or uses[old] > uses[key]:
+                    break
+                self._docs_held -= len(held.pop(old))
+        if self._docs_held + len(docs) <= SLOT_CACHE_ENTRIES:
+            held[key] = docs
+            self._docs_held += len(docs)
+        return docs
+
     def _slot_docs(self, slot: _Slot) -> dict[int, float]:
         """doc id -> best encoded match value (see TITLE_FLAG for the encoding)."""
         pairs: list[tuple[float, array[int]]] = []
@@ -647,7 +703,13 @@ class Searcher:
         sideless = {s.id for s in registry.ordered() if not s.encodes_laterality} if sided else set()
         best: dict[int, tuple[float, str]] = {}
         slot_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
-        prior, tlen, sysb = self.prior, self.tlen, self.sysb
+        # The second stage re-orders a fixed head (not one that grows with the limit), so every
+        # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
+        head = RELAX_BELOW + POOL if second_stage else 0
+        wanted_top = max(limit, head)
+        # -- tail work (issue 20): candidates first, scores later, and only where they can count.
+        scored: list[_Scoring] = []
+        everyone: list[set[int]] = []  # each reading's listed candidates: their union is 'total'
         for slots, is_syn, rank in variants:
             if all(s.word in WEAK_WORDS for s in slots) and not is_syn and len(slots) < len(words(text)):
                 continue  # only words like 'right' survived: whatever matches is noise
@@ -656,95 +718,70 @@ class Searcher:
                 key = tuple(sorted(slot.terms.items()))
                 docs = slot_cache.get(key)
                 if docs is None:  # readings share most words: map each word's postings once
-                    docs = slot_cache[key] = self._slot_docs(slot)
+                    docs = slot_cache[key] = self._cached_slot_docs(key, slot)
                 per_slot.append(docs)
             n = len(per_slot)
             need = n if min_match >= 1.0 else max(1, math.ceil(n * min_match))
             cand: set[int] = set()
             if need == n:
+                # Intersect from the rarest word up: the candidate set never grows.
                 order = sorted(range(n), key=lambda k: len(per_slot[k]))
                 cand = set(per_slot[order[0]])
                 for k in order[1:]:
-                    cand.intersection_update(per_slot[k].keys())
+                    if not cand:
+                        break
+                    cand = per_slot[k].keys() & cand  # in C, looking up the (smaller) candidates
                 if allowed is not None or billable_only:
                     # Count only what may be listed: eleven ICD-9-CM "Behcet's syndrome" codes
                     # (opt-in) must not stop the relaxed pass from finding M35.2.
-                    cand = {d for d in cand if _keep(sysb[d], allowed, billable_only)}
+                    cand = self._listed(cand, allowed, billable_only)
                 if len(cand) < RELAX_BELOW and n >= 2:
                     need = n - 1 if n <= 3 else max(1, math.ceil(n * MIN_SHARE))
             if need < n:
-                cand = _relaxed_candidates(per_slot, need, lambda d: _keep(sysb[d], allowed, billable_only))
-            fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
+                cand = _relaxed_candidates(per_slot, need, self._listed_mask(allowed, billable_only))
             # A missing rare word costs more than a missing common one: 'behcets syndrome'
             # should find Behcet's disease before any other syndrome.
             weighted = list(zip(per_slot, _missing_weights(per_slot, self._live_records()), strict=True))
-            for d in cand:
-                sb = sysb[d]
-                if allowed is not None and sb >> 1 not in allowed:
-                    continue
-                if billable_only and not sb & 1:
-                    continue
-                total = 0.0
-                in_title = 0
-                matched = 0
-                in_body = 0
-                in_alias = 0
-                inexact = 0
-                fuzzy = False
-                lost = 0.0
-                for docs, weight in weighted:
-                    v = docs.get(d)
-                    if v is None:
-                        lost += weight
-                        continue
-                    matched += 1
-                    if v >= TITLE_FLAG:
-                        v -= TITLE_FLAG
-                        in_title += 1
-                        q = v
-                    elif v >= ALIAS_FLAG:
-                        v -= ALIAS_FLAG
-                        q = v / ALIAS_FIELD
-                        in_alias += 1
-                    elif v >= OTHER_FLAG:
-                        v -= OTHER_FLAG
-                        q = v / OTHER_FIELD
-                    else:
-                        q = v / BODY_FIELD
-                        in_body += 1
-                    if q < fuzzy_below:
-                        fuzzy = True
-                    if q < Q_EXACT - 1e-9:
-                        inexact += 1
-                    total += v
-                coverage = min(1.0, in_title / tlen[d])
-                score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
-                score -= MISSING_PENALTY * lost + EXPANSION_STEP * rank
-                if not is_syn and not inexact and matched == n and not in_body and not in_alias:
-                    score += LITERAL_BONUS  # the user's own words, in a title or official term
-                if sided and sb >> 1 in sideless:
-                    score -= SIDE_PENALTY
-                match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
-                cur = best.get(d)
-                if cur is None or score > cur[0]:
-                    best[d] = (score, match)
+            everyone.append(cand)
+            scored.append(_Scoring(cand, weighted, is_syn, rank, slots, need >= n))
+        # The pool is chosen, and the rest ordered, with the intent the rerank applies (a shift
+        # per system): the pruned path's bounds include it, so it cuts the same head.
+        sysb = self.sysb
+        kinds = self._query_kinds(text) if second_stage else frozenset()
+        shift = self._shifts(words(text), kinds) if second_stage else None
+        pruned = self.prune and sum(len(v.cand) for v in scored) > PRUNE_ABOVE
+        if pruned:
+            self._score_top(scored, best, wanted_top, sided, sideless, shift)
+        else:
+            for v in scored:
+                self._score(v, v.cand, best, sided, sideless)
+
+        def score_exactly(recs: set[int]) -> None:
+            """Records an index path reaches get their exact title score first, so the path is
+            judged against it (kept, dropped, or beaten) as when every candidate is scored."""
+            for v in scored:
+                self._score(v, recs & v.cand, best, sided, sideless)
+
         # Index entries (issue 14, see indexes.py): scored like titles; a better path wins. The
         # relaxed passes above are decided by title matches alone; the index joins before the
         # count and the cut, so 'total' is what --all lists and every limit lists a prefix of it.
         from .indexes import merge_hits
 
-        paths = merge_hits(self, variants if min_match >= 1.0 else [], best, allowed, billable_only, text)
-        if counted is not None:
-            counted[0] = len(best)
-        # The second stage re-orders a fixed head (not one that grows with the limit), so every
-        # limit, --all included, lists a prefix of the same order; the rest keeps its raw order.
-        head = RELAX_BELOW + POOL if second_stage else 0
-        kinds = self._query_kinds(text) if second_stage else frozenset()
-        shift = self._shifts(words(text), kinds) if second_stage else None
+        paths = merge_hits(
+            self,
+            variants if min_match >= 1.0 else [],
+            best,
+            allowed,
+            billable_only,
+            text,
+            score_exactly if pruned else None,
+        )
+        if counted is not None:  # pruned: every listed candidate, scored or not, and the index's
+            counted[0] = len(best.keys() | set().union(*everyone)) if pruned else len(best)
         if shift is None:
-            top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0], -kv[0]))
-        else:  # the pool is chosen, and the rest ordered, with the intent the rerank applies
-            top = heapq.nlargest(max(limit, head), best.items(), key=lambda kv: (kv[1][0] + shift[sysb[kv[0]]], -kv[0]))
+            top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+        else:
+            top = heapq.nlargest(wanted_top, best.items(), key=lambda kv: (kv[1][0] + shift[sysb[kv[0]]], -kv[0]))
         if not top:
             return []
         rows: dict[int, tuple[str, str, str, int]] = {}
@@ -762,6 +799,159 @@ class Searcher:
             SearchHit(rows[d][0], rows[d][1], rows[d][2], bool(rows[d][3]), sc, m, paths.get(d, ""))
             for d, sc, m in ranked[:limit]
         ]
+
+    # -- scoring: every candidate, or only those that can reach the top (issue 20) -----------
+    def _listed_mask(self, allowed: set[int] | None, billable_only: bool) -> bytes | None:
+        """One byte per record, 1 where the system and billable filters keep it (None: no
+        filter): a byte translation of the packed system/billable bytes, well under a
+        millisecond, so candidates are filtered in C (``compress``) on a cold start too."""
+        if allowed is None and not billable_only:
+            return None
+        key = (frozenset(allowed) if allowed is not None else None, billable_only)
+        got = self._listed_cache.get(key)
+        if got is None:
+            table = bytes(int(_keep(b, allowed, billable_only)) for b in range(256))
+            got = self._listed_cache[key] = self.sysb.translate(table)
+        return got
+
+    def _listed(self, cand: set[int], allowed: set[int] | None, billable_only: bool) -> set[int]:
+        if len(cand) < MASK_FROM and not self._listed_cache:
+            sysb = self.sysb  # a few candidates on a cold start: cheaper than building the mask
+            return {d for d in cand if _keep(sysb[d], allowed, billable_only)}
+        mask = self._listed_mask(allowed, billable_only)
+        return cand if mask is None else set(compress(cand, map(mask.__getitem__, cand)))
+
+    def _score(
+        self, v: _Scoring, docs: Iterable[int], best: dict[int, tuple[float, str]], sided: bool, sideless: set[int]
+    ) -> None:
+        """Exact scores of ``docs`` in one reading, kept in ``best`` when better than another's."""
+        prior, tlen, sysb = self.prior, self.tlen, self.sysb
+        weighted, is_syn, rank = v.weighted, v.is_syn, v.rank
+        n = len(weighted)
+        fuzzy_below = FUZZY_BELOW * (SYNONYM_FACTOR if is_syn else 1.0) - 1e-9
+        for d in docs:
+            sb = sysb[d]
+            total = 0.0
+            in_title = 0
+            matched = 0
+            in_body = 0
+            in_alias = 0
+            inexact = 0
+            fuzzy = False
+            lost = 0.0
+            for docs_of_slot, weight in weighted:
+                val = docs_of_slot.get(d)
+                if val is None:
+                    lost += weight
+                    continue
+                matched += 1
+                if val >= TITLE_FLAG:
+                    val -= TITLE_FLAG
+                    in_title += 1
+                    q = val
+                elif val >= ALIAS_FLAG:
+                    val -= ALIAS_FLAG
+                    q = val / ALIAS_FIELD
+                    in_alias += 1
+                elif val >= OTHER_FLAG:
+                    val -= OTHER_FLAG
+                    q = val / OTHER_FIELD
+                else:
+                    q = val / BODY_FIELD
+                    in_body += 1
+                if q < fuzzy_below:
+                    fuzzy = True
+                if q < Q_EXACT - 1e-9:
+                    inexact += 1
+                total += val
+            coverage = min(1.0, in_title / tlen[d])
+            score = total / n + COVERAGE_WEIGHT * coverage + prior[d]
+            score -= MISSING_PENALTY * lost + EXPANSION_STEP * rank
+            if not is_syn and not inexact and matched == n and not in_body and not in_alias:
+                score += LITERAL_BONUS  # the user's own words, in a title or official term
+            if sided and sb >> 1 in sideless:
+                score -= SIDE_PENALTY
+            match = "synonym" if is_syn else ("fuzzy" if fuzzy else "title")
+            cur = best.get(d)
+            if cur is None or score > cur[0]:
+                best[d] = (score, match)
+
+    @property
+    def buckets(self) -> list[tuple[int, list[int], list[float]]]:
+        """Every record id grouped by its title's content-word count, each group by prior, best
+        first (with the negated priors, ascending, for bisection): the order in which records
+        can score highest. Built once per process, at the first broad query (~0.1 s)."""
+        if self._buckets is None:
+            prior, tlen = self.prior, self.tlen
+            neg = [-x for x in prior.tolist()]
+            groups: dict[int, list[int]] = {}
+            for d in sorted(range(len(neg)), key=neg.__getitem__):
+                groups.setdefault(tlen[d], []).append(d)
+            self._buckets = [(t, ids, [neg[d] for d in ids]) for t, ids in sorted(groups.items())]
+        return self._buckets
+
+    def _score_top(
+        self,
+        scored: list[_Scoring],
+        best: dict[int, tuple[float, str]],
+        wanted: int,
+        sided: bool,
+        sideless: set[int],
+        shift: list[float] | None = None,
+    ) -> None:
+        """Exact scores for every record that can be among the ``wanted`` best, and few others.
+
+        In a reading, a record matching ``m`` of its ``n`` words scores at most
+        ``A(m) + prior + COVERAGE_WEIGHT * min(1, m / tlen)``, where ``A(m)`` (the ``m`` best
+        match values averaged over ``n``, the literal bonus when ``m == n``, less the smallest
+        possible missing-word penalty and the reading's expansion step) is the same for every
+        such record. Records are visited in falling order of that bound, a little at a time
+        (a group's best-bounded records picked in C; a group holding much of the catalogue
+        walks ``buckets``, every record by title length and prior), and scored exactly; once
+        the ``wanted``-th best score so far is above every unvisited bound, no unvisited record
+        can enter the head or tie with it, in any reading: the head is exactly what scoring
+        every candidate gives. Readings and groups with few candidates are scored in full.
+        With ``shift`` (the intent shift per system byte the head is chosen with), bounds and
+        the ``wanted``-th best score are compared shifted: a record's bound takes its own
+        system's shift (a group walked through ``buckets`` takes the largest shift of any).
+        """
+        sysb = self.sysb
+        walks: list[_SelectWalk | _BucketWalk] = []
+        for v in scored:
+            if len(v.cand) <= PRUNE_ABOVE // 4 or len(v.cand) <= wanted:
+                self._score(v, v.cand, best, sided, sideless)
+                continue
+            for a, m, group in _bound_groups(v, BOUND_SLACK):
+                if len(group) <= WALK_ABOVE:
+                    self._score(v, group, best, sided, sideless)
+                elif len(group) * BUCKETS_SHARE >= len(self.tlen):
+                    lift = max(shift) if shift is not None else 0.0
+                    walks.append(_BucketWalk(v, a + lift, m, group, self.buckets))
+                else:
+                    walk = _SelectWalk(v, a, m, group, self.prior, self.tlen, sysb, shift)
+                    self._score(v, walk.first(wanted), best, sided, sideless)
+                    walks.append(walk)
+        rounds = 0
+        while walks:
+            head = max(w.head() for w in walks)  # the highest bound of any unvisited record
+            if head == -math.inf:
+                return  # everything visited
+            threshold = head - THRESHOLD_STEP
+            if len(best) >= wanted:
+                if shift is None:
+                    kth = heapq.nlargest(wanted, (sc for sc, _ in best.values()))[-1]
+                else:
+                    kth = heapq.nlargest(wanted, (sc + shift[sysb[d]] for d, (sc, _) in best.items()))[-1]
+                if kth > head:
+                    return
+                # A couple of small steps first (the head may lift the wanted-th best score),
+                # then straight down to it: each step costs a pass over the larger groups.
+                threshold = max(threshold, kth) if rounds < 2 else kth
+            rounds += 1
+            for w in walks:
+                docs = w.take(threshold)
+                if docs:
+                    self._score(w.reading, docs, best, sided, sideless)
 
     def _shifts(self, query_words: list[str], kinds: frozenset[str]) -> list[float] | None:
         """Intent shift per packed system/billable byte (see :func:`rerank.system_shifts`)."""
@@ -836,8 +1026,120 @@ class Searcher:
         return tuple(dict.fromkeys(out))[:limit]
 
 
+PRUNE_ABOVE = 4_000  # candidates in all readings beyond which only those that can reach the top are scored
+THRESHOLD_STEP = 0.02  # how far below the best unvisited bound each round of scoring reaches
+SLOT_CACHE_FROM = 2_000  # a word's record map this large is kept for the next query...
+SLOT_CACHE_ENTRIES = 1_000_000  # ... up to this many records in all (~80 MB, batches only)
+WALK_ABOVE = 300  # smaller groups of candidates are scored in full, not walked
+BUCKETS_SHARE = 8  # a group holding an eighth of the catalogue walks the shared buckets instead
+MASK_FROM = 1_000  # candidates from which a cold start builds the filter mask rather than test each
+BOUND_SLACK = 1e-6  # floating-point headroom: a bound must never fall below the exact score
 BIG_POSTINGS = 15_000  # words this common ('left', 'open', 'approach') only score, never seed
 RELAXED_ENOUGH = 400  # relaxed candidates kept, best-matching first
+RELAXED_IN_C = 4_000  # counted records beyond which each level is picked out in C
+
+
+class _SelectWalk:
+    """One group of candidates with their score bounds, picked from in C (``compress``, ``max``,
+    ``heapq.nlargest``) without sorting the group: a threshold pass costs one scan."""
+
+    def __init__(
+        self,
+        v: _Scoring,
+        a: float,
+        m: int,
+        group: set[int],
+        prior: array[float],
+        tlen: bytes,
+        sysb: bytes = b"",
+        shift: list[float] | None = None,
+    ) -> None:
+        self.reading = v
+        cov = [a] + [a + COVERAGE_WEIGHT * min(1.0, m / t) for t in range(1, 256)]
+        self.ids = list(group)
+        # a + coverage + prior per record, computed in C (maps, not a Python loop).
+        parts = map(cov.__getitem__, map(tlen.__getitem__, self.ids))
+        self.bounds = list(map(add, parts, map(prior.__getitem__, self.ids)))
+        if shift is not None:  # each record's own system's intent shift
+            self.bounds = list(map(add, self.bounds, map(shift.__getitem__, map(sysb.__getitem__, self.ids))))
+        self.ceiling = math.inf  # every record bounded at or above it is visited, no other
+
+    def first(self, wanted: int) -> list[int]:
+        """The ``wanted`` records with the highest bounds (and any tied with the last): visited."""
+        top = heapq.nlargest(wanted, zip(self.bounds, self.ids, strict=True))
+        return self.take(top[-1][0]) if top else []
+
+    def head(self) -> float:
+        """The highest bound of an unvisited record."""
+        ceiling = self.ceiling
+        return max(compress(self.bounds, map(ceiling.__gt__, self.bounds)), default=-math.inf)
+
+    def take(self, threshold: float) -> list[int]:
+        """The unvisited records bounded at or above ``threshold``, now visited."""
+        if threshold >= self.ceiling:
+            return []
+        ceiling = self.ceiling
+        ids = compress(self.ids, map(threshold.__le__, self.bounds))  # the scan, in C
+        bounds = compress(self.bounds, map(threshold.__le__, self.bounds))
+        out = [d for d, b in zip(ids, bounds, strict=True) if b < ceiling]  # the few selected, in Python
+        self.ceiling = threshold
+        return out
+
+
+class _BucketWalk:
+    """A group too large to sort (a broad word's tens of thousands of records): the catalogue's
+    records by title length, each by prior (``Searcher.buckets``), skipping the others."""
+
+    def __init__(
+        self, v: _Scoring, a: float, m: int, group: set[int], buckets: list[tuple[int, list[int], list[float]]]
+    ) -> None:
+        self.reading = v
+        self.group = group
+        # Per title length: the bound's constant part, the ids and their negated priors.
+        self.parts = [(a + COVERAGE_WEIGHT * min(1.0, m / t), ids, neg) for t, ids, neg in buckets]
+        self.pos = [0] * len(buckets)
+
+    def head(self) -> float:
+        out = -math.inf
+        for (part, ids, neg), p in zip(self.parts, self.pos, strict=True):
+            if p < len(ids) and part - neg[p] > out:
+                out = part - neg[p]
+        return out
+
+    def take(self, threshold: float) -> list[int]:
+        out: list[int] = []
+        group = self.group
+        for k, (part, ids, neg) in enumerate(self.parts):
+            end = bisect_right(neg, part - threshold)  # prior >= threshold - part
+            start = self.pos[k]
+            if end > start:
+                out += [d for d in ids[start:end] if d in group]
+                self.pos[k] = end
+        return out
+
+
+def _bound_groups(v: _Scoring, slack: float) -> list[tuple[float, int, set[int]]]:
+    """A reading's candidates grouped by how many query words they match, each group with the
+    part of the score bound that is the same for all its records (see ``_score_top``)."""
+    n = len(v.weighted)
+    tops = sorted((max(s.terms.values()) for s in v.slots), reverse=True)
+    weights = sorted(w for _, w in v.weighted)
+    base = slack - EXPANSION_STEP * v.rank
+    if v.full:
+        return [(base + sum(tops) / n + LITERAL_BONUS, n, v.cand)]  # every word matched
+    from collections import Counter
+
+    counts: Counter[int] = Counter()
+    for docs, _ in v.weighted:
+        counts.update(docs.keys() & v.cand)  # in C, over the smaller side
+    groups = {m: set(compress(counts.keys(), map(m.__eq__, counts.values()))) for m in set(counts.values())}
+    if len(counts) < len(v.cand):
+        groups[0] = v.cand - counts.keys()
+    out = []
+    for m, group in groups.items():
+        a = base + sum(tops[:m]) / n - MISSING_PENALTY * sum(weights[: n - m])
+        out.append((a + (LITERAL_BONUS if m == n else 0.0), m, group))
+    return out
 
 
 def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
@@ -845,9 +1147,7 @@ def _keep(sb: int, allowed: set[int] | None, billable_only: bool) -> bool:
     return (allowed is None or sb >> 1 in allowed) and (not billable_only or bool(sb & 1))
 
 
-def _relaxed_candidates(
-    per_slot: list[dict[int, float]], need: int, keep: Callable[[int], bool] | None = None
-) -> set[int]:
+def _relaxed_candidates(per_slot: list[dict[int, float]], need: int, keep: bytes | None = None) -> set[int]:
     """Records matching at least ``need`` of the query words, cheaply.
 
     Counting runs in C (``Counter``) over the rarer words only; a very common word can still
@@ -860,13 +1160,25 @@ def _relaxed_candidates(
     rare = [docs for docs in per_slot if len(docs) <= BIG_POSTINGS] or per_slot
     need_rare = max(1, need - (len(per_slot) - len(rare)))
     counts = Counter(chain.from_iterable(rare))
-    levels: dict[int, list[int]] = {}
-    for doc, count in counts.items():
-        if count >= need_rare and (keep is None or keep(doc)):
-            levels.setdefault(count, []).append(doc)
+    # Records matching enough of the rarer words, picked out in C (usually a small share).
+    enough = list(map(need_rare.__le__, counts.values()))
+    docs = list(compress(counts.keys(), enough))
+    found = list(compress(counts.values(), enough))
+    if keep is not None:
+        kept = list(map(keep.__getitem__, docs))
+        docs, found = list(compress(docs, kept)), list(compress(found, kept))
     out: set[int] = set()
-    for count in sorted(levels, reverse=True):
-        out.update(levels[count])
+    if len(docs) < RELAXED_IN_C:  # a few: one Python pass beats a C pass per level
+        levels: dict[int, list[int]] = {}
+        for doc, count in zip(docs, found, strict=True):
+            levels.setdefault(count, []).append(doc)
+        for count in sorted(levels, reverse=True):
+            out.update(levels[count])
+            if len(out) >= RELAXED_ENOUGH:
+                break
+        return out
+    for count in sorted(set(found), reverse=True):  # many: each level picked out in C
+        out.update(compress(docs, map(count.__eq__, found)))
         if len(out) >= RELAXED_ENOUGH:
             break
     return out
