@@ -165,6 +165,7 @@ def test_export_parquet_reads_back_with_the_documented_schema(tmp_path: Path) ->
     rows = {r["code"]: r for r in t.to_pylist() if r["code"] in ("E11.9", "E11")}
     assert rows["E11.9"]["billable"] is True and rows["E11"]["billable"] is False
     assert rows["E11"]["excludes1"] and rows["E11.9"]["parent"] == "E11"
+    assert "250.00" in rows["E11.9"]["gem_equivalents"]  # crosswalks where present (CMS GEMs)
     assert set(t.column("system").to_pylist()) == {"ICD-10-CM"}
     assert "exported" in err.getvalue()
 

@@ -37,6 +37,7 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "string"),
     ("status_date", "string"),
     *((name, "list<string>") for name in NOTE_COLUMNS),
+    ("gem_equivalents", "list<string>"),
     ("seventh_characters", "string (JSON object)"),
     ("extra", "string (JSON object)"),
 )
@@ -192,6 +193,7 @@ def export_rows(con: sqlite3.Connection, systems: Sequence[str] = ()) -> Iterato
     if systems:
         sql += " WHERE system IN (" + ",".join("?" * len(systems)) + ")"
         args = list(systems)
+    gems = _GemEquivalents()
     for code, system, title, billable, kind, parent, depth, data in con.execute(sql + " ORDER BY id", args):
         extra: dict[str, Any] = json.loads(data) if data else {}
         sections = extra.pop("sections", {}) or {}
@@ -211,12 +213,39 @@ def export_rows(con: sqlite3.Connection, systems: Sequence[str] = ()) -> Iterato
         for name in NOTE_COLUMNS:
             value = sections.pop(name, None)
             row[name] = [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
+        row["gem_equivalents"] = gems.of(system, code, kind, extra)
         seventh = sections.pop("seventh_characters", None)
         row["seventh_characters"] = json.dumps(seventh, ensure_ascii=False) if seventh else None
         if sections:
             extra["sections"] = sections
         row["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
         yield row
+
+
+class _GemEquivalents:
+    """The other revision's codes in a record's own GEM (ICD-9-CM <-> ICD-10), as ``show`` lists
+    them: ICD-9-CM codes read forward, ICD-10 codes backward; "no map" entries are left out."""
+
+    _KINDS = frozenset({"code", "category", "subcategory"})
+
+    def __init__(self) -> None:
+        self._resolver: Any = None
+
+    def of(self, system: str, code: str, kind: str, extra: dict[str, Any]) -> list[str]:
+        from .crosswalk import ICD10_KIND, OWN_GEM, READINGS
+
+        own = OWN_GEM.get(system)
+        gem_kind = ICD10_KIND.get(system) or str(extra.get("icd9_type") or "")
+        if own is None or kind not in self._KINDS or (system, gem_kind) not in READINGS:
+            return []
+        if self._resolver is None:
+            from .crosswalk import Crosswalk, Resolver
+
+            cross = Crosswalk()
+            cross.preload()
+            self._resolver = Resolver(cross, lambda s, c: "")
+        block = self._resolver.describe(system, gem_kind, code.replace(".", "")).get(own) or {}
+        return list(dict.fromkeys(e["code"] for e in block.get("entries", ()) if not e["no_map"]))
 
 
 def _resolve(systems: Sequence[str]) -> list[str]:
