@@ -116,3 +116,19 @@ def test_pcs_import_rebuilds_in_full(data_dir: Path, tmp_path: Path) -> None:
     index.build_index(base, cat, index.index_key(cat, first, []), progress=False, use_layers=False)
     key = index.index_key(cat, first, layers)
     assert not index._update_index(base, str(tmp_path / "delta.sqlite"), cat, layers, key, progress=False)
+
+
+def test_overlay_import_over_a_cached_index_rebuilds_in_full(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An overlay layer (licensed CPT descriptors) cannot be applied in place: the update gives
+    up after copying the base, and the full rebuild must not trip over that copy."""
+    monkeypatch.setenv("CODELOOKUP_CACHE_DIR", str(tmp_path / "cache"))
+    index.connect(progress=False).close()  # the catalogue's own index, the base of any update
+    run_import(ImportKind.CPT, FIXTURES / "cpt_descriptors_sample.tsv")
+    con = index.connect(progress=False)
+    try:
+        row = con.execute("SELECT data FROM rec WHERE system='CPT' AND code='62264'").fetchone()
+        assert "Licensed descriptor placeholder B" in row[0]
+    finally:
+        con.close()

@@ -530,19 +530,31 @@ def _base_index(cat: str, first_line: bytes, directory: str) -> str | None:
     return None
 
 
+def _empty(tmp: str) -> None:
+    """The update may copy the base into ``tmp`` before it gives up: the full rebuild that
+    follows must start from an empty database file."""
+    with open(tmp, "wb"):
+        pass
+
+
 def _update_index(base: str, tmp: str, cat: str, layers: list[str], key: str, progress: bool) -> bool:
     """Apply the layers to a copy of ``base`` (see index_delta); False means rebuild instead."""
     started = time.perf_counter()
     try:
         from .catalogue import read_header
-        from .index_delta import update
+        from .index_delta import NotApplicable, update
 
-        update(base, tmp, read_header(cat)["systems"], layers, key)
+        try:
+            update(base, tmp, read_header(cat)["systems"], layers, key)
+        except NotApplicable:  # overlay layers, or the indexes point into a replaced system
+            _empty(tmp)
+            return False
     except CodelookupError:
         raise
     except Exception:
         if os.environ.get("CODELOOKUP_DEBUG"):
             raise
+        _empty(tmp)
         return False
     if progress:
         took = time.perf_counter() - started

@@ -9,18 +9,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from codelookup.build import pipeline
+from codelookup.build import pipeline, sources
 from codelookup.build.writer import write_atomic
 from codelookup.errors import CodelookupError
 
-
-def _repository_root() -> Path:
-    """The checkout this module lives in, or the working directory for an installed copy."""
-    checkout = Path(__file__).resolve().parents[3]
-    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
-
-
-ROOT = _repository_root()
+ROOT = sources.repository_root()
 DEFAULT_OUTPUT = ROOT / "data" / "codes.json"
 DEFAULT_CONTENT = ROOT / "content" / "cpt"
 

@@ -331,9 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
+    from codelookup.build.sources import repository_root
     from codelookup.build.writer import write_atomic
 
-    root = Path(__file__).resolve().parents[3]
+    root = repository_root()
     parser = argparse.ArgumentParser(prog="python -m codelookup.build.cm_index", description=main.__doc__)
     parser.add_argument("--catalogue", type=Path, default=root / "data" / "codes.json")
     parser.add_argument("--sources", type=Path, default=root / SOURCES)

@@ -141,9 +141,10 @@ def pcs_gem_dir(root: Path) -> Path:
 
 
 def repository_root() -> Path:
-    """The checkout this module lives in (the vendored PCS GEMs are under its data/sources)."""
-    checkout = Path(__file__).resolve().parents[3]
-    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+    """The checkout whose data/sources holds the vendored PCS GEMs (see sources.repository_root)."""
+    from codelookup.build.sources import repository_root as root
+
+    return root()
 
 
 # -- catalogue records ----------------------------------------------------------------------

@@ -56,8 +56,18 @@ def available() -> bool:
     return True
 
 
+def repository_root() -> Path:
+    """The checkout whose data/sources the build reads.
+
+    From a source checkout (editable install) that is the checkout this module lives in; an
+    installed copy (``pip install .``, as CI does) has no data/sources beside it, so the build
+    and its tests use the working directory, the repository they are run from.
+    """
+    checkout = Path(__file__).resolve().parents[3]
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
 # Official release files vendored unmodified in the repository (see data/sources/SOURCES.tsv).
-VENDORED = Path(__file__).resolve().parents[3] / "data" / "sources"
 HCPCS_ZIP = "hcpcs_2026_jan/january-2026-alpha-numeric-hcpcs-file.zip"
 PCS_TABLES_XML = "pcs_fy2026/icd10pcs_tables_2026.xml"
 PCS_DEFINITIONS_XML = "pcs_fy2026/icd10pcs_definitions_2026.xml"
@@ -65,7 +75,7 @@ PCS_DEFINITIONS_XML = "pcs_fy2026/icd10pcs_definitions_2026.xml"
 
 def vendored(relative: str) -> Path:
     """A file under data/sources, or an error naming it (the build runs from a checkout)."""
-    path = VENDORED / relative
+    path = repository_root() / "data" / "sources" / relative
     if not path.is_file():
         raise CatalogueError(f"vendored release file data/sources/{relative} is missing")
     return path
