@@ -134,3 +134,35 @@ def run_main(
     except SystemExit as exc:
         code = int(exc.code or 0)
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def session_index(lib: object) -> Path:
+    """The index of the bundled catalogue without import layers, as imports find it to update.
+
+    The session's own (built once) in a checkout, the wheel's prebuilt one when installed. Tests
+    that need "the catalogue's own index" as a starting point link it into their own cache
+    directory (:func:`seed_cache`) instead of building another (about 6 s each).
+    """
+    from codelookup import index
+    from codelookup.catalogue import catalogue_file, read_first_line
+
+    cat = str(catalogue_file())
+    found = index._base_index(cat, read_first_line(cat), os.environ["CODELOOKUP_CACHE_DIR"])
+    assert found is not None
+    return Path(found)
+
+
+def seed_cache(index_file: Path, cache: Path) -> None:
+    """Put the session's index into the cache directory ``cache`` (a hard link, else a copy).
+
+    The wheel's prebuilt index needs no seeding: every cache directory finds it.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    if not index_file.name.startswith("index-"):
+        return
+    target = cache / index_file.name
+    try:
+        os.link(index_file, target)
+    except OSError:
+        shutil.copyfile(index_file, target)

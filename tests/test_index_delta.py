@@ -15,6 +15,8 @@ from codelookup import index
 from codelookup.catalogue import catalogue_file, read_first_line
 from codelookup.importers import ImportKind, run_import
 
+from .conftest import seed_cache
+
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 QUERIES = [
     "wheelchair", "J1100", "dexamethasone", "syringe needle sterile", "diabetes foot ulcer", "heart attack",
@@ -50,7 +52,7 @@ def _rows(db: str, table: str) -> list[tuple[object, ...]]:
         con.close()
 
 
-def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
+def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path, session_index: Path) -> None:
     run_import(ImportKind.HCPCS, FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt", force=True)
     # (an ICD-10-PCS or ICD-10-CM import rebuilds in full: the coders' indexes point at those
     # systems' records; see test_pcs_import_rebuilds_in_full)
@@ -58,8 +60,7 @@ def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
     first = read_first_line(cat)
     layers = index._layer_files()
     assert len(layers) == 1
-    base = str(tmp_path / "base.sqlite")
-    index.build_index(base, cat, index.index_key(cat, first, []), progress=False, use_layers=False)
+    base = str(session_index)  # the catalogue's own index, as an import finds it to update
     key = index.index_key(cat, first, layers)
     full, delta = str(tmp_path / "full.sqlite"), str(tmp_path / "delta.sqlite")
     index.build_index(full, cat, key, progress=False)
@@ -83,10 +84,15 @@ def test_update_equals_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
 
 
 def test_connect_updates_after_an_import_and_says_so(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    session_index: Path,
 ) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("CODELOOKUP_CACHE_DIR", str(cache))
+    seed_cache(session_index, cache)
     index.connect(progress=False).close()  # the bundled catalogue's index (or the wheel's)
     run_import(ImportKind.HCPCS, FIXTURES / "HCPC2025_JAN_ANWEB_sample.txt", force=True)
     calls: list[str] = []
@@ -106,24 +112,24 @@ def test_connect_updates_after_an_import_and_says_so(
     assert len([p for p in cache.iterdir() if p.name.startswith("index-")]) >= 1
 
 
-def test_pcs_import_rebuilds_in_full(data_dir: Path, tmp_path: Path) -> None:
+def test_pcs_import_rebuilds_in_full(data_dir: Path, tmp_path: Path, session_index: Path) -> None:
     """The coders' indexes (issue 14) hold ICD-10-CM/PCS record ids: no in-place update for those."""
     run_import(ImportKind.ICD10PCS, FIXTURES / "icd10pcs_tables_2030_sample.xml", force=True)
     cat = catalogue_file()
     first = read_first_line(cat)
     layers = index._layer_files()
-    base = str(tmp_path / "base.sqlite")
-    index.build_index(base, cat, index.index_key(cat, first, []), progress=False, use_layers=False)
+    base = str(session_index)
     key = index.index_key(cat, first, layers)
     assert not index._update_index(base, str(tmp_path / "delta.sqlite"), cat, layers, key, progress=False)
 
 
 def test_overlay_import_over_a_cached_index_rebuilds_in_full(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_index: Path
 ) -> None:
     """An overlay layer (licensed CPT descriptors) cannot be applied in place: the update gives
     up after copying the base, and the full rebuild must not trip over that copy."""
     monkeypatch.setenv("CODELOOKUP_CACHE_DIR", str(tmp_path / "cache"))
+    seed_cache(session_index, tmp_path / "cache")
     index.connect(progress=False).close()  # the catalogue's own index, the base of any update
     run_import(ImportKind.CPT, FIXTURES / "cpt_descriptors_sample.tsv")
     con = index.connect(progress=False)

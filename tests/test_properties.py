@@ -25,8 +25,18 @@ from codelookup.cli import app
 
 from .test_robustness import PROGRESS, cli
 
-FAST = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+# Example counts keep the whole suite under two minutes; HYPOTHESIS_PROFILE=deep runs ten times
+# as many (python -m pytest tests/test_properties.py, about five minutes) before a release.
+_DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+FAST = settings(
+    max_examples=400 if _DEEP else 40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+BATCH = settings(
+    max_examples=150 if _DEEP else 15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+SLOW = settings(
+    max_examples=80 if _DEEP else 8, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Any text at all, weighted towards the troublesome: markup brackets, escapes, code-like shapes.
 TRICKY = st.sampled_from(["[", "]", "[/]", "[bold]", "\x1b[31m", "\x1b]0;t\x07", "\\", "*", "?", "%", "'", '"', "-"])
@@ -102,7 +112,7 @@ def test_browse_any_target(target: str) -> None:
     check(*invoke("browse", "--json", "--", target), json_out=True)
 
 
-@FAST
+@BATCH
 @given(lines=st.lists(TEXT, max_size=6))
 def test_batches_of_any_lines(lines: list[str]) -> None:
     stdin = "\n".join(lines) + "\n"

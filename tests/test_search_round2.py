@@ -139,7 +139,13 @@ def test_rapidfuzz_and_the_corrector_stay_off_the_clean_path() -> None:
         "print('codelookup.correct' in sys.modules, 'rapidfuzz' in sys.modules, 'typing' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "False", "True", "False", "False"]  # typing costs ~2 ms at every cold start
+    # Some interpreters import typing before any of our code runs (a site-packages .pth file does
+    # on the CI image), so judge typing against what a bare interpreter already has.
+    bare = subprocess.run(
+        [sys.executable, "-c", "import sys; print('typing' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert out == ["False", "False", "True", "False", bare]  # typing costs ~2 ms at every cold start
 
 
 # -- intent ----------------------------------------------------------------------------------

@@ -55,15 +55,20 @@ COLUMN_WORDS = (
 
 # -- where the data comes from ----------------------------------------------------------------
 def companion_file() -> str | None:
-    """The bundled companion: next to the wheel's catalogue, or in the checkout's data/."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (
-        os.path.join(here, "_data", COMPANION),
-        os.path.join(os.path.dirname(os.path.dirname(here)), "data", COMPANION),
-    ):
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+    """The coders' indexes that belong to the catalogue in use: ``indexes.json.gz`` beside it.
+
+    The build writes the two side by side (``data/`` in a checkout, ``_data/`` in the wheel, or
+    wherever ``--output`` points). A catalogue from elsewhere (``CODELOOKUP_CATALOGUE``) with no
+    companion beside it gets no coders' indexes: their codes were resolved against another build.
+    """
+    from .catalogue import catalogue_file
+    from .errors import CatalogueError
+
+    try:
+        path = os.path.join(os.path.dirname(catalogue_file()), COMPANION)
+    except CatalogueError:
+        return None
+    return path if os.path.isfile(path) else None
 
 
 def imported_file() -> str:
@@ -253,32 +258,41 @@ def fill(
         keyed: dict[str, int] = {}
         stack_ids: list[int] = []
         lvl_keys: list[str] = []
-        lvl_ess: list[tuple[str, ...]] = []
-        lvl_ext: list[tuple[str, ...]] = []
         lvl_flag: list[int] = []
         ent_flag: list[int] = []
-        ent_ess: list[tuple[str, ...]] = []  # per entry: the path's essential words (stemmed)
-        ent_ext: list[tuple[str, ...]] = []  # and its nonessential modifiers
+        # Per entry: its parent (local index) and the words it adds to its path. The path's words
+        # (essential and nonessential, stemmed) are worked out only for entries that lead to a
+        # record: with a catalogue that lacks most indexed codes, most entries never need them.
+        ent_up: list[int] = []
+        words_memo: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+        def path_words(i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+            got = words_memo.get(i)
+            if got is None:
+                up = ent_up[i]
+                up_ess, up_ext = path_words(up) if up >= 0 else ((), ())
+                e = entries[i]
+                # the Neoplasm Table's main term reads 'Neoplasm' in paths ('Neoplasm, breast')
+                shown = "Neoplasm" if book_name == "neoplasm" and int(e[0]) == 0 else str(e[1])
+                # cumulative: the path's words are its parent's plus its own
+                got = words_memo[i] = (
+                    (*up_ess, *(t for t in dict.fromkeys(toks(shown)) if t not in up_ess)),
+                    (*up_ext, *toks(str(e[2]))) if e[2] else up_ext,
+                )
+            return got
+
         for i, e in enumerate(entries):
             level = int(e[0])
-            del stack_ids[level:], lvl_keys[level:], lvl_ess[level:], lvl_ext[level:], lvl_flag[level:]
+            del stack_ids[level:], lvl_keys[level:], lvl_flag[level:]
             parent = stack_ids[-1] if stack_ids else -1
+            ent_up.append(parent - base)  # -1 - base < 0 for a main term
             stack_ids.append(base + i)
             title = str(e[1])
             own_key = _key(title)
-            # the Neoplasm Table's main term reads 'Neoplasm' in paths ('Neoplasm, breast')
-            shown = "Neoplasm" if book_name == "neoplasm" and level == 0 else title
-            lvl_keys.append(own_key if shown is title else "neoplasm")
-            # cumulative per level: the path's words are its parent's plus its own
-            up_ess = lvl_ess[-1] if lvl_ess else ()
-            up_ext = lvl_ext[-1] if lvl_ext else ()
-            lvl_ess.append((*up_ess, *(t for t in dict.fromkeys(toks(shown)) if t not in up_ess)))
-            lvl_ext.append((*up_ext, *toks(str(e[2]))) if e[2] else up_ext)
+            lvl_keys.append("neoplasm" if book_name == "neoplasm" and level == 0 else own_key)
             keyed.setdefault(", ".join(k for k in lvl_keys if k), i)
             if level == 0 and "," in title:
                 keyed.setdefault(_key(title.split(",")[0]), i)
-            ent_ess.append(lvl_ess[-1])
-            ent_ext.append(lvl_ext[-1])
             first = own_key.split(" ", 1)[0]
             lvl_flag.append(
                 (lvl_flag[-1] if lvl_flag else 0) | (1 if first == "with" else 2 if first == "without" else 0)
@@ -308,13 +322,13 @@ def fill(
             for c in range(len(heads))
         ]
         for i, e in enumerate(entries):
-            ess, ext = ent_ess[i], ent_ext[i]
             if e[7]:  # table rows: one alias per column
                 for col, cell in enumerate(e[7]):
                     if not cell or col >= len(col_words):
                         continue
                     found = targets.resolve(system, cell)
                     if found is not None:
+                        ess, ext = path_words(i)
                         add_alias(found[0], base + i, col, cell, ess, (*ext, *col_words[col]), ent_flag[i])
                 continue
             codes = list(e[3])
@@ -325,6 +339,7 @@ def fill(
             for code in codes:
                 found = targets.resolve(system, code.split()[0])
                 if found is not None:
+                    ess, ext = path_words(i)
                     add_alias(found[0], base + i, -1, code.split()[0], ess, ext, ent_flag[i])
     con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
     con.execute("CREATE INDEX ixe_key ON ixe(book, key) WHERE level <= 1")
