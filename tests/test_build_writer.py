@@ -109,7 +109,9 @@ needs_inputs = pytest.mark.skipif(not sources.available(), reason="build extra n
 
 
 @needs_inputs
-def test_check_passes_on_the_same_bytes_and_fails_on_any_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_passes_on_the_same_bytes_and_fails_on_any_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``--check`` logic, with the rebuild replaced by the shipped bytes.
 
     That a real rebuild gives exactly those bytes is test_shipped_file_is_reproducible (one full

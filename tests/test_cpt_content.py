@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from .cases import each
+
 REPO_ROOT = Path(__file__).parents[1]
 CONTENT_DIR = REPO_ROOT / "content" / "cpt"
 
@@ -119,12 +121,12 @@ def test_codes_are_unique_across_files() -> None:
     assert not dupes, f"codes with more than one page: {dupes}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_code_is_five_digits(name: str, page: dict[str, Any]) -> None:
     assert CODE_RE.match(str(page.get("code", ""))), f"bad code {page.get('code')!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_title_is_our_own_short_name(name: str, page: dict[str, Any]) -> None:
     title = page.get("title")
     assert isinstance(title, str) and title.strip(), "title missing"
@@ -132,14 +134,14 @@ def test_title_is_our_own_short_name(name: str, page: dict[str, Any]) -> None:
     assert not DESCRIPTOR_STYLE_RE.search(title), f"descriptor-style wording in title {title!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_keywords_present(name: str, page: dict[str, Any]) -> None:
     keywords = page.get("keywords")
     assert isinstance(keywords, list) and keywords, "keywords missing"
     assert all(isinstance(k, str) and k.strip() for k in keywords), "empty keyword"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_every_page_section_present_and_substantive(name: str, page: dict[str, Any]) -> None:
     sections = page.get("sections")
     assert isinstance(sections, dict), "[codes.sections] missing"
@@ -159,7 +161,7 @@ def test_every_page_section_present_and_substantive(name: str, page: dict[str, A
             assert len(item.strip()) >= MIN_ITEM_CHARS, f"{slug} item too short: {item!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_similar_codes_have_code_and_reason(name: str, page: dict[str, Any]) -> None:
     similar = page.get("sections", {}).get("similar_codes")
     assert isinstance(similar, list) and similar, "similar_codes missing"
@@ -170,20 +172,20 @@ def test_similar_codes_have_code_and_reason(name: str, page: dict[str, Any]) -> 
         assert entry["code"] != page.get("code"), "a page lists itself as similar"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_no_placeholder_text(name: str, page: dict[str, Any]) -> None:
     for text in _strings_in(page):
         assert not PLACEHOLDER_RE.search(text), f"placeholder text: {text!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_no_descriptor_example_lists_in_any_text(name: str, page: dict[str, Any]) -> None:
     """Example lists in the "(eg, ...)" form are the AMA descriptor style; our prose avoids them."""
     for text in _strings_in(page):
         assert "(eg," not in text.lower(), f"descriptor-style example list: {text!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_similar_codes_look_like_codes(name: str, page: dict[str, Any]) -> None:
     """A typo in a similar code would render as a dead link, so hold them to the code shape."""
     for entry in page.get("sections", {}).get("similar_codes", []):

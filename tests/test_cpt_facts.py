@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from .cases import each
+
 REPO_ROOT = Path(__file__).parents[1]
 CONTENT_DIR = REPO_ROOT / "content" / "cpt"
 HCPCS_ZIP = REPO_ROOT / "data" / "sources" / "hcpcs_2026_jan" / "january-2026-alpha-numeric-hcpcs-file.zip"
@@ -125,7 +127,7 @@ def _page(code: str) -> dict[str, Any]:
 # --- content lint -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_every_model_section_present_and_at_least_40_chars(name: str, page: dict[str, Any]) -> None:
     sections = page.get("sections", {})
     for slug in MODEL_SECTIONS:
@@ -134,20 +136,20 @@ def test_every_model_section_present_and_at_least_40_chars(name: str, page: dict
         assert len(text.strip()) >= MIN_SECTION_CHARS, f"section {slug} has under {MIN_SECTION_CHARS} characters"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_no_urls(name: str, page: dict[str, Any]) -> None:
     for text in [page.get("title", ""), *_texts(page.get("sections", {}))]:
         assert not URL_RE.search(text), f"URL or web address in: {text!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_no_lcd_or_article_numbers(name: str, page: dict[str, Any]) -> None:
     """Coverage-document numbers change and are easy to get wrong; pages name documents in words."""
     for text in _texts(page.get("sections", {})):
         assert not LCD_RE.search(text), f"LCD or article number in: {text!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_no_percentages_without_a_named_source(name: str, page: dict[str, Any]) -> None:
     for text in _texts(page.get("sections", {})):
         for sentence in _sentences(text):
@@ -155,7 +157,7 @@ def test_no_percentages_without_a_named_source(name: str, page: dict[str, Any]) 
                 assert SOURCE_RE.search(sentence), f"percentage without a named source: {sentence!r}"
 
 
-@pytest.mark.parametrize(("name", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_similar_codes_are_real_and_reasons_specific(name: str, page: dict[str, Any]) -> None:
     reasons: set[str] = set()
     for entry in page.get("sections", {}).get("similar_codes", []):

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from .cases import each
+
 REPO_ROOT = Path(__file__).parents[1]
 CONTENT_DIR = REPO_ROOT / "content" / "hcpcs"
 HCPCS_ZIP = REPO_ROOT / "data" / "sources" / "hcpcs_2026_jan" / "january-2026-alpha-numeric-hcpcs-file.zip"
@@ -156,7 +158,7 @@ def test_family_ids_and_codes_are_unique() -> None:
     assert not [c for c, n in codes.items() if n > 1], "a code has more than one page"
 
 
-@pytest.mark.parametrize(("name", "kind", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_code_exists_and_is_current_in_the_2026_file(name: str, kind: str, page: dict[str, Any]) -> None:
     code = str(page.get("code", ""))
     assert HCPCS_RE.match(code), f"not a HCPCS Level II code: {code!r}"
@@ -165,7 +167,7 @@ def test_code_exists_and_is_current_in_the_2026_file(name: str, kind: str, page:
     assert table[code] == "", f"{code} was terminated on {table[code]}"
 
 
-@pytest.mark.parametrize(("name", "kind", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_title_and_keywords(name: str, kind: str, page: dict[str, Any]) -> None:
     title = page.get("title")
     assert isinstance(title, str) and title.strip(), "title missing"
@@ -174,7 +176,7 @@ def test_title_and_keywords(name: str, kind: str, page: dict[str, Any]) -> None:
     assert isinstance(keywords, list) and keywords and all(isinstance(k, str) and k.strip() for k in keywords)
 
 
-@pytest.mark.parametrize(("name", "kind", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_sections_fit_the_kind_and_are_substantive(name: str, kind: str, page: dict[str, Any]) -> None:
     sections = page.get("sections")
     assert isinstance(sections, dict), "[codes.sections] missing"
@@ -195,7 +197,7 @@ def test_sections_fit_the_kind_and_are_substantive(name: str, kind: str, page: d
             assert isinstance(item, str) and len(item.strip()) >= MIN_ITEM_CHARS, f"{slug} item too short: {item!r}"
 
 
-@pytest.mark.parametrize(("name", "kind", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_similar_codes_are_code_shaped_with_reasons(name: str, kind: str, page: dict[str, Any]) -> None:
     similar = page.get("sections", {}).get("similar_codes")
     assert isinstance(similar, list) and similar, "similar_codes missing"
@@ -215,7 +217,7 @@ def test_similar_codes_are_code_shaped_with_reasons(name: str, kind: str, page: 
         reasons.add(reason.lower())
 
 
-@pytest.mark.parametrize(("name", "kind", "page"), PAGES, ids=PAGE_IDS)
+@each(PAGES, PAGE_IDS)
 def test_no_links_document_numbers_percentages_or_placeholders(name: str, kind: str, page: dict[str, Any]) -> None:
     for text in _strings_in(page):
         assert not FORBIDDEN_RE.search(text), f"forbidden text in {text!r}"

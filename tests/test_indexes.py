@@ -306,3 +306,23 @@ def test_pcs_table_references_lead_to_the_table_not_an_arbitrary_code(lib: Any) 
     hits = {h.code: h for h in lib.search("tonsillectomy", limit=5).hits}
     assert "0CB" in hits and hits["0CB"].path == "Tonsillectomy → see Excision, Mouth and Throat → 0CB"
     assert "0CB00ZX" not in hits  # the first code of table 0CB is a lip biopsy, not a tonsillectomy
+
+
+def test_the_companion_is_the_one_beside_the_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalogue and its coders' indexes are a pair from one build; a foreign catalogue has none."""
+    import shutil
+
+    from codelookup import indexes
+    from codelookup.catalogue import catalogue_file
+
+    bundled = indexes.companion_file()
+    assert bundled is not None and Path(bundled).parent == Path(catalogue_file()).parent
+    foreign = tmp_path / "codes.json"
+    shutil.copyfile(catalogue_file(), foreign)
+    monkeypatch.setenv("CODELOOKUP_CATALOGUE", str(foreign))
+    assert indexes.companion_file() is None
+    assert indexes.bundled_key_part() == "no-indexes"
+    shutil.copyfile(bundled, tmp_path / indexes.COMPANION)
+    assert indexes.companion_file() == str(tmp_path / indexes.COMPANION)
+    monkeypatch.setenv("CODELOOKUP_CATALOGUE", str(tmp_path / "missing.json"))
+    assert indexes.companion_file() is None  # the missing catalogue is reported elsewhere, once

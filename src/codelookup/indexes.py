@@ -182,6 +182,34 @@ def _paths(entries: list[list[Any]]) -> Iterable[tuple[int, list[list[Any]]]]:
         yield i, stack
 
 
+class _PathWords:
+    """Each index line's path words, essential and nonessential (stemmed), worked out on demand.
+
+    Only lines that lead to a record need them: with a catalogue that lacks most indexed codes,
+    most lines never do. Cumulative: a line's words are its parent's plus its own.
+    """
+
+    def __init__(
+        self, entries: list[list[Any]], up: list[int], neoplasm: bool, toks: Callable[[str], list[str]]
+    ) -> None:
+        self.entries, self.up, self.neoplasm, self.toks = entries, up, neoplasm, toks
+        self.memo: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def __call__(self, i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        got = self.memo.get(i)
+        if got is None:
+            up = self.up[i]
+            up_ess, up_ext = self(up) if up >= 0 else ((), ())
+            e = self.entries[i]
+            # the Neoplasm Table's main term reads 'Neoplasm' in paths ('Neoplasm, breast')
+            shown = "Neoplasm" if self.neoplasm and int(e[0]) == 0 else str(e[1])
+            got = self.memo[i] = (
+                (*up_ess, *(t for t in dict.fromkeys(self.toks(shown)) if t not in up_ess)),
+                (*up_ext, *self.toks(str(e[2]))) if e[2] else up_ext,
+            )
+        return got
+
+
 def fill(
     con: sqlite3.Connection,
     rows: Sequence[tuple[Any, ...]],
@@ -264,23 +292,7 @@ def fill(
         # (essential and nonessential, stemmed) are worked out only for entries that lead to a
         # record: with a catalogue that lacks most indexed codes, most entries never need them.
         ent_up: list[int] = []
-        words_memo: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-        def path_words(i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-            got = words_memo.get(i)
-            if got is None:
-                up = ent_up[i]
-                up_ess, up_ext = path_words(up) if up >= 0 else ((), ())
-                e = entries[i]
-                # the Neoplasm Table's main term reads 'Neoplasm' in paths ('Neoplasm, breast')
-                shown = "Neoplasm" if book_name == "neoplasm" and int(e[0]) == 0 else str(e[1])
-                # cumulative: the path's words are its parent's plus its own
-                got = words_memo[i] = (
-                    (*up_ess, *(t for t in dict.fromkeys(toks(shown)) if t not in up_ess)),
-                    (*up_ext, *toks(str(e[2]))) if e[2] else up_ext,
-                )
-            return got
-
+        words = _PathWords(entries, ent_up, book_name == "neoplasm", toks)
         for i, e in enumerate(entries):
             level = int(e[0])
             del stack_ids[level:], lvl_keys[level:], lvl_flag[level:]
@@ -328,7 +340,7 @@ def fill(
                         continue
                     found = targets.resolve(system, cell)
                     if found is not None:
-                        ess, ext = path_words(i)
+                        ess, ext = words(i)
                         add_alias(found[0], base + i, col, cell, ess, (*ext, *col_words[col]), ent_flag[i])
                 continue
             codes = list(e[3])
@@ -339,7 +351,7 @@ def fill(
             for code in codes:
                 found = targets.resolve(system, code.split()[0])
                 if found is not None:
-                    ess, ext = path_words(i)
+                    ess, ext = words(i)
                     add_alias(found[0], base + i, -1, code.split()[0], ess, ext, ent_flag[i])
     con.executemany("INSERT INTO ixe VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", erows)
     con.execute("CREATE INDEX ixe_key ON ixe(book, key) WHERE level <= 1")
