@@ -140,13 +140,22 @@ def test_rejects_other_xml(tmp_path: Path) -> None:
 
 # --- the bundled FY2026 tabular against simple_icd_10_cm and CDC's code list -----------------
 
-try:
-    import simple_icd_10_cm as scm
-except ImportError:  # CI without the build extra: the mini-tabular tests above still run
-    scm = None
+class _Lazy:
+    """simple_icd_10_cm, imported on first use: importing it parses the whole tabular (1.5 s),
+    which every xdist worker would otherwise pay while collecting."""
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # pytest's collection probes modules' names for fixtures
+            raise AttributeError(name)
+        import simple_icd_10_cm
+
+        return getattr(simple_icd_10_cm, name)
+
+
+scm = _Lazy()
+# CI without the build extra: the mini-tabular tests above still run.
 needs_library = pytest.mark.skipif(
-    scm is None or not sources.available(),
+    importlib.util.find_spec("simple_icd_10_cm") is None or not sources.available(),
     reason="build extra simple-icd-10-cm not installed (pip install .[build])",
 )
 

@@ -22,7 +22,7 @@ def table(lib: Any) -> CodeTable:
     return code_table(lib.con)
 
 
-def test_validate_agrees_with_show_on_3000_random_codes(lib: Any, table: CodeTable) -> None:
+def test_validate_agrees_with_show_on_2000_random_codes(lib: Any, table: CodeTable) -> None:
     rng = random.Random(20261129)
     by_system: dict[str, list[int]] = {}
     # A string written identically in two systems (HCPCS modifier BL, ICD-10-PCS body system BL)
@@ -33,7 +33,7 @@ def test_validate_agrees_with_show_on_3000_random_codes(lib: Any, table: CodeTab
     for i, system in enumerate(table.system):
         if seen[table.code[i]] == 1:
             by_system.setdefault(system, []).append(i)
-    per = 3_000 // len(by_system)  # every system, equally (a fixed seed: the same codes each run)
+    per = 2_000 // len(by_system)  # every system, equally (a fixed seed: the same codes each run)
     rows = [i for ids in by_system.values() for i in rng.sample(ids, min(per, len(ids)))]
     result = validate_columns([table.code[i] for i in rows], None, FIELDS, table)
     # A code displayed identically in two systems (PCS table 001 and MS-DRG 001, ICD-10-CM and

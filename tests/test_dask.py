@@ -11,9 +11,6 @@ from typing import Any
 
 import pytest
 
-dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] not installed (pip install '.[test]')")
-distributed = pytest.importorskip("distributed", reason="distributed not installed (pip install '.[test]')")
-
 ROWS = 1_000_000  # bench/bulk.py measures 5,000,000; the test proves the totals, not the speed
 PARTS = 8
 SEED = 20261129
@@ -30,6 +27,9 @@ def claims_partition(part: int, pool: Any) -> Any:
 
 
 def test_annotate_a_million_claims_on_a_local_dask_cluster(lib: Any) -> None:
+    # Imported here, not at collection: dask costs every xdist worker 1.3 s to import.
+    dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] not installed (pip install '.[test]')")
+    distributed = pytest.importorskip("distributed", reason="distributed not installed (pip install '.[test]')")
     import numpy as np
 
     from codelookup import annotate

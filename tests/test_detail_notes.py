@@ -14,7 +14,18 @@ import pytest
 from codelookup.cmnotes import flat_codes
 from codelookup.page import plain_page
 
-scm = pytest.importorskip("simple_icd_10_cm")
+
+class _Lazy:
+    """simple_icd_10_cm, imported (or the test skipped) on first use: importing it parses the
+    whole tabular (1.5 s), which every xdist worker would pay at collection."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # pytest's collection probes modules' names for fixtures
+            raise AttributeError(name)
+        return getattr(pytest.importorskip("simple_icd_10_cm"), name)
+
+
+scm = _Lazy()
 
 LISTS = {"excludes1": "get_excludes1", "excludes2": "get_excludes2", "includes": "get_includes"}
 STRINGS = {

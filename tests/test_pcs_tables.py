@@ -82,16 +82,24 @@ def test_examples_from_the_issue(code: str, axis: str, label: str) -> None:
     assert axis_label(parsed_tables(), code, axis) == label
 
 
-def test_the_import_shows_the_official_labels_on_the_page(data_dir: Path) -> None:
-    from codelookup.api import Library
+@pytest.fixture(scope="module")
+def tables_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The layer an import of the vendored FY2026 tables writes (imported once for this module)."""
     from codelookup.importers import ImportKind, run_import
-    from codelookup.index import _fill
-    from codelookup.layers import read_layer
 
     if not TABLES_2026.is_file():
         pytest.skip(f"{TABLES_2026} is absent")
-    result = run_import(ImportKind.ICD10PCS, TABLES_2026)
-    header, records = read_layer(result.layer_path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CODELOOKUP_DATA_DIR", str(tmp_path_factory.mktemp("pcs-import") / "data"))
+        return run_import(ImportKind.ICD10PCS, TABLES_2026).layer_path
+
+
+def test_the_import_shows_the_official_labels_on_the_page(tables_layer: Path) -> None:
+    from codelookup.api import Library
+    from codelookup.index import _fill
+    from codelookup.layers import read_layer
+
+    header, records = read_layer(tables_layer)
     wanted = {"3E01340", "XNS4032"}
     keep = [
         r for r in records if r["code"] in wanted or any(w.startswith(r["code"]) for w in wanted if len(r["code"]) < 7)
@@ -134,13 +142,9 @@ def _layer(kind_path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return header, {r["code"]: r for r in records}
 
 
-def test_import_of_the_fy2026_tables_gives_the_bundled_labels(data_dir: Path) -> None:
-    from codelookup.importers import ImportKind, run_import
-
-    if not TABLES_2026.is_file():
-        pytest.skip(f"{TABLES_2026} is absent")
+def test_import_of_the_fy2026_tables_gives_the_bundled_labels(tables_layer: Path) -> None:
     bundled_tables, bundled_records = bundled()
-    header, records = _layer(run_import(ImportKind.ICD10PCS, TABLES_2026).layer_path)
+    header, records = _layer(tables_layer)
     imported = header["pcs_tables"]
     live = sorted(c for c, r in bundled_records.items() if r["kind"] == "code" and r.get("status") != "deleted")
     assert len(live) == 79_115

@@ -5,7 +5,9 @@ This is the only module that knows package-internal paths; everything else takes
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +30,12 @@ class Source:
     relative: str  # "<package>/<path inside the package>", stable across machines
 
 
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """Top-level package -> distributions; it scans every installed one (~0.1 s), so once."""
+    return metadata.packages_distributions()
+
+
 def locate(spec: tuple[str, str]) -> Source:
     """Find a data file inside an installed package, or explain how to install it."""
     package, inner = spec
@@ -41,7 +49,7 @@ def locate(spec: tuple[str, str]) -> Source:
     path = base / inner
     if not path.is_file():
         raise CatalogueError(f"build input {package}/{inner} is missing from the installed package")
-    dist = metadata.packages_distributions().get(package, [package])[0]
+    dist = _distributions().get(package, [package])[0]
     dist = dist.lower().replace("_", "-")  # the PyPI spelling (PEP 503), e.g. simple-icd-10-cm
     return Source(path=path, distribution=dist, version=metadata.version(dist), relative=f"{package}/{inner}")
 
