@@ -230,6 +230,47 @@ def test_every_cpt_page_as_rich_draws_it(lib: Any, monkeypatch: pytest.MonkeyPat
     assert richpage.render(page, ["summary"], 100, True) is not None  # a --section selection too
 
 
+@pytest.mark.parametrize("system", ["ICD-10-PCS", "ICD-10-CM"])
+def test_axes_and_seventh_character_pages_as_rich_draws_them(
+    lib: Any, monkeypatch: pytest.MonkeyPatch, system: str
+) -> None:
+    """ICD-10-PCS axes (five columns, long definitions, deleted codes) and seventh-character
+    tables (this code's character in bold green), colour and NO_COLOR, narrow and wide."""
+    import random
+
+    from rich.console import Console
+
+    from codelookup import richpage
+    from codelookup.page import rich_page
+
+    if system == "ICD-10-PCS":
+        sql = "SELECT code FROM rec WHERE system='ICD-10-PCS' AND length(code)=7 ORDER BY id"
+        fixed = ["0SR90J9", "3E01340", "XNS4032", "0SG604Z", "BW03ZZZ", "GZ3ZZZZ"]
+    else:
+        sql = "SELECT code FROM rec WHERE system='ICD-10-CM' AND length(replace(code,'.',''))=7 ORDER BY id"
+        fixed = ["S52.501A", "S72.001D", "T39.1X1A", "O9A.311", "M80.08XA"]
+    codes = [c for (c,) in lib.con.execute(sql)]
+    sample = fixed + random.Random(27).sample(codes, 40)
+    drawn = 0
+    settings = ((64, False), (100, True), (150, False))
+    for n, code in enumerate(sample):
+        width, no_color = settings[n % len(settings)]
+        monkeypatch.setenv("COLUMNS", str(width))
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        for detail in lib.lookup_all(code, systems=[system]):
+            fast = richpage.render(detail, None, width, True)
+            if fast is None:
+                continue
+            drawn += 1
+            rich = Terminal()
+            rich_page(detail, None, Console(file=rich, highlight=False))
+            assert fast == rich.getvalue(), f"{code} at {width} columns"
+    assert drawn >= 40  # nearly every page is drawn without Rich now
+
+
 def test_icd10cm_pages_with_notes_as_rich_draws_them(lib: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Notes of every level (lead-ins, nested lists), CC/MCC, code tables; pages with other shapes decline."""
     import random

@@ -3,9 +3,9 @@
 Same idea as :mod:`codelookup.richtable`: ``Panel`` (ROUNDED, title on the left, padding
 ``(0, 1)``), ``Text`` with styled spans (the head), ``Table.grid`` lists, the notes (lead-in rows,
 nested lists as a ``Group`` of text and a grid, measured the way Rich measures tables and
-groups), CC/MCC lines and the header-only code tables (``box=None``), all by Rich's own layout
-rules. Pages with another section shape (seventh characters, PCS axes), text Rich would measure
-with its width tables, or a pager return None, and Rich draws them. ``tests/test_richtable.py``
+groups), CC/MCC lines and the header tables (``box=None``: related codes, seventh characters,
+ICD-10-PCS axes), all by Rich's own layout rules. Text Rich would measure with its width tables,
+or a pager, return None, and Rich draws them. ``tests/test_richtable.py``
 compares both on every CPT page and a sample of ICD-10-CM pages at several widths.
 """
 
@@ -34,9 +34,10 @@ BOLD_CYAN: Style = (frozenset({1}), 36)
 GREEN: Style = (frozenset(), 32)
 YELLOW: Style = (frozenset(), 33)
 MAGENTA: Style = (frozenset(), 35)
+BOLD_GREEN: Style = (frozenset({1}), 32)
 # Characters outside Latin that pages use and Rich measures as one cell (checked by the tests).
-EXTRA_ONE_CELL = frozenset("•–›…’‘“”—→")
-SHAPES = (Shape.TEXT, Shape.BULLETS, Shape.STEPS, Shape.CODES, Shape.NOTES, Shape.CLAIM)
+EXTRA_ONE_CELL = frozenset("•–›…’‘“”—→←")
+SHAPES = tuple(Shape)  # every section shape is drawn here
 
 
 def _ok(text: str) -> bool:
@@ -117,7 +118,7 @@ def _grid(rows: list[tuple[str, str]], inner: int, paint: Painter) -> list[tuple
 
 def _codes(value: Any, system: str, inner: int, paint: Painter) -> list[tuple[str, int]] | None:
     """The CODES table: ``Table(show_header=True, box=None, padding=(0, 1))``, Code / Title / Why."""
-    rows: list[list[str]] = []
+    rows: list[list[tuple[str, Style]]] = []
     for ref in value if isinstance(value, list) else [value]:
         if isinstance(ref, dict):
             why = str(ref.get("reason", ""))
@@ -126,27 +127,70 @@ def _codes(value: Any, system: str, inner: int, paint: Painter) -> list[tuple[st
             code = str(ref.get("code", ""))
             if ref.get("system") and ref.get("system") != system:
                 code += f"\n({ref['system']})"
-            rows.append([code, str(ref.get("title", "")), why])
-    if not all(_ok(c.replace("\n", " ")) for row in rows for c in row):
-        return None
+            rows.append([(code, NONE), (str(ref.get("title", "")), NONE), (why, NONE)])
     cols = [Col("Code", no_wrap=True), Col("Title"), Col("Why")]
-    cells = [["Code"] + [r[0] for r in rows], ["Title"] + [r[1] for r in rows], ["Why"] + [r[2] for r in rows]]
-    if any("\n" in c for c in cells[1] + cells[2]):
+    return _table(cols, [CYAN, NONE, NONE], rows, 1, inner, paint, breaks=(0,))
+
+
+def _mapping(value: Any, system: str, code: str, inner: int, paint: Painter) -> list[tuple[str, int]] | None:
+    """The seventh characters: ``Table(show_header=True, box=None, padding=(0, 2))``, Char (bold) /
+    Meaning, this code's character in bold green."""
+    from .systems import registry
+
+    if not isinstance(value, dict):
         return None
-    widths = _multiline_widths(cols, cells, inner)
-    if widths is None or any(w < 3 for w in widths):
+    mine = code.replace(".", "")[6:7] if registry.has(system, "seventh_characters") else ""
+    rows: list[list[tuple[str, Style]]] = []
+    for char, meaning in value.items():
+        style = BOLD_GREEN if char == mine else NONE
+        note = "  ← this code" if char == mine else ""
+        rows.append([(str(char), style), (str(meaning) + note, style)])
+    return _table([Col("Char"), Col("Meaning")], [BOLD, NONE], rows, 2, inner, paint)
+
+
+def _axes(value: Any, inner: int, paint: Painter) -> list[tuple[str, int]] | None:
+    """The ICD-10-PCS axes: ``Table(show_header=True, box=None, padding=(0, 1))``, five plain columns."""
+    keys = ("position", "axis", "value", "label", "definition")
+    rows = [[(str(axis.get(k) or ""), NONE) for k in keys] for axis in (value if isinstance(value, list) else [value])]
+    cols = [Col(h) for h in ("#", "Axis", "Value", "Meaning", "Definition")]
+    return _table(cols, [NONE] * 5, rows, 1, inner, paint)
+
+
+def _table(
+    cols: list[Col],
+    col_styles: list[Style],
+    rows: list[list[tuple[str, Style]]],
+    pad: int,
+    inner: int,
+    paint: Painter,
+    breaks: tuple[int, ...] = (),
+) -> list[tuple[str, int]] | None:
+    """A header table with ``box=None`` and ``padding=(0, pad)``: the bold header row, then each
+    row's cells (text, its own style) over the column's style. Only the columns in ``breaks`` may
+    hold a line break (a cell of several lines, measured line by line, as Rich does)."""
+    texts = [c.heading for c in cols] + [t for row in rows for t, _ in row]
+    if not all(_ok(t.replace("\n", " ")) for t in texts):
         return None
+    if any("\n" in row[ci][0] for row in rows for ci in range(len(cols)) if ci not in breaks):
+        return None
+    cells = [[c.heading] + [row[ci][0] for row in rows] for ci, c in enumerate(cols)]
+    flat = [[line for c in col for line in c.split("\n")] for col in cells]
+    widths = column_widths(cols, flat, inner, pads=[2 * pad] * len(cols))
+    if any(w < 2 * pad + 1 for w in widths):
+        return None
+    edge = " " * pad
     out = []
-    for index, row in enumerate([["Code", "Title", "Why"], *rows]):
+    for index, row in enumerate([[(c.heading, NONE) for c in cols], *rows]):
         header = index == 0
         rendered = []
-        for ci, (w, cell) in enumerate(zip(widths, row, strict=True)):
-            style = BOLD if header else (CYAN if ci == 0 else NONE)
+        for ci, (w, (cell, own)) in enumerate(zip(widths, row, strict=True)):
+            base = BOLD if header else col_styles[ci]
+            style = _combine([base, own])
             lines: list[str] = []
             for part in cell.split("\n"):
-                lines += wrap(part, w - 2, no_wrap=ci == 0, fold=False)
-            rendered.append(([paint(" ", style) + paint(line, style) + paint(" ", style) for line in lines],
-                             paint(" " * w, style)))  # fmt: skip
+                lines += wrap(part, w - 2 * pad, no_wrap=cols[ci].no_wrap, fold=False)
+            rendered.append(([paint(edge, base) + paint(line, style) + paint(edge, base) for line in lines],
+                             paint(" " * w, base)))  # fmt: skip
         height = max(len(lines) for lines, _ in rendered)
         shaped = []
         for lines, blank in rendered:
@@ -286,13 +330,6 @@ def _notes(value: Any, code: str, inner: int, paint: Painter) -> list[tuple[str,
     return [(line, sum(widths)) for line in lines]
 
 
-def _multiline_widths(cols: list[Col], cells: list[list[str]], inner: int) -> list[int] | None:
-    """Column widths where a cell may hold a line break (measured line by line, as Rich does)."""
-    flat = [[line for c in col for line in c.split("\n")] for col in cells]
-    # Rich measures a multi-line Text by its longest line and its longest word: the same as its lines'
-    return column_widths(cols, flat, inner)
-
-
 def render(detail: CodeDetail, only: list[str] | None, width: int, styled: bool) -> str | None:
     """The page as ``page.rich_page`` prints it on a console ``width`` wide, or None."""
     from .page import _numbered_chapter, missing_lines, selected, source_line
@@ -350,6 +387,10 @@ def render(detail: CodeDetail, only: list[str] | None, width: int, styled: bool)
             body = _grid(rows, inner, paint) if all(_ok(t) for _, t in rows) else None
         elif sec.shape is Shape.NOTES:
             body = _notes(value, rec.code, inner, paint)
+        elif sec.shape is Shape.MAPPING:
+            body = _mapping(value, rec.system, rec.code, inner, paint)
+        elif sec.shape is Shape.AXES:
+            body = _axes(value, inner, paint)
         else:
             body = _codes(value, rec.system, inner, paint)
         if body is None:
