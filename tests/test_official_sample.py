@@ -17,7 +17,7 @@ import pytest
 
 from .conftest import run_cli
 
-SAMPLE = 500
+SAMPLE = 300
 
 
 def _check(expected: dict[str, tuple[str, bool]]) -> None:

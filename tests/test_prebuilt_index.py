@@ -37,15 +37,39 @@ def test_first_run_uses_it_and_writes_no_cache(tmp_path: Path) -> None:
     assert not cache.exists()
 
 
-def test_layers_or_opt_out_build_in_the_cache(tmp_path: Path) -> None:
+def test_layers_build_in_the_cache(tmp_path: Path) -> None:
     _installed_prebuilt()
     env = {"CODELOOKUP_CACHE_DIR": str(tmp_path / "cache"), "CODELOOKUP_DATA_DIR": str(tmp_path / "data")}
     assert run_cli("import", "cpt", str(FIXTURES / "cpt_descriptors_sample.tsv"), env=env).returncode == 0
     result = run_cli("show", "62264", "--section", "official", env=env)
     assert b"Licensed descriptor placeholder B" in result.stdout  # the layer is merged: not the wheel's index
     assert list((tmp_path / "cache").glob("index-*.sqlite"))
-    off = run_cli("search", "asthma", env={"CODELOOKUP_CACHE_DIR": str(tmp_path / "c2"), "CODELOOKUP_PREBUILT": "0"})
-    assert off.returncode == 0 and list((tmp_path / "c2").glob("index-*.sqlite"))
+
+
+class _WouldBuild(Exception):
+    pass
+
+
+def test_opting_out_builds_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CODELOOKUP_PREBUILT=0 passes the wheel's index by and builds one in the cache directory
+    (the build itself is stopped at its start: a full build is tested elsewhere, in 7 s)."""
+    _installed_prebuilt()
+    cache = tmp_path / "c2"
+    monkeypatch.setenv("CODELOOKUP_CACHE_DIR", str(cache))
+    targets: list[str] = []
+
+    def build(path: str, *args: object, **kwargs: object) -> None:
+        targets.append(path)
+        raise _WouldBuild
+
+    monkeypatch.setattr(index, "build_index", build)
+    index.connect(progress=False).close()  # the wheel's index: nothing built
+    assert targets == []
+    monkeypatch.setenv("CODELOOKUP_PREBUILT", "0")
+    with pytest.raises(_WouldBuild):
+        index.connect(progress=False)
+    assert len(targets) == 1 and Path(targets[0]).parent == cache
+    assert not list(cache.glob(".index-*"))  # the interrupted build left nothing behind
 
 
 def test_bundled_key_ignores_paths_and_times(tmp_path: Path) -> None:

@@ -81,7 +81,8 @@ def test_real_results_at_every_width(lib: Any, monkeypatch: pytest.MonkeyPatch) 
             monkeypatch.setenv("NO_COLOR", "1")
         else:
             monkeypatch.delenv("NO_COLOR", raising=False)
-        for stream in (Terminal, Pipe):
+        # The pipe draws the same layout without escape codes: two widths prove it.
+        for stream in (Terminal, Pipe) if width in (40, 100) else (Terminal,):
             for query, rows in listings:
                 fast, rich = both(stream, query, rows)
                 assert fast == rich, f"{query!r} at {width} columns ({stream.__name__})"
