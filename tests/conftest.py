@@ -56,9 +56,12 @@ def runner() -> object:
 
 
 def codelookup_cmd() -> list[str]:
-    """The installed console script when present, else the same package via ``-m``."""
-    exe = shutil.which("codelookup")
-    return [exe] if exe else [sys.executable, "-m", "codelookup"]
+    """The console script of this interpreter's environment when present, else ``-m``.
+
+    Never the first ``codelookup`` on PATH: that may belong to another installation.
+    """
+    script = Path(sys.executable).parent / ("codelookup.exe" if os.name == "nt" else "codelookup")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "codelookup"]
 
 
 def run_cli(

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from .conftest import codelookup_cmd
-from .test_robustness import CATALOGUE, PROGRESS, SMALL_RECORDS, SRC, check_stderr, write_catalogue
+from .test_robustness import CATALOGUE, PROGRESS, SMALL_RECORDS, check_stderr, with_package_path, write_catalogue
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run with exactly this catalogue and cache directory (None: no cache variables at all)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("CODELOOKUP_", "XDG_"))}
-    full["PYTHONPATH"] = SRC + os.pathsep + full.get("PYTHONPATH", "")
+    with_package_path(full)
     full["CODELOOKUP_CATALOGUE"] = str(catalogue)
     if cache is not None:
         full["CODELOOKUP_CACHE_DIR"] = str(cache)
@@ -47,8 +47,8 @@ def run(
 def isolated_env(catalogue: Path, cache: Path, data: Path) -> dict[str, str]:
     """This process's environment with only our own catalogue, cache and data directories."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODELOOKUP_")}
+    with_package_path(env)
     env.update(
-        PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
         CODELOOKUP_CATALOGUE=str(catalogue),
         CODELOOKUP_CACHE_DIR=str(cache),
         CODELOOKUP_DATA_DIR=str(data),

@@ -21,16 +21,28 @@ from typing import Any
 
 import pytest
 
+import codelookup
+
 from .conftest import REPO, codelookup_cmd, run_cli
 
-SRC = str(REPO / "src")
+# The folder holding the codelookup package these tests imported. A checkout's src/ (an
+# editable install, or none) is put on a subprocess's PYTHONPATH; an installed wheel is already
+# on its path, with the prebuilt index and compiled bytecode a user's process would use.
+SRC = str(Path(codelookup.__file__).resolve().parents[1])
+INSTALLED = Path(SRC).is_relative_to(Path(sys.prefix).resolve())
+
+
+def with_package_path(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with PYTHONPATH reaching the codelookup these tests import (unchanged if installed)."""
+    if not INSTALLED:
+        env["PYTHONPATH"] = SRC + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 CATALOGUE = REPO / "data" / "codes.json"
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Make ``python -m codelookup`` import this checkout even when the package is not installed."""
-    path = os.environ.get("PYTHONPATH", "")
-    env = {"PYTHONPATH": SRC + (os.pathsep + path if path else "")}
+    """Make a subprocess import the same codelookup package as these tests."""
+    env = with_package_path({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {})
     env.update(extra or {})
     return env
 
