@@ -200,3 +200,25 @@ def test_a_block_label_names_its_range_once() -> None:
         "from block S70-S79 (Injuries to the hip and thigh)",
         "from chapter 19 (Injury, poisoning (S00-T88))",
     ]
+
+
+def test_the_index_stores_the_categories_the_notes_expand_to(lib: Any) -> None:
+    """The stored list is what the parent-index query finds, and ranges expand the same with either."""
+    from codelookup.cmnotes import CATEGORIES_SQL, SYSTEM, NoteResolver, categories_blob
+
+    queried = [r[0] for r in lib.con.execute(CATEGORIES_SQL, (SYSTEM,) * 3)]
+    stored = bytes(lib.con.execute("SELECT data FROM blob WHERE name=?", (categories_blob(SYSTEM),)).fetchone()[0])
+    assert stored.decode().split("\n") == queried and len(queried) > 1900
+    assert NoteResolver(lib.con).expand("E08", "E13") == ["E08", "E09", "E10", "E11", "E13"]
+
+
+def test_prefetched_note_codes_resolve_as_one_by_one(lib: Any) -> None:
+    from codelookup.cmnotes import NoteResolver
+
+    texts = ["diabetes (E08-E13)", "code first E11.9, I10 and E11.621; not Z99.999 or E11.-", "ZZZ", "T39.1X1A"]
+    names = ["E11.9", "I10", "E11.621", "Z99.999", "E11", "T39.1X1A", "e11.9"]
+    batch = NoteResolver(lib.con)
+    batch.prefetch(texts)
+    single = NoteResolver(lib.con)
+    assert [batch.code(n) for n in names] == [single.code(n) for n in names]
+    assert batch.code("E11.621") == "E11.621" and batch.code("Z99.999") is None

@@ -21,6 +21,7 @@ from .text import clean_text, norm_code
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing is for the checker only (import cost)
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
     from .systems import CodeSystem
@@ -118,6 +119,18 @@ class Details:
             return None
         row = self.con.execute(f"SELECT {_COLS} FROM rec WHERE system=? AND code=?", (system, code)).fetchone()
         return Row(row) if row else None
+
+    def _get_many(self, system: str, codes: Iterable[str]) -> dict[str, Row]:
+        """The records of many codes of one system in one query per 500 (a page's notes name dozens)."""
+        wanted = sorted(set(codes))
+        out: dict[str, Row] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            sql = f"SELECT {_COLS} FROM rec WHERE system=? AND code IN ({','.join('?' * len(chunk))})"
+            for r in self.con.execute(sql, (system, *chunk)):
+                row = Row(r)
+                out[row.code] = row
+        return out
 
     def find(self, text: str, systems: list[str] | None = None) -> list[Row]:
         """All records whose code is ``text`` (any form: dots, case, spaces ignored)."""
@@ -364,12 +377,21 @@ class Details:
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
 
+        def named(note: dict[str, Any]) -> Iterator[str]:
+            yield from note.get("codes", ())
+            for rng in note.get("ranges", ()):
+                yield from (rng["codes"][0], rng["codes"][-1])
+            for item in note.get("items", ()):
+                yield from named(item)
+
+        rows = self._get_many(system, (c for slug in NOTE_SLUGS for n in notes.get(slug) or () for c in named(n)))
+
         def visit(note: dict[str, Any], slug: str) -> None:
             heading = BY_SLUG[slug].heading
             why = f"named in the {heading}" if slug == "notes" else f"named in the {heading} note"
             for code in note.get("codes", ()):
                 if code not in seen and len(seen) < limit:
-                    hit = self._get(system, code)
+                    hit = rows.get(code)
                     if hit is not None:
                         seen.add(code)
                         out.append(hit.ref(why).as_dict())
@@ -379,7 +401,7 @@ class Details:
                 seen.add(rng["range"])
                 covered = rng["codes"]
                 noun = "categories" if all(len(c) == 3 for c in covered) else "codes"
-                first, last = self._get(system, covered[0]), self._get(system, covered[-1])
+                first, last = rows.get(covered[0]), rows.get(covered[-1])
                 span = f"{len(covered)} {noun}" if len(covered) > 1 else f"1 {noun.rstrip('s').replace('ie', 'y')}"
                 title = span + (f": {first.title} … {last.title}" if first and last and len(covered) > 1 else
                                 f": {first.title}" if first else "")  # fmt: skip

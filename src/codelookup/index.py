@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
 
-INDEX_VERSION = 18  # bump whenever tokenising, stemming or priors change
+INDEX_VERSION = 19  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
 # Fields the detail page derives from the hierarchy, so the index need not store them per record.
 DERIVED_KEYS = frozenset({"chapter", "block"})
@@ -424,9 +424,13 @@ def _fill(
         "INSERT INTO pcs VALUES (?,?)",
         ((k, json.dumps(v, ensure_ascii=False)) for k, v in pcs_tables.items()),
     )
+    from .cmnotes import CATEGORIES_SQL, SYSTEM, categories_blob
+
+    categories = [r[0] for r in con.execute(CATEGORIES_SQL, (SYSTEM,) * 3)]
     con.executemany(
         "INSERT INTO blob VALUES (?,?)",
         [
+            (categories_blob(SYSTEM), "\n".join(categories).encode()),
             ("prior", priors.tobytes()),
             ("tlen", tlens.tobytes()),
             ("sysb", sysb.tobytes()),
