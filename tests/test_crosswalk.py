@@ -232,3 +232,16 @@ def test_show_keeps_the_typed_decimal_point(lib: Any) -> None:
     assert {d.record.code for d in lib.lookup_all("0010", systems=["icd9"], by_wording=False)} == {"001.0", "00.10"}
     # a code that is both an ICD-10-CM and a retired ICD-9-CM code: the current one first
     assert [d.record.system for d in lib.lookup_all("V01.0", by_wording=False)] == ["ICD-10-CM", "ICD-9-CM"]
+
+
+def test_a_line_found_by_binary_search_is_the_line_a_scan_finds() -> None:
+    """Every section: the first, the last, random keys, and keys between and beyond them."""
+    searched, scanned = Crosswalk(), Crosswalk()
+    rng = random.Random(11)
+    for name in searched.meta["sections"]:
+        keys = [line.split("\t", 1)[0] for line in scanned._section(name).decode().split("\n") if line]
+        probes = [keys[0], keys[-1], *rng.sample(keys, min(150, len(keys)))]
+        probes += [k + "0" for k in probes[:40]] + ["", "0", "ZZZZZZZZ", keys[0][:-1] or "!", "E11.62"]
+        for key in probes:
+            assert searched._bisect(name, key) == scanned.line(name, key), (name, key)
+    assert searched._raw == {}  # nothing was read whole

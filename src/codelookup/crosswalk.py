@@ -167,6 +167,8 @@ class Crosswalk:
         table = self._dicts.get(name)
         if table is not None:
             return table.get(key)
+        if name not in self._raw:
+            return self._bisect(name, key)
         raw = self._section(name)
         needle = b"\n" + key.encode("ascii", "replace") + b"\t"
         at = raw.find(needle)
@@ -175,6 +177,43 @@ class Crosswalk:
         start = at + len(needle)
         end = raw.find(b"\n", start)
         return raw[start : end if end >= 0 else len(raw)].decode("utf-8")
+
+    def _bisect(self, name: str, key: str) -> str | None:
+        """One line of a section not yet read, by binary search in the file (sections are sorted).
+
+        A page asks for a handful of codes; reading and scanning whole sections (up to 1.3 MB)
+        for them cost a cold ``show`` about 2 ms, these few small reads a tenth of that.
+        """
+        try:
+            start, end = self.meta["sections"][name]
+        except (KeyError, TypeError, ValueError):
+            raise CatalogueError(f"{self.path}: crosswalk has no section {name!r}") from None
+        needle = key.encode("ascii", "replace")
+        lo, hi = self._base + start, self._base + end  # lo is always the start of a line
+        with open(self.path, "rb") as fh:
+            while hi - lo > 8192:
+                mid = (lo + hi) // 2
+                fh.seek(mid)
+                fh.readline()  # to the start of the next line
+                pos = fh.tell()
+                if pos >= hi:
+                    break
+                found = fh.readline()
+                k = found.split(b"\t", 1)[0]
+                if k == needle:
+                    return found.rstrip(b"\n").split(b"\t", 1)[1].decode("utf-8")
+                if k < needle:
+                    lo = pos + len(found)
+                else:
+                    hi = pos
+            fh.seek(lo)
+            window = b"\n" + fh.read(hi - lo)
+        at = window.find(b"\n" + needle + b"\t")
+        if at < 0:
+            return None
+        first = at + len(needle) + 2
+        stop = window.find(b"\n", first)
+        return window[first : stop if stop >= 0 else len(window)].decode("utf-8")
 
     def entries(self, name: str, key: str) -> list[tuple[str, str]]:
         """(code, flags) pairs in file order."""
