@@ -460,7 +460,7 @@ def merge_hits(
         return LazyPaths(con)
     if not alen_raw:
         return LazyPaths(con)
-    prior, sysb = searcher.prior, searcher.sysb
+    prior, sysb = searcher.prior_items()[0], searcher.sysb
     # 'with' and 'without' are stopwords, yet an index path 'with esophagitis' contradicts a query
     # '… without esophagitis': such a path pays more than a missing word would.
     said = set(words(text)) & {"with", "without"}
