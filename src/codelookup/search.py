@@ -214,7 +214,8 @@ class _BlobValues:
                 self._full = self._load()
                 return self._full[i]
             at = i * self._size  # a slice reads at an offset: no shared position (threads of serve)
-            value = self._values[i] = array(self._type, self._blob[at : at + self._size])[0]
+            raw: bytes = self._blob[at : at + self._size]  # type: ignore[assignment]  # typeshed: int
+            value = self._values[i] = array(self._type, raw)[0]
         return value
 
 
