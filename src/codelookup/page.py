@@ -7,7 +7,6 @@ brackets in titles are shown literally and never parsed as Rich markup.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, MutableMapping
 
 from .models import CodeDetail
@@ -161,6 +160,8 @@ def pager_styles(env: MutableMapping[str, str]) -> bool:
 
 # -- plain text ---------------------------------------------------------------------------
 def _wrap(text: str, indent: str, width: int) -> list[str]:
+    import textwrap  # here, not at the top: a page in a terminal (richpage) never needs it
+
     return textwrap.wrap(
         " ".join(str(text).split()),
         width=max(width, 40),

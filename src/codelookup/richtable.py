@@ -26,6 +26,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
+    import re
     from collections.abc import Sequence
     from typing import TextIO
 
@@ -169,22 +170,17 @@ def column_widths(
     return widths
 
 
+_WORD_RUN: re.Pattern[str] | None = None  # compiled on first use: spaces, non-spaces, spaces
+
+
 def _words(text: str) -> list[tuple[int, str]]:
     """``rich._wrap.words``: each run of non-space characters with the spaces around it."""
-    out: list[tuple[int, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        start = i
-        while i < n and text[i] == " ":
-            i += 1
-        if i == n:
-            break
-        while i < n and text[i] != " ":
-            i += 1
-        while i < n and text[i] == " ":
-            i += 1
-        out.append((start, text[start:i]))
-    return out
+    global _WORD_RUN
+    if _WORD_RUN is None:
+        import re
+
+        _WORD_RUN = re.compile(r" *[^ ]+ *")
+    return [(m.start(), m.group()) for m in _WORD_RUN.finditer(text)]
 
 
 def _divide(text: str, width: int, fold: bool) -> list[int]:
