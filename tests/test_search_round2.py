@@ -403,3 +403,21 @@ def test_every_limit_lists_a_prefix_of_all_results(lib: Any, query: str) -> None
     all_codes = [h.code for h in everything.hits]
     for n in (1, 10, 50):
         assert [h.code for h in lib.search(query, limit=n).hits] == all_codes[:n]
+
+
+@pytest.mark.parametrize(
+    ("query", "system", "prefixes"),
+    [
+        ("walker", "HCPCS", ("E01",)),
+        ("mobility scooter", "HCPCS", ("K08", "E12")),
+        ("insulin pump", "HCPCS", ("E0784",)),
+        ("hospital bed", "HCPCS", ("E02", "E03")),
+        ("crutch paralysis", "ICD-10-CM", ("S14.3",)),  # a condition word keeps the diagnosis first
+        ("late walker", "ICD-10-CM", ("R62.0",)),
+    ],
+)
+def test_an_item_asks_for_the_codes_that_bill_it(lib: Any, query: str, system: str, prefixes: tuple[str, ...]) -> None:
+    """Equipment and supply words lift HCPCS/CPT as procedure words do; a diagnosis whose index
+    path names the item ('late walker', 'crutch paralysis') stays first only when asked for."""
+    top = lib.search(query, limit=5).hits[0]
+    assert top.system == system and top.code.startswith(prefixes), (query, top.code, top.system)

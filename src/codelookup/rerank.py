@@ -110,6 +110,20 @@ PROC_WORDS = frozenset(
         "sterilization",
     ]
 )
+# Things a patient is given or uses (equipment, supplies): asking for one asks for the codes that
+# bill it (HCPCS Level II, CPT), not for a diagnosis whose index path happens to name it ('late
+# walker' → R62.0, 'crutch paralysis' → S14.3). They count as procedure words for intent.
+ITEM_WORDS = frozenset(
+    [
+        "wheelchair", "wheelchairs", "walker", "walkers", "rollator", "crutch", "crutches", "cane",
+        "canes", "brace", "braces", "splint", "splints", "orthosis", "orthotic", "orthotics",
+        "prosthesis", "prosthetic", "cpap", "bipap", "nebulizer", "nebuliser", "commode", "glucometer",
+        "lancet", "lancets", "syringe", "syringes", "eyeglasses", "eyeglass", "spectacles", "frames",
+        "lenses", "hearing", "aid", "aids", "stockings", "oxygen", "concentrator", "ambulance",
+        "dressing", "dressings", "supplies", "supply", "equipment", "pump", "pumps", "scooter",
+        "scooters", "mattress", "shoes", "insoles", "bag", "bags", "monitor", "strips",
+    ]
+)  # fmt: skip
 PROC_SUFFIXES = (
     "ectomy",
     "otomy",
@@ -190,7 +204,7 @@ POOL = 30  # candidates looked at beyond the limit
 
 
 def _is_proc(w: str) -> bool:
-    return w in PROC_WORDS or (len(w) > 6 and w.endswith(PROC_SUFFIXES))
+    return w in PROC_WORDS or w in ITEM_WORDS or (len(w) > 6 and w.endswith(PROC_SUFFIXES))
 
 
 def _is_cond(w: str) -> bool:
