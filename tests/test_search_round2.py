@@ -421,3 +421,12 @@ def test_an_item_asks_for_the_codes_that_bill_it(lib: Any, query: str, system: s
     path names the item ('late walker', 'crutch paralysis') stays first only when asked for."""
     top = lib.search(query, limit=5).hits[0]
     assert top.system == system and top.code.startswith(prefixes), (query, top.code, top.system)
+
+
+def test_contact_lenses_find_the_contact_lens_codes(lib: Any) -> None:
+    """'lenses' and 'lens' are one word to the stemmer ('lens' is a singular ending in s)."""
+    from codelookup.text import stem
+
+    assert stem("lens") == stem("lenses") == "lens"
+    top = lib.search("contact lenses", limit=3).hits[0]
+    assert top.system == "HCPCS" and top.code.startswith(("V25", "S05")), top.code

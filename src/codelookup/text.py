@@ -140,6 +140,7 @@ _NOT_PLURAL: frozenset[str] = frozenset(
         "triceps",
         "quadriceps",
         "forceps",
+        "lens",  # 'lenses' stems to 'lens': 'contact lenses' must find 'Contact lens' (V25xx)
     ]
 )
 
