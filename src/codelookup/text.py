@@ -145,13 +145,39 @@ _NOT_PLURAL: frozenset[str] = frozenset(
 )
 
 
+# Plurals in -es whose singular ends in -e ('causes'), and Greek -ses plurals of -sis singulars
+# ('metastases'): neither rule below gets them right.
+_PLURAL_EXCEPTIONS: dict[str, str] = {
+    "causes": "cause", "abuses": "abuse", "uses": "use", "misuses": "misuse", "overuses": "overuse",
+    "fuses": "fuse", "houses": "house", "excuses": "excuse", "refuses": "refuse", "spouses": "spouse",
+    "blouses": "blouse", "mouses": "mouse", "bruises": "bruise", "cruises": "cruise",
+    "metastases": "metastasis", "prostheses": "prosthesis", "diagnoses": "diagnosis",
+    "anastomoses": "anastomosis", "stenoses": "stenosis", "psychoses": "psychosis",
+    "neuroses": "neurosis", "thromboses": "thrombosis", "analyses": "analysis", "paralyses": "paralysis",
+    "dialyses": "dialysis", "syntheses": "synthesis", "hypotheses": "hypothesis", "crises": "crisis",
+    "theses": "thesis", "axes": "axis", "lenses": "lens", "calories": "calorie",
+    "microcuries": "microcurie", "millicuries": "millicurie",
+}  # fmt: skip
+
+
 def stem(word: str) -> str:
-    """A deliberately tiny plural stemmer: enough to join 'fractures'/'fracture'."""
+    """A deliberately tiny plural stemmer: enough to join 'fractures'/'fracture'.
+
+    '-es' is dropped only after a sibilant that a singular cannot end with an 'e' after ('glasses',
+    'boxes', 'buzzes', 'rashes', 'crutches', 'viruses'); elsewhere only the 's' ('diseases',
+    'headaches', 'sizes', 'doses' keep the singular's 'e').
+    """
     if word in _NOT_PLURAL:
         return word
+    exception = _PLURAL_EXCEPTIONS.get(word)
+    if exception is not None:
+        return exception
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ses", "xes", "zes", "ches", "shes")):
+    if len(word) > 4 and (
+        word.endswith(("sses", "xes", "zzes", "shes", "uses"))
+        or (word.endswith("ches") and not (word.endswith("aches") and (len(word) == 5 or word[-6] not in "aeiou")))
+    ):  # ('headaches', 'aches' keep the e; 'approaches', 'reaches' do not)
         return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
