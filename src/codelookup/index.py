@@ -17,7 +17,7 @@ import sys
 import time
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from . import __version__
 from .catalogue import catalogue_file, open_catalogue, read_first_line
@@ -30,6 +30,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for the checker only (import cost)
     from pathlib import Path
     from typing import Any
+
+    from .index_parallel import Child
 
 INDEX_VERSION = 21  # bump whenever tokenising, stemming or priors change
 STANDARD_KEYS = frozenset({"code", "system", "title", "billable", "kind", "parent"})
@@ -269,7 +271,31 @@ def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True, 
     """Build the index into ``db_path`` (a temp file or ``:memory:`` connection target)."""
     started = time.perf_counter()
     show = progress and sys.stderr.isatty()
-    header, pcs_tables, records = open_catalogue(cat)
+    header, pcs_tables, records = open_catalogue(cat)  # validated here, before any child starts
+    from .index_parallel import start
+
+    # The coders' indexes are filled in a second process meanwhile, where that is safe.
+    child = start(cat, use_layers) if os.environ.get(ENV_PARALLEL, "1") != "0" else None
+    try:
+        _build(db_path, header, pcs_tables, records, key, show, use_layers, child)
+    finally:
+        if child is not None:
+            child.close()
+    if progress:
+        took = time.perf_counter() - started
+        print(f"codelookup: search index ready ({took:.1f} s, one-time)", file=sys.stderr)
+
+
+def _build(
+    db_path: str,
+    header: dict[str, Any],
+    pcs_tables: dict[str, Any],
+    records: Iterator[dict[str, Any]],
+    key: str,
+    show: bool,
+    use_layers: bool,
+    child: Child | None,
+) -> None:
     if use_layers:
         systems, pcs_tables, records = _merge_layers(header, pcs_tables, records)
     else:
@@ -281,13 +307,11 @@ def build_index(db_path: str, cat: str | Path, key: str, progress: bool = True, 
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-262144")
     try:
-        _fill(con, header, systems, pcs_tables, records, key, show, imports=use_layers)
+        _fill(con, header, systems, pcs_tables, records, key, show, imports=use_layers,
+              prefilled=child.join if child is not None else None)  # fmt: skip
         con.commit()
     finally:
         con.close()
-    if progress:
-        took = time.perf_counter() - started
-        print(f"codelookup: search index ready ({took:.1f} s, one-time)", file=sys.stderr)
 
 
 def _fill(
@@ -299,7 +323,9 @@ def _fill(
     key: str,
     show: bool,
     imports: bool = True,
+    prefilled: Callable[[sqlite3.Connection], dict[str, array[int]] | None] | None = None,
 ) -> None:
+    """Create and fill every table; ``prefilled`` copies in the coders' indexes a child built."""
     import json
 
     con.executescript(
@@ -406,7 +432,9 @@ def _fill(
     # The coders' indexes (issue 14, see indexes.py): their words join the vocabulary.
     from .indexes import fill as fill_indexes
 
-    post_i = fill_indexes(con, rows, stem, use_imported=imports)
+    post_i = prefilled(con) if prefilled is not None else None
+    if post_i is None:  # no child, or it failed: fill them here
+        post_i = fill_indexes(con, rows, stem, use_imported=imports)
     vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b) | set(post_i))
     fields = (post_t, post_a, post_x, post_b)
     con.executemany(
@@ -574,6 +602,7 @@ def _update_index(base: str, tmp: str, cat: str, layers: list[str], key: str, pr
 
 PREBUILT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data", "index.sqlite")
 ENV_PREBUILT = "CODELOOKUP_PREBUILT"
+ENV_PARALLEL = "CODELOOKUP_PARALLEL_BUILD"  # "0": build the index in one process
 
 
 def bundled_key(first_line: bytes) -> str:
