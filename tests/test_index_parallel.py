@@ -116,3 +116,12 @@ def test_no_fork_beside_other_threads(tmp_path: Path) -> None:
     finally:
         stop.set()
         worker.join()
+
+
+def test_no_temporary_directory_means_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from codelookup import index_parallel
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert index_parallel.start(tmp_path / "codes.json", False) is None

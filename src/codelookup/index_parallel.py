@@ -66,10 +66,18 @@ def start(cat: str | Path, use_layers: bool) -> Child | None:
         return None  # forking a threaded process can deadlock the child on a lock it inherits
     import tempfile
 
-    fd, ixdb = tempfile.mkstemp(prefix="codelookup-ix-", suffix=".sqlite")
-    os.close(fd)
+    try:
+        fd, ixdb = tempfile.mkstemp(prefix="codelookup-ix-", suffix=".sqlite")
+        os.close(fd)
+    except OSError:  # no writable temporary directory: one process does it all
+        return None
     postfile = ixdb + ".post"
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no more processes allowed
+        with contextlib.suppress(OSError):
+            os.unlink(ixdb)
+        return None
     if pid == 0:  # pragma: no cover - the child's coverage is the parent's result
         status = 1
         try:
