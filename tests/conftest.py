@@ -26,6 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["CODELOOKUP_CACHE_DIR"] = str(base / "cache")
     os.environ["CODELOOKUP_DATA_DIR"] = str(base / "data")
     os.environ.pop("CODELOOKUP_CATALOGUE", None)
+    # The suite already keeps both cores busy (pytest-xdist): an index build's second process
+    # would only add CPU. tests/test_index_parallel.py turns it on where it is the subject.
+    os.environ["CODELOOKUP_PARALLEL_BUILD"] = "0"
     # Rich: fixed width, no colour, no terminal detection surprises.
     os.environ["COLUMNS"] = "100"
     os.environ["NO_COLOR"] = "1"
