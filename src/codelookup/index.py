@@ -129,6 +129,26 @@ def _title_prior(
 
 
 
+def _field_terms(rec: dict[str, Any], stems: dict[str, str]) -> tuple[list[str], list[list[str]]]:
+    """Title terms, and the stems each field posts (title, aliases, secondary text, body): a stem
+    is posted once per record, in the first field that has it. ``stems`` memoises ``stem``."""
+    title_terms = index_terms(str(rec.get("title", "")))
+    seen: set[str] = set()
+    per_field: list[list[str]] = []
+    for text in (None, _alias_text(rec), _other_text(rec), _body_text(rec)):
+        terms = title_terms if text is None else index_terms(text) if text else ()  # most records: no text
+        mine: list[str] = []
+        for term in terms:
+            st = stems.get(term)
+            if st is None:
+                st = stems[term] = stem(term)
+            if st not in seen:
+                seen.add(st)
+                mine.append(st)
+        per_field.append(mine)
+    return title_terms, per_field
+
+
 def _alias_text(rec: dict[str, Any]) -> str:
     """Our search phrases for a code (CPT keywords, HCPCS short names): indexed like titles."""
     terms = rec.get("terms")
@@ -356,6 +376,7 @@ def _fill(
     billable: list[bool] = []
     counts: dict[str, list[int]] = {}
     stems: dict[str, str] = {}  # memo: ~50k distinct words, ~1.5M occurrences
+    fields = (post_t, post_a, post_x, post_b)
     for i, rec in enumerate(records):
         system = str(rec["system"])
         code = str(rec["code"])
@@ -388,29 +409,17 @@ def _fill(
                 data,
             )
         )
-        title_terms = index_terms(title)
+        title_terms, per_field = _field_terms(rec, stems)
         prior, tlen = _title_prior(rec, common, title_terms)
         priors.append(prior - 0.004 * d)
         tlens.append(tlen)
         sysb.append(registry.id_of(system) * 2 + int(bill))
-        seen: set[str] = set()
-        alias, other, body = _alias_text(rec), _other_text(rec), _body_text(rec)
-        for terms, postings in (
-            (title_terms, post_t),
-            (index_terms(alias) if alias else (), post_a),  # most records have none of these
-            (index_terms(other) if other else (), post_x),
-            (index_terms(body) if body else (), post_b),
-        ):
-            for term in terms:
-                st = stems.get(term)
-                if st is None:
-                    st = stems[term] = stem(term)
-                if st not in seen:
-                    seen.add(st)
-                    posting = postings.get(st)
-                    if posting is None:
-                        posting = postings[st] = array("I")
-                    posting.append(i)
+        for stems_of_field, postings in zip(per_field, fields, strict=True):
+            for st in stems_of_field:
+                posting = postings.get(st)
+                if posting is None:
+                    posting = postings[st] = array("I")
+                posting.append(i)
         if show and i % 20000 == 0:
             print(f"\rcodelookup: building search index… {i:,} records", end="", file=sys.stderr)
     if show:
@@ -436,7 +445,6 @@ def _fill(
     if post_i is None:  # no child, or it failed: fill them here
         post_i = fill_indexes(con, rows, stem, use_imported=imports)
     vocab = sorted(set(post_t) | set(post_a) | set(post_x) | set(post_b) | set(post_i))
-    fields = (post_t, post_a, post_x, post_b)
     con.executemany(
         "INSERT INTO post VALUES (?,?,?,?,?)",
         ((term, *(f[term].tobytes() if term in f else None for f in fields)) for term in vocab),

@@ -22,46 +22,20 @@ from typing import Any
 from .index import (
     DERIVED_KEYS,
     STANDARD_KEYS,
-    _alias_text,
-    _body_text,
-    _other_text,
+    _field_terms,
     _title_prior,
     _with_page,
     load_common_codes,
     read_layers,
 )
 from .systems import registry
-from .text import deletes1, index_terms, norm_code, stem
+from .text import deletes1, norm_code
 
 FIELDS = ("t", "a", "x", "b")
 
 
 class NotApplicable(Exception):
     """The layers cannot be applied incrementally (the caller rebuilds the index instead)."""
-
-
-def _field_terms(rec: dict[str, Any], stems: dict[str, str]) -> tuple[list[str], list[set[str]]]:
-    """Title terms and the stems each field contributes, exactly as ``index._fill`` counts them
-    (a stem is posted once per record, in the first field that has it)."""
-    title_terms = index_terms(str(rec.get("title", "")))
-    seen: set[str] = set()
-    per_field: list[set[str]] = []
-    for terms in (
-        title_terms,
-        index_terms(_alias_text(rec)),
-        index_terms(_other_text(rec)),
-        index_terms(_body_text(rec)),
-    ):
-        mine: set[str] = set()
-        for term in terms:
-            st = stems.get(term)
-            if st is None:
-                st = stems[term] = stem(term)
-            if st not in seen:
-                seen.add(st)
-                mine.add(st)
-        per_field.append(mine)
-    return title_terms, per_field
 
 
 def _ranges(ids: list[int]) -> list[tuple[int, int]]:
