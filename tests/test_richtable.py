@@ -45,6 +45,17 @@ def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
 
 
+def _take_turns(monkeypatch: pytest.MonkeyPatch, n: int, widths: tuple[int, int, int]) -> int:
+    """The n-th case's terminal: the widths take turns, the middle one with NO_COLOR."""
+    width = widths[n % 3]
+    monkeypatch.setenv("COLUMNS", str(width))
+    if n % 3 == 1:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    return width
+
+
 def both(
     stream: type[Terminal], query: str | None, rows: list[dict[str, Any]], columns: Any = SEARCH_COLUMNS
 ) -> tuple[str, str]:
@@ -208,14 +219,8 @@ def test_every_cpt_page_as_rich_draws_it(lib: Any, monkeypatch: pytest.MonkeyPat
     declined = []
     # Every page once, the widths (and colour) taking turns: each page shape meets each width
     # across the 700-odd pages, at a third of the cost of every page at every width.
-    settings = ((70, False), (100, True), (140, False))
     for n, code in enumerate(codes):
-        width, no_color = settings[n % len(settings)]
-        monkeypatch.setenv("COLUMNS", str(width))
-        if no_color:
-            monkeypatch.setenv("NO_COLOR", "1")
-        else:
-            monkeypatch.delenv("NO_COLOR", raising=False)
+        width = _take_turns(monkeypatch, n, (70, 100, 140))
         detail = lib.lookup(code, system="CPT")
         setup = richtable.console_setup(Terminal())
         assert setup is not None
@@ -253,14 +258,8 @@ def test_axes_and_seventh_character_pages_as_rich_draws_them(
     codes = [c for (c,) in lib.con.execute(sql)]
     sample = fixed + random.Random(27).sample(codes, 40)
     drawn = 0
-    settings = ((64, False), (100, True), (150, False))
     for n, code in enumerate(sample):
-        width, no_color = settings[n % len(settings)]
-        monkeypatch.setenv("COLUMNS", str(width))
-        if no_color:
-            monkeypatch.setenv("NO_COLOR", "1")
-        else:
-            monkeypatch.delenv("NO_COLOR", raising=False)
+        width = _take_turns(monkeypatch, n, (64, 100, 150))
         for detail in lib.lookup_all(code, systems=[system]):
             fast = richpage.render(detail, None, width, True)
             if fast is None:

@@ -48,8 +48,10 @@ class Child:
 
     def close(self) -> None:
         if self.status is None:
+            import signal
+
             with contextlib.suppress(OSError):
-                os.kill(self.pid, 9)  # the build failed or was interrupted before it needed the child
+                os.kill(self.pid, signal.SIGKILL)  # the build failed or was interrupted before it joined
             with contextlib.suppress(ChildProcessError, OSError):
                 self._wait()
         for path in (self.ixdb, self.postfile):
